@@ -1,0 +1,124 @@
+/**
+ * The command line: argv -> pipeline -> text on the terminal and an exit code.
+ * The only module that prints or decides the process's exit status.
+ */
+import { readFile } from "node:fs/promises";
+import { Command, CommanderError, Option } from "commander";
+import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
+import { check, compile } from "../pipeline.js";
+import type { SourceFile } from "../parse/index.js";
+import { EXIT } from "./exit-codes.js";
+import { printDiagnostics, type OutputFormat } from "./report.js";
+
+const DEFAULT_FILE = "qwire.yaml";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command()
+    .name("qwire")
+    .description(
+      "Compile qwire.yaml, your Qubes OS networking intents (port forwards from the LAN, links between\n" +
+        "qubes, the netvm layout), into a Salt bundle that dom0's qubesctl applies.\n" +
+        "Build it in an ordinary qube, copy the bundle to dom0, read it, then run its install.sh.",
+    )
+    .version("0.1.0")
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s) })
+    .showHelpAfterError("(qwire --help shows every command)");
+
+  const format = () => new Option("--format <format>", "diagnostics as text or json").choices(["text", "json"]).default("text");
+
+  program
+    .command("build")
+    .description("check qwire.yaml and write the bundle (README.md, install.sh, plan.json, salt/, pillar/) into a folder")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .requiredOption("-o, --output <dir>", "bundle folder; replaced as a whole if it holds an earlier qwire bundle, refused otherwise")
+    .option("--previous <plan.json>", "plan.json of the bundle that is applied now (default: the one in the output folder); qubes it lists that no longer carry rules are torn down")
+    .addOption(format())
+    .addHelpText(
+      "after",
+      "\nExit status: 0 bundle written (warnings allowed), 1 errors in qwire.yaml (nothing written), 2 usage.\n" +
+        "Example:\n  qwire build qwire.yaml -o out && less out/README.md",
+    )
+    .action(async (file: string, opts: { output: string; previous?: string; format: OutputFormat }) => {
+      code = await build(file, opts);
+    });
+
+  program
+    .command("check")
+    .description("check qwire.yaml and print every problem, with its line; writes nothing")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .addOption(format())
+    .addHelpText("after", "\nExit status: 0 no errors (warnings allowed), 1 errors, 2 usage.")
+    .action(async (file: string, opts: { format: OutputFormat }) => {
+      const source = await readSource(file);
+      if (typeof source === "number") {
+        code = source;
+        return;
+      }
+      const result = check(source);
+      printDiagnostics(result.diagnostics, source, opts.format);
+      if (opts.format === "text" && result.diagnostics.length === 0) process.stdout.write(`${source.name}: ok\n`);
+      code = result.diagnostics.some((d) => d.severity === "error") ? EXIT.diagnostics : EXIT.ok;
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw e;
+  }
+  return code;
+}
+
+async function build(file: string, opts: { output: string; previous?: string; format: OutputFormat }): Promise<number> {
+  const source = await readSource(file);
+  if (typeof source === "number") return source;
+  let previousQubes: readonly string[] = [];
+  try {
+    const previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
+    previousQubes = previous?.qubes ?? [];
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    process.stderr.write(`qwire: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  const result = compile(source, { previousQubes });
+  printDiagnostics(result.diagnostics, source, opts.format);
+  if (!result.artifacts || !result.plan) return EXIT.diagnostics;
+  try {
+    await emit(opts.output, result.artifacts);
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    process.stderr.write(`qwire: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  if (opts.format === "text") {
+    const p = result.plan;
+    const lines = [
+      `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
+      ...p.qubes.map((q) => `  ${q.qube}: ${q.summary.length} rule group(s), script in /rw/config/${q.placement}`),
+      ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
+      `  dom0: ${p.prefs.length} qube(s) with netvm preferences`,
+      `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  return EXIT.ok;
+}
+
+async function readSource(file: string): Promise<SourceFile | number> {
+  try {
+    return { name: file, text: await readFile(file, "utf8") };
+  } catch (e) {
+    process.stderr.write(`qwire: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (QW1003)\n`);
+    return EXIT.diagnostics;
+  }
+}
+
+async function readPreviousPlanFile(path: string) {
+  const dir = path.replace(/\/?plan\.json$/, "") || ".";
+  const previous = await readPreviousPlan(dir);
+  if (previous === undefined) throw new EmitError(`${path} is not a plan.json written by qwire`);
+  return previous;
+}

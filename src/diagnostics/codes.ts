@@ -1,0 +1,50 @@
+/**
+ * Every diagnostic qwire can emit, with a stable code and one line of
+ * documentation. Codes are never reused or renumbered; `qwire check` output
+ * and user scripts may depend on them. Each has a failing-input test in
+ * test/diagnostics/.
+ *
+ * QW1xxx: reading the file · QW2xxx: a value is malformed · QW3xxx: values
+ * do not fit together (references, topology) · QW4xxx: valid, but not supported
+ * by this release or this version of qwire.
+ */
+export const DIAGNOSTIC_CODES = {
+  QW1001: "the file is not valid YAML",
+  QW1002: "a mapping has the same key twice",
+  QW1003: "the file cannot be read",
+  QW1004: "the plan.json of the previous build names something that is not a qube",
+  QW2001: "unknown key (often a typo)",
+  QW2002: "a value has the wrong type, or a required key is missing",
+  QW2003: "qube name not allowed by Qubes",
+  QW2004: "port outside 1-65535, or a malformed port range",
+  QW2005: "malformed CIDR or IP address",
+  QW2006: "malformed network interface name",
+  QW2007: "unsupported `version` of the qwire.yaml format",
+  QW2008: "unknown Qubes `release`",
+  QW2009: "a forward has no `from`: the sources allowed in must be written out",
+  QW2010: "warning: a forward is open to any source address",
+  QW2011: "malformed intent name",
+  QW2012: "`external_port` does not fit `port`",
+  QW3001: "a referenced qube is not declared under `qubes`",
+  QW3002: "the netvm chain has a cycle",
+  QW3003: "a qube's netvm does not provide network",
+  QW3004: "a forward has no path from its entry qube down to its target",
+  QW3005: "a forward passes through a `role: service` qube",
+  QW3006: "two forwards claim the same entry, interface, external port and protocol",
+  QW3007: "a network link joins qubes that do not share one firewall qube",
+  QW3008: "a client qube sits directly behind a `role: service` qube",
+  QW3009: "a forward's entry qube has no outside interface",
+  QW3010: "two forwards meet on the same port and protocol in an inner net qube",
+  QW3011: "a link from a qube to itself",
+  QW3012: "two intents have the same name",
+  QW3013: "a forward ends in its entry qube with `external_port` different from `port`",
+  QW3014: "two qubes map to the same Salt file name",
+  QW3015: "a pinned IP address is used by two qubes",
+  QW4001: "this qwire version does not build bundles for the requested Qubes release yet",
+  QW4002: "`via: qrexec` links are not built by this qwire version yet",
+  QW4003: "`firewall:` outbound policy is not built by this qwire version yet",
+  QW4004: "IPv6 sources are not built by this qwire version yet",
+  QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

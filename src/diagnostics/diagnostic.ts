@@ -1,0 +1,72 @@
+/**
+ * Diagnostics as data (cf. esbuild's logger): every stage appends to a bag
+ * instead of throwing, so a user sees all of their mistakes in one run.
+ */
+import type { DiagnosticCode } from "./codes.js";
+
+/** A place in the user's file. Line and column are 1-based. */
+export interface Span {
+  readonly line: number;
+  readonly column: number;
+  /** Characters to underline; 1 when unknown. */
+  readonly length: number;
+}
+
+export type Severity = "error" | "warning";
+
+export interface Note {
+  readonly message: string;
+  readonly span?: Span;
+}
+
+export interface Diagnostic {
+  readonly severity: Severity;
+  readonly code: DiagnosticCode;
+  readonly message: string;
+  readonly span: Span;
+  readonly notes: readonly Note[];
+  /** One sentence telling the user how to fix it. */
+  readonly hint?: string;
+}
+
+export class DiagnosticBag {
+  readonly #items: Diagnostic[] = [];
+
+  error(code: DiagnosticCode, span: Span, message: string, extra: { notes?: Note[]; hint?: string } = {}): void {
+    this.#push("error", code, span, message, extra);
+  }
+
+  warning(code: DiagnosticCode, span: Span, message: string, extra: { notes?: Note[]; hint?: string } = {}): void {
+    this.#push("warning", code, span, message, extra);
+  }
+
+  #push(severity: Severity, code: DiagnosticCode, span: Span, message: string, extra: { notes?: Note[]; hint?: string }): void {
+    const d: Diagnostic = {
+      severity,
+      code,
+      message,
+      span,
+      notes: extra.notes ?? [],
+      ...(extra.hint === undefined ? {} : { hint: extra.hint }),
+    };
+    // The same mistake can be reached from two rules (e.g. a typo'd qube used twice
+    // on one line); report it once.
+    if (this.#items.some((o) => o.code === d.code && o.message === d.message && sameSpan(o.span, d.span))) return;
+    this.#items.push(d);
+  }
+
+  hasErrors(): boolean {
+    return this.#items.some((d) => d.severity === "error");
+  }
+
+  /** Sorted by position, then code: stable output for tests and for people. */
+  sorted(): Diagnostic[] {
+    return [...this.#items].sort(
+      (a, b) => a.span.line - b.span.line || a.span.column - b.span.column || a.code.localeCompare(b.code),
+    );
+  }
+}
+
+function sameSpan(a: Span, b: Span): boolean {
+  return a.line === b.line && a.column === b.column;
+}

@@ -1,0 +1,126 @@
+/**
+ * A side table from YAML paths (e.g. ["forwards", 0, "port"]) to positions in
+ * the user's file. js-yaml reports positions only for syntax errors, so we
+ * listen to its node open/close events (the `listener` load option) and
+ * rebuild the node tree beside the loaded value. Positions never enter the
+ * user's data (unlike aerleon's `__line__` keys).
+ */
+import type { Span } from "../diagnostics/diagnostic.js";
+
+export type YamlPath = readonly (string | number)[];
+
+interface Frame {
+  readonly start: number;
+  end: number;
+  result: unknown;
+  readonly children: Frame[];
+}
+
+/** Minimal shape of js-yaml's loader state that the listener sees. */
+export interface LoaderState {
+  readonly position: number;
+  readonly result: unknown;
+}
+
+export class PositionRecorder {
+  readonly #stack: Frame[] = [{ start: 0, end: 0, result: undefined, children: [] }];
+
+  readonly listener = (event: "open" | "close", state: LoaderState): void => {
+    if (event === "open") {
+      this.#stack.push({ start: state.position, end: state.position, result: undefined, children: [] });
+      return;
+    }
+    const frame = this.#stack.pop();
+    const parent = this.#stack[this.#stack.length - 1];
+    if (frame === undefined || parent === undefined) return;
+    frame.end = state.position;
+    frame.result = state.result;
+    // composeNode also fires for empty nodes (e.g. a key with no value); those
+    // are still children, as the loaded value has them too.
+    parent.children.push(frame);
+  };
+
+  index(text: string): PositionIndex {
+    const root = this.#stack[0]?.children[0];
+    return new PositionIndex(text, root);
+  }
+}
+
+export class PositionIndex {
+  readonly #text: string;
+  readonly #lineStarts: number[];
+  readonly #root: Frame | undefined;
+
+  constructor(text: string, root: Frame | undefined) {
+    this.#text = text;
+    this.#root = root;
+    this.#lineStarts = [0];
+    for (let i = 0; i < text.length; i++) if (text[i] === "\n") this.#lineStarts.push(i + 1);
+  }
+
+  /** Span of the value at `path`; falls back to the nearest ancestor that exists. */
+  value(path: YamlPath): Span {
+    return this.#spanOf(this.#find(path, false));
+  }
+
+  /** Span of the key that introduces `path` (for "unknown key" errors). */
+  key(path: YamlPath): Span {
+    return this.#spanOf(this.#find(path, true));
+  }
+
+  #find(path: YamlPath, wantKey: boolean): Frame | undefined {
+    let frame = this.#root;
+    let keyFrame: Frame | undefined;
+    for (const step of path) {
+      if (frame === undefined) break;
+      const next = this.#child(frame, step);
+      if (next === undefined) break;
+      keyFrame = next.key;
+      frame = next.value;
+    }
+    return wantKey && keyFrame !== undefined ? keyFrame : frame;
+  }
+
+  #child(frame: Frame, step: string | number): { key?: Frame; value: Frame } | undefined {
+    if (Array.isArray(frame.result)) {
+      if (typeof step !== "number") return undefined;
+      const value = frame.children[step];
+      return value === undefined ? undefined : { value };
+    }
+    // A mapping: children alternate key, value.
+    for (let i = 0; i + 1 < frame.children.length; i += 2) {
+      const key = frame.children[i]!;
+      if (String(key.result) === String(step)) return { key, value: frame.children[i + 1]! };
+    }
+    return undefined;
+  }
+
+  #spanOf(frame: Frame | undefined): Span {
+    if (frame === undefined) return { line: 1, column: 1, length: 1 };
+    // The loader opens a node before skipping the whitespace, comments and
+    // sequence dashes in front of it; move to the first character of the node.
+    let at = frame.start;
+    for (;;) {
+      const c = this.#text[at];
+      if (c === " " || c === "\t" || c === "\r" || c === "\n") at++;
+      else if (c === "#") while (at < this.#text.length && this.#text[at] !== "\n") at++;
+      else break;
+    }
+    let end = Math.max(at + 1, frame.end);
+    const lineEnd = this.#text.indexOf("\n", at);
+    if (lineEnd !== -1 && end > lineEnd) end = lineEnd;
+    while (end > at + 1 && /\s/.test(this.#text[end - 1] ?? "")) end--;
+    return { ...this.position(at), length: end - at };
+  }
+
+  position(offset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = this.#lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - this.#lineStarts[lo]! + 1 };
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The one place the stages are chained: parse -> validate -> topology ->
+ * plan -> render. Pure: no file system, clock or environment; emit and the
+ * CLI do the I/O. Stops after the first stage that reports an error, having
+ * collected every error that stage could find.
+ */
+import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { parse, type SourceFile } from "./parse/index.js";
+import { plan, type Plan } from "./plan/index.js";
+import { render, type Artifact } from "./render/index.js";
+import { resolveTopology, type Topology } from "./topology/index.js";
+import { validate, type QubeName } from "./validate/index.js";
+import { parseQubeName, printable } from "./validate/values.js";
+
+export interface CompileOptions {
+  /** Qube names from the previous build's plan.json, for teardowns. */
+  readonly previousQubes?: readonly string[];
+}
+
+export interface CompileResult {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly topology?: Topology;
+  readonly plan?: Plan;
+  readonly artifacts?: readonly Artifact[];
+}
+
+/** Everything up to the topology: what `qwire check` runs. */
+export function check(source: SourceFile): { diagnostics: readonly Diagnostic[]; topology?: Topology } {
+  const diag = new DiagnosticBag();
+  const doc = parse(source, diag);
+  const spec = doc && validate(doc, diag);
+  const topology = doc && spec && resolveTopology(spec, doc, diag);
+  return { diagnostics: diag.sorted(), ...(topology ? { topology } : {}) };
+}
+
+export function compile(source: SourceFile, options: CompileOptions = {}): CompileResult {
+  const checked = check(source);
+  if (!checked.topology) return checked;
+  const diag = new DiagnosticBag();
+  const previousQubes: QubeName[] = [];
+  for (const name of options.previousQubes ?? []) {
+    const parsed = parseQubeName(name);
+    if (parsed.ok) previousQubes.push(parsed.value);
+    else diag.error("QW1004", { line: 1, column: 1, length: 1 }, `the previous build's plan.json names '${printable(name)}': ${parsed.message}`, {
+      hint: "that plan.json was not written by qwire; delete it, or build into a fresh folder",
+    });
+  }
+  const diagnostics = [...checked.diagnostics, ...diag.sorted()];
+  if (diag.hasErrors()) return { diagnostics };
+  const thePlan = plan(checked.topology, { previousQubes });
+  return { diagnostics, topology: checked.topology, plan: thePlan, artifacts: render(thePlan) };
+}

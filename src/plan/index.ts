@@ -1,0 +1,169 @@
+/**
+ * Stage 4, plan: Topology -> Plan. Decides which qube carries which rule,
+ * which addresses each qube must learn at apply time, and what is torn down.
+ * Everything is sorted here so that later stages are deterministic.
+ * No user errors are possible at this point; the topology stage refused them.
+ */
+import { saltStem, type Topology } from "../topology/index.js";
+import type { IntentName, PortRange, Proto, QubeName } from "../validate/index.js";
+import { mergeRanges } from "../validate/index.js";
+import { formatPortRange } from "../validate/values.js";
+import type { Arrival, Dom0Prefs, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
+
+export * from "./plan.js";
+
+export interface PlanOptions {
+  /** Qubes that carried qwire files in the previous build (its plan.json). */
+  readonly previousQubes?: readonly QubeName[];
+}
+
+interface Draft {
+  forwardHops: ForwardHop[];
+  forwardInputs: ForwardInput[];
+  passes: Map<string, { from: QubeName; to: QubeName; intents: IntentName[]; traffic: Traffic[] }>;
+  inputs: Map<QubeName, { intents: IntentName[]; traffic: Traffic[] }>;
+  summary: string[];
+}
+
+export function plan(topology: Topology, options: PlanOptions = {}): Plan {
+  const drafts = new Map<QubeName, Draft>();
+  const draft = (q: QubeName): Draft => {
+    let d = drafts.get(q);
+    if (!d) {
+      d = { forwardHops: [], forwardInputs: [], passes: new Map(), inputs: new Map(), summary: [] };
+      drafts.set(q, d);
+    }
+    return d;
+  };
+
+  for (const route of topology.forwards) {
+    const f = route.forward;
+    const { hops } = route;
+    const last = hops.length - 1;
+    const what = `${f.proto} ${formatPortRange(f.externalPort)} from ${f.from.map((c) => c.text).join(", ")}`;
+    const arrivalsAt = (i: number): Arrival[] => (i === 0 ? route.interfaces.map((name) => ({ kind: "interface", name })) : [{ kind: "uplink" }]);
+    for (let i = 0; i < last; i++) {
+      const next = hops[i + 1]!;
+      const translate = i === last - 1 && f.port.first !== f.externalPort.first;
+      for (const arrival of arrivalsAt(i)) {
+        draft(hops[i]!).forwardHops.push({
+          intent: f.name,
+          arrival,
+          sources: f.from,
+          proto: f.proto,
+          dport: f.externalPort,
+          next,
+          ...(translate ? { translateTo: f.port.first } : {}),
+        });
+      }
+      draft(hops[i]!).summary.push(
+        `forward ${f.name}: ${what}${i === 0 ? ` on ${route.interfaces.join(", ")}` : " from its netvm"}: DNAT to ${next}${translate ? ` port ${f.port.first}` : ""} and let it through`,
+      );
+    }
+    for (const arrival of arrivalsAt(last)) {
+      draft(f.to).forwardInputs.push({ intent: f.name, arrival, sources: f.from, proto: f.proto, dport: f.port });
+    }
+    draft(f.to).summary.push(`forward ${f.name}: accept ${f.proto} ${formatPortRange(f.port)} from ${f.from.map((c) => c.text).join(", ")} (coming in through ${hops.slice(0, -1).join(" -> ") || "its own interface"})`);
+  }
+
+  for (const { link, firewall } of topology.links) {
+    const traffic: Traffic[] =
+      link.traffic === "all" ? [{ kind: "all" }] : link.traffic.protos.map((proto) => ({ kind: "ports", proto, ports: link.traffic === "all" ? [] : link.traffic.ports }));
+    const directions: [QubeName, QubeName][] = [[link.from, link.to]];
+    if (link.bothWays) directions.push([link.to, link.from]);
+    const what = describeTraffic(traffic);
+    for (const [from, to] of directions) {
+      const fw = draft(firewall);
+      const key = `${from} ${to}`;
+      const pass = fw.passes.get(key) ?? { from, to, intents: [], traffic: [] };
+      pass.intents.push(link.name);
+      pass.traffic.push(...traffic);
+      fw.passes.set(key, pass);
+      fw.summary.push(`link ${link.name}: let ${from} reach ${to} (${what})`);
+      const target = draft(to);
+      const input = target.inputs.get(from) ?? { intents: [], traffic: [] };
+      input.intents.push(link.name);
+      input.traffic.push(...traffic);
+      target.inputs.set(from, input);
+      target.summary.push(`link ${link.name}: accept ${what} from ${from}`);
+    }
+  }
+
+  const graph = topology.graph;
+  const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
+    const linkPasses: LinkPass[] = [...d.passes.values()]
+      .map((p) => ({ from: p.from, to: p.to, intents: unique(p.intents), traffic: normalizeTraffic(p.traffic) }))
+      .sort((a, b) => compare(a.from, b.from) || compare(a.to, b.to));
+    const linkInputs: LinkInput[] = [...d.inputs.entries()]
+      .map(([from, p]) => ({ from, intents: unique(p.intents), traffic: normalizeTraffic(p.traffic) }))
+      .sort((a, b) => compare(a.from, b.from));
+    const addresses = unique([
+      ...d.forwardHops.map((h) => h.next),
+      ...linkPasses.flatMap((p) => [p.from, p.to]),
+      ...linkInputs.map((i) => i.from),
+    ]).sort(compare);
+    return {
+      qube,
+      stem: saltStem(qube),
+      placement: graph.get(qube)?.providesNetwork ? "qubes-firewall.d" : "rc.local.d",
+      forwardHops: d.forwardHops,
+      forwardInputs: d.forwardInputs,
+      linkPasses,
+      linkInputs,
+      addresses,
+      summary: d.summary,
+    };
+  });
+
+  const carrying = new Set(qubes.map((q) => q.qube));
+  const teardowns: Teardown[] = unique(options.previousQubes ?? [])
+    .filter((q) => !carrying.has(q))
+    .sort(compare)
+    .map((qube) => ({ qube, stem: saltStem(qube) }));
+
+  const prefs: Dom0Prefs[] = topology.spec.qubes
+    .map((q) => ({
+      qube: q.name,
+      ...(q.netvm === undefined ? {} : { netvm: q.netvm }),
+      ...(q.providesNetwork ? { providesNetwork: true as const } : {}),
+      ...(q.ip === undefined ? {} : { ip: q.ip }),
+    }))
+    .filter((p) => Object.keys(p).length > 1);
+
+  const pins = new Map<QubeName, string>();
+  for (const q of topology.spec.qubes) if (q.ip !== undefined) pins.set(q.name, q.ip);
+
+  return {
+    release: topology.spec.release,
+    backend: "nft",
+    prefs,
+    qubes,
+    teardowns,
+    pins,
+    targets: [...carrying, ...teardowns.map((t) => t.qube)].sort(compare),
+  };
+}
+
+/**
+ * One entry per protocol with disjoint, sorted port ranges ("all" absorbs
+ * the rest): an nft interval set refuses overlapping elements.
+ */
+function normalizeTraffic(traffic: readonly Traffic[]): Traffic[] {
+  if (traffic.some((t) => t.kind === "all")) return [{ kind: "all" }];
+  const byProto = new Map<Proto, PortRange[]>();
+  for (const t of traffic) if (t.kind === "ports") byProto.set(t.proto, [...(byProto.get(t.proto) ?? []), ...t.ports]);
+  return [...byProto.entries()].sort(([a], [b]) => compare(a, b)).map(([proto, ports]) => ({ kind: "ports", proto, ports: mergeRanges(ports) }));
+}
+
+function describeTraffic(traffic: readonly Traffic[]): string {
+  return traffic.map((t) => (t.kind === "all" ? "all traffic" : `${t.proto} ${t.ports.map(formatPortRange).join(", ")}`)).join(", ");
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+/** Code-point order: the same on every machine, whatever the locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,95 @@
+/**
+ * Plan: every decision qwire makes, as data, sorted. Render turns it into
+ * bytes without deciding anything; golden tests and plan.json show it as is.
+ */
+import type { IntentName, InterfaceName, Ipv4Cidr, PortRange, Proto, QubeName, Release } from "../validate/index.js";
+
+/** How a packet must arrive at a hop: on a named outside interface, or on the Qubes uplink (eth0, iifgroup 1). */
+export type Arrival = { readonly kind: "interface"; readonly name: InterfaceName } | { readonly kind: "uplink" };
+
+/** One hop of a forward in a net qube: DNAT to the next qube, and let it through. */
+export interface ForwardHop {
+  readonly intent: IntentName;
+  readonly arrival: Arrival;
+  readonly sources: readonly Ipv4Cidr[];
+  readonly proto: Proto;
+  /** Destination port(s) of the packet as it arrives here. */
+  readonly dport: PortRange;
+  readonly next: QubeName;
+  /** Set on the last hop when the forward translates a single port. */
+  readonly translateTo?: number;
+}
+
+/** The target of a forward accepts it in its input chain. */
+export interface ForwardInput {
+  readonly intent: IntentName;
+  readonly arrival: Arrival;
+  readonly sources: readonly Ipv4Cidr[];
+  readonly proto: Proto;
+  readonly dport: PortRange;
+}
+
+export type Traffic = { readonly kind: "all" } | { readonly kind: "ports"; readonly proto: Proto; readonly ports: readonly PortRange[] };
+
+/** In the firewall qube of a link: traffic from `from` to `to` may pass. */
+export interface LinkPass {
+  readonly intents: readonly IntentName[];
+  readonly from: QubeName;
+  readonly to: QubeName;
+  readonly traffic: readonly Traffic[];
+}
+
+/** In the target of a link: traffic from `from` may come in. */
+export interface LinkInput {
+  readonly intents: readonly IntentName[];
+  readonly from: QubeName;
+  readonly traffic: readonly Traffic[];
+}
+
+/**
+ * Where a qube's script lives. Net qubes run /rw/config/qubes-firewall.d/*
+ * when qubes-firewall starts; other qubes run /rw/config/rc.local.d/*.rc at
+ * boot (R4.2+). See reference/qubes-networking.md §3.
+ */
+export type Placement = "qubes-firewall.d" | "rc.local.d";
+
+export interface QubePlan {
+  readonly qube: QubeName;
+  /** File-name form of the qube name for Salt (no '.'). */
+  readonly stem: string;
+  readonly placement: Placement;
+  readonly forwardHops: readonly ForwardHop[];
+  readonly forwardInputs: readonly ForwardInput[];
+  readonly linkPasses: readonly LinkPass[];
+  readonly linkInputs: readonly LinkInput[];
+  /** Qubes whose address this qube's script needs, sorted. */
+  readonly addresses: readonly QubeName[];
+  /** One line per intent, for the bundle README. */
+  readonly summary: readonly string[];
+}
+
+/** A qube that carried qwire files in the previous build and carries none now. */
+export interface Teardown {
+  readonly qube: QubeName;
+  readonly stem: string;
+}
+
+/** qvm.prefs that dom0 enforces for a declared qube. */
+export interface Dom0Prefs {
+  readonly qube: QubeName;
+  readonly netvm?: QubeName;
+  readonly providesNetwork?: true;
+  readonly ip?: string;
+}
+
+export interface Plan {
+  readonly release: Release;
+  readonly backend: "nft";
+  readonly prefs: readonly Dom0Prefs[];
+  readonly qubes: readonly QubePlan[];
+  readonly teardowns: readonly Teardown[];
+  /** Pinned addresses, by qube: the only IPs that may be written into a bundle. */
+  readonly pins: ReadonlyMap<QubeName, string>;
+  /** Qubes the VM phase of install.sh targets, sorted. */
+  readonly targets: readonly QubeName[];
+}

@@ -1,0 +1,38 @@
+/**
+ * One isolated Handlebars environment. noEscape because the default escaping
+ * is for HTML and corrupts scripts; safety comes from the typed helpers
+ * instead. strict + knownHelpersOnly make a typo fail at compile time.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import Handlebars from "handlebars";
+import { HELPERS } from "./helpers.js";
+
+/** templates/ at the package root, next to dist/ and src/. */
+export const TEMPLATE_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
+
+const hb = Handlebars.create();
+for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
+
+export const COMPILE_OPTIONS = {
+  noEscape: true,
+  strict: true,
+  knownHelpersOnly: true,
+  knownHelpers: Object.fromEntries(Object.keys(HELPERS).map((h) => [h, true])),
+} as const;
+
+const cache = new Map<string, Handlebars.TemplateDelegate>();
+
+/** Renders templates/<name> with `view`; templates are read once per process. */
+export function renderTemplate(name: string, view: object): string {
+  let template = cache.get(name);
+  if (!template) {
+    template = hb.compile(readFileSync(TEMPLATE_DIR + name, "utf8"), COMPILE_OPTIONS);
+    cache.set(name, template);
+  }
+  return template(view);
+}
+
+export function parseTemplate(source: string): hbs.AST.Program {
+  return hb.parse(source);
+}

@@ -1,0 +1,82 @@
+/**
+ * The only way a value reaches a shell script or an nft rule. Each helper
+ * checks the shape of what it is given and throws on anything else: the
+ * validator already refused unsafe input, so a throw here is a qwire bug,
+ * never a user error. Templates are compiled with knownHelpersOnly, and
+ * test/templates-lint.test.ts fails on any bare {{value}} in them.
+ */
+import type { PortRange } from "../validate/index.js";
+
+export class TemplateValueError extends Error {
+  override readonly name = "TemplateValueError";
+}
+
+function assert(ok: boolean, helper: string, value: unknown): void {
+  if (!ok) throw new TemplateValueError(`${helper}: refusing ${JSON.stringify(value)}`);
+}
+
+/** POSIX shell word: allowlisted words as they are, everything else single-quoted. */
+export function sh(value: unknown): string {
+  assert(typeof value === "string" || typeof value === "number", "sh", value);
+  const text = String(value);
+  assert(!text.includes("\0"), "sh", value);
+  if (/^[A-Za-z0-9_./=:,+-]+$/.test(text)) return text;
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** An nft identifier or keyword (chain, set, protocol): never quoted, so never anything else. */
+export function nftId(value: unknown): string {
+  assert(typeof value === "string" && /^[a-z][a-z0-9_-]*$/.test(value), "nftId", value);
+  return value as string;
+}
+
+/** 443 or 8000-8010. */
+export function port(value: unknown): string {
+  const valid = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535;
+  if (valid(value)) return String(value);
+  const r = value as PortRange | null;
+  assert(r !== null && typeof r === "object" && valid(r.first) && valid(r.last) && r.first <= r.last, "port", value);
+  return r!.first === r!.last ? String(r!.first) : `${r!.first}-${r!.last}`;
+}
+
+const CIDR4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+/** One IPv4 network. */
+export function cidr(value: unknown): string {
+  const text = (value as { text?: unknown } | null)?.text ?? value;
+  assert(typeof text === "string" && CIDR4.test(text), "cidr", value);
+  return text as string;
+}
+
+/** An anonymous nft set of networks: { 10.0.0.0/8, 192.168.1.0/24 }. */
+export function cidrSet(value: unknown): string {
+  assert(Array.isArray(value) && value.length > 0, "cidrSet", value);
+  return `{ ${(value as unknown[]).map(cidr).join(", ")} }`;
+}
+
+/** How a packet arrives: `iifname "ens6"` (quoted: '.' in a name would read as concatenation) or `iifgroup 1`. */
+export function arrival(value: unknown): string {
+  const a = value as { kind?: unknown; name?: unknown } | null;
+  if (a?.kind === "uplink") return "iifgroup 1";
+  assert(a?.kind === "interface" && typeof a.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(a.name), "arrival", value);
+  return `iifname "${a!.name as string}"`;
+}
+
+/** Text after `#` in a shell or nft comment: one line, printable. */
+export function comment(value: unknown): string {
+  assert(typeof value === "string" && /^[\x20-\x7e]*$/.test(value), "comment", value);
+  return value as string;
+}
+
+/** Words joined for a comment: `a, b`. */
+export function join(value: unknown): string {
+  assert(Array.isArray(value), "join", value);
+  return (value as unknown[]).map(comment).join(", ");
+}
+
+/** Plain text for Markdown: one printable line, with Markdown's active characters escaped. */
+export function md(value: unknown): string {
+  return comment(value).replace(/([\\`*_[\]<>|])/g, "\\$1");
+}
+
+export const HELPERS = { sh, nftId, port, cidr, cidrSet, arrival, comment, join, md } as const;

@@ -1,0 +1,95 @@
+/**
+ * Stage 5, render: Plan -> the bundle's files (DESIGN.md §3), sorted by path.
+ * Formats only; every decision was made in plan/.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Plan } from "../plan/index.js";
+import type { Artifact } from "./artifact.js";
+import type { Backend } from "./backend.js";
+import { nftBackend } from "./backends/nft.js";
+import { renderTemplate } from "./handlebars-env.js";
+import { renderSalt } from "./salt.js";
+
+export type { Artifact } from "./artifact.js";
+
+/** salt/ at the package root: hand-written pieces copied into every bundle. */
+const SALT_DIR = fileURLToPath(new URL("../../salt/", import.meta.url));
+
+export const PLAN_FORMAT = 1;
+
+export function backendFor(plan: Plan): Backend {
+  switch (plan.backend) {
+    case "nft":
+      return nftBackend;
+  }
+}
+
+export function render(plan: Plan): Artifact[] {
+  const backend = backendFor(plan);
+  const files: Artifact[] = [...renderSalt(plan, backend)];
+  files.push({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
+  if (plan.teardowns.length > 0) {
+    files.push({ path: `salt/qwire/${backend.teardownSource}`, content: readFileSync(SALT_DIR + backend.teardownSource, "utf8"), mode: 0o755 });
+  }
+  const view = docsView(plan, backend);
+  files.push({ path: "install.sh", content: renderTemplate("bundle/install.sh.hbs", view), mode: 0o755 });
+  files.push({ path: "README.md", content: renderTemplate("bundle/README.md.hbs", view), mode: 0o644 });
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  files.push({ path: "plan.json", content: planJson(plan, backend, files), mode: 0o644 });
+  return files;
+}
+
+function docsView(plan: Plan, backend: Backend) {
+  return {
+    release: plan.release,
+    hasDom0State: plan.prefs.length > 0,
+    hasTargets: plan.targets.length > 0,
+    hasPins: plan.pins.size > 0,
+    targets: plan.targets,
+    targetList: plan.targets.join(","),
+    prefs: plan.prefs.map((p) => ({
+      qube: p.qube,
+      providesNetwork: p.providesNetwork === true,
+      hasNetvm: p.netvm !== undefined,
+      netvm: p.netvm ?? "",
+      hasIp: p.ip !== undefined,
+      ip: p.ip ?? "",
+    })),
+    qubes: plan.qubes.map((q) => ({
+      qube: q.qube,
+      installedAs: backend.installPath(q.placement),
+      isNetQube: q.placement === "qubes-firewall.d",
+      hasAddresses: q.addresses.length > 0,
+      addresses: q.addresses,
+      summary: q.summary,
+    })),
+    teardowns: plan.teardowns,
+  };
+}
+
+/**
+ * Machine-readable plan. `qubes` (with the files each carries) is what the
+ * next build reads to know which qubes need a teardown.
+ */
+function planJson(plan: Plan, backend: Backend, files: readonly Artifact[]): string {
+  const doc = {
+    generator: "qwire",
+    format: PLAN_FORMAT,
+    release: plan.release,
+    backend: plan.backend,
+    targets: plan.targets,
+    dom0: { prefs: plan.prefs },
+    qubes: plan.qubes.map((q) => ({
+      name: q.qube,
+      placement: q.placement,
+      script: backend.installPath(q.placement),
+      addresses: q.addresses,
+      intents: q.summary,
+    })),
+    teardowns: plan.teardowns.map((t) => t.qube),
+    files: files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), sha256: createHash("sha256").update(f.content).digest("hex") })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

@@ -1,0 +1,271 @@
+/**
+ * Stage 3, topology: IntentSpec -> Topology.
+ *
+ * Resolves every reference and every path through the netvm graph, and
+ * refuses layouts Qubes cannot carry: QW3001 (undeclared qube), QW3002
+ * (netvm cycle), QW3003 (netvm without provides_network), QW3004-QW3006,
+ * QW3009, QW3010, QW3013 (forward paths), QW3007, QW3011 (links), QW3008
+ * (client behind a service qube), QW3014, QW3015 (naming and pins).
+ */
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { didYouMean } from "../diagnostics/suggest.js";
+import type { ParsedDocument, YamlPath } from "../parse/index.js";
+import type { ForwardSpec, IntentSpec, InterfaceName, LinkSpec, PortRange, QubeName, QubeSpec } from "../validate/index.js";
+import { formatPortRange } from "../validate/values.js";
+import { NetvmGraph } from "./graph.js";
+
+export { NetvmGraph } from "./graph.js";
+
+/** A forward with its path resolved: entry first, target last. */
+export interface ForwardRoute {
+  readonly forward: ForwardSpec;
+  readonly entry: QubeName;
+  readonly interfaces: readonly InterfaceName[];
+  /** [entry, ..., to]; length >= 1 (1 when the entry is the target itself). */
+  readonly hops: readonly QubeName[];
+}
+
+/** A network link: both qubes sit behind `firewall`. */
+export interface LinkRoute {
+  readonly link: LinkSpec;
+  readonly firewall: QubeName;
+}
+
+export interface Topology {
+  readonly spec: IntentSpec;
+  readonly graph: NetvmGraph;
+  readonly forwards: readonly ForwardRoute[];
+  readonly links: readonly LinkRoute[];
+}
+
+export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: DiagnosticBag): Topology | undefined {
+  const graph = new NetvmGraph(spec);
+  const at = (path: YamlPath) => doc.positions.value(path);
+  const declaredAt = (q: QubeName) => doc.positions.key(graph.get(q)?.path ?? []);
+
+  /** QW3001 unless `name` is declared. */
+  const known = (name: QubeName, path: YamlPath): boolean => {
+    if (graph.has(name)) return true;
+    const suggestion = didYouMean(name, graph.names());
+    diag.error(
+      "QW3001",
+      at(path),
+      `qube '${name}' is not declared under 'qubes'`,
+      suggestion ? { notes: [{ message: suggestion }] } : { hint: `declare it under 'qubes:', e.g. '${name}: { netvm: sys-firewall }'` },
+    );
+    return false;
+  };
+
+  checkQubes(spec, graph, doc, diag, known, declaredAt);
+
+  const forwards: ForwardRoute[] = [];
+  for (const f of spec.forwards) {
+    const route = resolveForward(f, graph, doc, diag, known, declaredAt);
+    if (route) forwards.push(route);
+  }
+  checkForwardClashes(forwards, doc, diag);
+
+  const links: LinkRoute[] = [];
+  for (const l of spec.links) {
+    const route = resolveLink(l, graph, doc, diag, known, declaredAt);
+    if (route) links.push(route);
+  }
+
+  for (const e of spec.expect) {
+    if (e.from.kind === "qube") known(e.from.qube, [...e.path, "from"]);
+    known(e.to, [...e.path, "to"]);
+  }
+
+  if (diag.hasErrors()) return undefined;
+  return { spec, graph, forwards, links };
+}
+
+function checkQubes(
+  spec: IntentSpec,
+  graph: NetvmGraph,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+  known: (n: QubeName, p: YamlPath) => boolean,
+  declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>,
+): void {
+  const stems = new Map<string, QubeSpec>();
+  const pins = new Map<string, QubeSpec>();
+  for (const q of spec.qubes) {
+    if (q.netvm !== undefined && known(q.netvm, [...q.path, "netvm"])) {
+      const netvm = graph.get(q.netvm)!;
+      if (!netvm.providesNetwork) {
+        diag.error("QW3003", doc.positions.value([...q.path, "netvm"]), `'${q.name}' uses '${netvm.name}' as its netvm, but '${netvm.name}' does not provide network`, {
+          notes: [{ message: `'${netvm.name}' is declared here`, span: declaredAt(netvm.name) }],
+          hint: `add 'provides_network: true' to '${netvm.name}', or pick another netvm`,
+        });
+      } else if (netvm.role === "service" && !q.providesNetwork) {
+        diag.error("QW3008", doc.positions.value([...q.path, "netvm"]), `'${q.name}' sits directly behind the service qube '${netvm.name}'`, {
+          notes: [{ message: `'${netvm.name}' is a service qube`, span: declaredAt(netvm.name) }],
+          hint: `put a firewall qube between them (sys-net <-> sys-firewall-1 <-> ${netvm.name} <-> sys-firewall-2 <-> ${q.name}), so qvm-firewall rules of '${q.name}' are enforced by a qube it cannot reach`,
+        });
+      }
+    }
+    const stem = saltStem(q.name);
+    const other = stems.get(stem);
+    if (other) {
+      diag.error("QW3014", doc.positions.key(q.path), `qubes '${other.name}' and '${q.name}' would share the Salt file name '${stem}'`, {
+        notes: [{ message: `'${other.name}' is declared here`, span: declaredAt(other.name) }],
+        hint: "Salt state names cannot hold '.', so qwire writes it as '_'; rename one of the qubes",
+      });
+    } else stems.set(stem, q);
+    if (q.ip !== undefined) {
+      const twin = pins.get(q.ip);
+      if (twin) {
+        diag.error("QW3015", doc.positions.value([...q.path, "ip"]), `'${q.name}' and '${twin.name}' are both pinned to ${q.ip}`, {
+          notes: [{ message: "the other pin is here", span: doc.positions.value([...twin.path, "ip"]) }],
+        });
+      } else pins.set(q.ip, q);
+    }
+  }
+  for (const cycle of graph.cycles()) {
+    const first = graph.get(cycle[0]!)!;
+    diag.error("QW3002", doc.positions.value([...first.path, "netvm"]), `the netvm chain loops: ${[...cycle, cycle[0]].join(" -> ")}`, {
+      notes: cycle.slice(1).map((q) => ({ message: `'${q}' is part of the loop`, span: doc.positions.value([...graph.get(q)!.path, "netvm"]) })),
+      hint: "one qube of the loop must be the top of the chain (no netvm), e.g. sys-net",
+    });
+  }
+}
+
+function resolveForward(
+  f: ForwardSpec,
+  graph: NetvmGraph,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+  known: (n: QubeName, p: YamlPath) => boolean,
+  declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>,
+): ForwardRoute | undefined {
+  const at = (path: YamlPath) => doc.positions.value(path);
+  const toKnown = known(f.to, [...f.path, "to"]);
+  const entryKnown = f.entry === undefined || known(f.entry, [...f.path, "entry"]);
+  if (!toKnown || !entryKnown) return undefined;
+
+  const up = graph.upstream(f.to); // [to, ..., top]
+  // A chain that does not end in a qube without netvm ends in a loop or an
+  // undeclared netvm, both reported already.
+  if (graph.get(up[up.length - 1]!)?.netvm !== undefined) return undefined;
+  if (up.length === 1 && f.entry === undefined) {
+    diag.error("QW3004", at([...f.path, "to"]), `'${f.to}' has no netvm, so nothing can forward to it`, {
+      notes: [{ message: `'${f.to}' is declared here`, span: declaredAt(f.to) }],
+      hint: `give '${f.to}' a netvm (e.g. 'netvm: sys-firewall')`,
+    });
+    return undefined;
+  }
+  const entry = f.entry ?? up[up.length - 1]!;
+  const entryIndex = up.indexOf(entry);
+  if (entryIndex === -1) {
+    diag.error("QW3004", at([...f.path, "entry"]), `'${entry}' is not on the netvm chain of '${f.to}' (${up.join(" <- ")})`, {
+      hint: `pick one of ${up.slice(1).map((q) => `'${q}'`).join(", ")} as entry`,
+    });
+    return undefined;
+  }
+  const hops = up.slice(0, entryIndex + 1).reverse(); // entry ... to
+  for (const hop of hops.slice(1, -1)) {
+    if (graph.get(hop)?.role === "service") {
+      diag.error("QW3005", at(f.path), `forward '${f.name}' would pass through the service qube '${hop}' (${hops.join(" -> ")})`, {
+        notes: [{ message: `'${hop}' is a service qube`, span: declaredAt(hop) }],
+        hint: `a service qube (VPN, DNS) must not carry LAN traffic around its own rules; expose the port from '${hop}' itself with 'entry: ${hop}' and its tunnel 'interface:', or move '${f.to}' out from behind it`,
+      });
+      return undefined;
+    }
+  }
+  if (hops.length === 1 && formatPortRange(f.port) !== formatPortRange(f.externalPort)) {
+    diag.error("QW3013", at([...f.path, "external_port"]), `'${f.to}' is its own entry, so the port cannot be translated`, {
+      hint: "leave external_port out, or let the forward start in a qube above it",
+    });
+    return undefined;
+  }
+  const entrySpec = graph.get(entry)!;
+  const interfaces = f.interface !== undefined ? [f.interface] : entrySpec.uplinks;
+  if (interfaces.length === 0) {
+    diag.error("QW3009", at(f.path), `the entry qube '${entry}' has no outside interface for forward '${f.name}'`, {
+      notes: [{ message: `'${entry}' is declared here`, span: declaredAt(entry) }],
+      hint: `add 'uplink: ens6' (the name of its network card, see 'ip -br link' in ${entry}) to '${entry}', or 'interface:' to the forward`,
+    });
+    return undefined;
+  }
+  return { forward: f, entry, interfaces, hops };
+}
+
+/**
+ * QW3006: two forwards listen on the same entry interface, port and protocol.
+ * QW3010: two forwards arrive at the same inner qube on the same port and
+ * protocol; that qube could not tell them apart (it only sees its uplink).
+ */
+function checkForwardClashes(routes: readonly ForwardRoute[], doc: ParsedDocument, diag: DiagnosticBag): void {
+  const claims: { route: ForwardRoute; qube: QubeName; where: string; ports: PortRange }[] = [];
+  for (const route of routes) {
+    const f = route.forward;
+    const mine: typeof claims = route.interfaces.map((i) => ({ route, qube: route.entry, where: `interface ${i}`, ports: f.externalPort }));
+    route.hops.slice(1).forEach((hop, i) => {
+      const last = i === route.hops.length - 2;
+      mine.push({ route, qube: hop, where: "uplink", ports: last ? f.port : f.externalPort });
+    });
+    for (const c of mine) {
+      const clash = claims.find(
+        (o) => o.route !== route && o.qube === c.qube && o.where === c.where && o.route.forward.proto === f.proto && overlaps(o.ports, c.ports),
+      );
+      if (!clash) continue;
+      const onEntry = c.where !== "uplink";
+      diag.error(
+        onEntry ? "QW3006" : "QW3010",
+        doc.positions.value(f.path),
+        onEntry
+          ? `forwards '${clash.route.forward.name}' and '${f.name}' both claim ${f.proto} ${formatPortRange(c.ports)} on ${c.where} of '${c.qube}'`
+          : `forwards '${clash.route.forward.name}' and '${f.name}' both reach '${c.qube}' on ${f.proto} ${formatPortRange(c.ports)}; '${c.qube}' could not tell them apart`,
+        {
+          notes: [{ message: `'${clash.route.forward.name}' is here`, span: doc.positions.value(clash.route.forward.path) }],
+          hint: "give one of them another external_port",
+        },
+      );
+      break;
+    }
+    claims.push(...mine);
+  }
+}
+
+function overlaps(a: PortRange, b: PortRange): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+function resolveLink(
+  l: LinkSpec,
+  graph: NetvmGraph,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+  known: (n: QubeName, p: YamlPath) => boolean,
+  declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>,
+): LinkRoute | undefined {
+  const fromKnown = known(l.from, [...l.path, "from"]);
+  const toKnown = known(l.to, [...l.path, "to"]);
+  if (!fromKnown || !toKnown) return undefined;
+  if (l.from === l.to) {
+    diag.error("QW3011", doc.positions.value([...l.path, "to"]), `link '${l.name}' goes from '${l.from}' to itself`, {
+      hint: "a qube reaches itself on 127.0.0.1 already; remove the link",
+    });
+    return undefined;
+  }
+  const a = graph.get(l.from)!;
+  const b = graph.get(l.to)!;
+  if (a.netvm === undefined || a.netvm !== b.netvm) {
+    const describeNetvm = (q: QubeSpec) => (q.netvm === undefined ? `'${q.name}' has no netvm` : `'${q.name}' is behind '${q.netvm}'`);
+    diag.error("QW3007", doc.positions.value(l.path), `link '${l.name}': ${describeNetvm(a)} and ${describeNetvm(b)}; a network link needs both behind one firewall qube`, {
+      notes: [
+        { message: `'${a.name}' is declared here`, span: declaredAt(a.name) },
+        { message: `'${b.name}' is declared here`, span: declaredAt(b.name) },
+      ],
+      hint: "use 'via: qrexec' (qubes.ConnectTCP, no shared netvm needed), or give both qubes the same netvm",
+    });
+    return undefined;
+  }
+  return { link: l, firewall: a.netvm };
+}
+
+/** Salt state and pillar names cannot hold '.', which Qubes allows in qube names. */
+export function saltStem(name: QubeName): string {
+  return name.replace(/\./g, "_");
+}

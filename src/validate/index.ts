@@ -1,0 +1,346 @@
+/**
+ * Stage 2, validate: ParsedDocument -> IntentSpec.
+ *
+ * zod checks the structure (QW2001 unknown keys, QW2002 types); this file
+ * parses every value with a grammar of its own (QW2003-QW2012), fills in the
+ * defaults of DESIGN.md §2 and refuses what this version does not build yet
+ * (QW4xxx). Cross-references between intents are the topology stage's job.
+ */
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import type { DiagnosticCode } from "../diagnostics/codes.js";
+import type { ParsedDocument, YamlPath } from "../parse/index.js";
+import { DocumentSchema } from "./schema.js";
+import { reportZodIssues } from "./zod-issues.js";
+import {
+  formatPortRange,
+  parseCidr,
+  parseIntentName,
+  parseInterfaceName,
+  parseIpv4,
+  parsePortRange,
+  parseQubeName,
+  type Parsed,
+} from "./values.js";
+import {
+  RELEASES,
+  type ExpectSpec,
+  type ForwardSpec,
+  type IntentSpec,
+  type InterfaceName,
+  type Ipv4Cidr,
+  type LinkSpec,
+  type PortRange,
+  type Proto,
+  type QubeSpec,
+  type Release,
+} from "./spec.js";
+
+export * from "./spec.js";
+
+/** Releases whose backend this version of qwire has. */
+export const BUILT_RELEASES: readonly Release[] = ["4.3", "4.2"];
+
+type Obj = Record<string, unknown>;
+
+export function validate(doc: ParsedDocument, diag: DiagnosticBag): IntentSpec | undefined {
+  const parsed = DocumentSchema.safeParse(doc.value);
+  if (!parsed.success) reportZodIssues(parsed.error.issues, doc, diag);
+  if (!isObj(doc.value)) {
+    if (parsed.success) diag.error("QW2002", doc.positions.value([]), "the file must be a mapping with 'version' and 'qubes'");
+    return undefined;
+  }
+  const v = new Narrower(doc, diag);
+  const root = doc.value;
+
+  if (root.version !== undefined && root.version !== 1) {
+    diag.error("QW2007", doc.positions.value(["version"]), `qwire.yaml version ${JSON.stringify(root.version)} is not supported`, {
+      hint: "this qwire reads 'version: 1'",
+    });
+  }
+  const release = v.release(root.release);
+  const qubes = Object.entries(isObj(root.qubes) ? root.qubes : {})
+    .map(([name, raw]) => v.qube(name, raw, release))
+    .filter((q): q is QubeSpec => q !== undefined)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const forwards = list(root.forwards).map((raw, i) => v.forward(raw, ["forwards", i]));
+  const links = list(root.links).map((raw, i) => v.link(raw, ["links", i]));
+  const expect = list(root.expect).map((raw, i) => v.expectation(raw, ["expect", i]));
+
+  if (isObj(root.firewall)) {
+    diag.error("QW4003", doc.positions.key(["firewall"]), "'firewall:' (outbound policy) is not built by this version of qwire", {
+      hint: "remove the section for now and keep your rules in qvm-firewall; qwire will not pretend to enforce them",
+    });
+  }
+  v.uniqueNames([...forwards, ...links].filter((x): x is ForwardSpec | LinkSpec => x !== undefined));
+
+  if (diag.hasErrors() || !parsed.success) return undefined;
+  return {
+    version: 1,
+    release,
+    qubes,
+    forwards: forwards.filter((f): f is ForwardSpec => f !== undefined),
+    links: links.filter((l): l is LinkSpec => l !== undefined),
+    expect: expect.filter((e): e is ExpectSpec => e !== undefined),
+  };
+}
+
+class Narrower {
+  constructor(
+    private readonly doc: ParsedDocument,
+    private readonly diag: DiagnosticBag,
+  ) {}
+
+  /** Reports a failed parse under `code` at `path`; returns the value or undefined. */
+  take<T>(code: DiagnosticCode, path: YamlPath, result: Parsed<T>, hint?: string): T | undefined {
+    if (result.ok) return result.value;
+    this.diag.error(code, this.doc.positions.value(path), result.message, hint === undefined ? {} : { hint });
+    return undefined;
+  }
+
+  release(raw: unknown): Release {
+    if (raw === undefined) return "4.2";
+    // `release: 4.2` unquoted is a YAML float; accept it as the user meant it.
+    const text = typeof raw === "number" ? raw.toFixed(1) : raw;
+    const found = RELEASES.find((r) => r === text);
+    if (found === undefined) {
+      this.diag.error("QW2008", this.doc.positions.value(["release"]), `unknown Qubes release ${JSON.stringify(raw)}`, {
+        hint: `use one of ${RELEASES.map((r) => `"${r}"`).join(", ")}`,
+      });
+      return "4.2";
+    }
+    if (!BUILT_RELEASES.includes(found)) {
+      this.diag.error("QW4001", this.doc.positions.value(["release"]), `Qubes R${found} bundles (iptables base rules) are not built by this version of qwire`, {
+        hint: `this version builds for ${BUILT_RELEASES.map((r) => `"${r}"`).join(" and ")}`,
+      });
+    }
+    return found;
+  }
+
+  qube(name: string, raw: unknown, release: Release): QubeSpec | undefined {
+    const path = ["qubes", name];
+    const qubeName = this.take("QW2003", path, parseQubeName(name));
+    if (qubeName === undefined) {
+      // Point at the key, not the value: the name is the key.
+      return undefined;
+    }
+    const q: Obj = isObj(raw) ? raw : {};
+    const netvm = q.netvm === undefined || q.netvm === null ? undefined : this.take("QW2003", [...path, "netvm"], parseQubeName(q.netvm));
+    const uplinks: InterfaceName[] = [];
+    if (q.uplink !== undefined) {
+      const items = Array.isArray(q.uplink) ? q.uplink.map((u, i) => [u, [...path, "uplink", i]] as const) : [[q.uplink, [...path, "uplink"]] as const];
+      for (const [u, p] of items) {
+        const iface = this.take("QW2006", p, parseInterfaceName(u));
+        if (iface !== undefined && !uplinks.includes(iface)) uplinks.push(iface);
+      }
+    }
+    const ip = q.ip === undefined ? undefined : this.take("QW2005", [...path, "ip"], parseIpv4(q.ip), "pin an IPv4 address such as 10.137.0.40");
+    if (q.ipv6 === true) {
+      this.diag.error("QW4004", this.doc.positions.key([...path, "ipv6"]), `IPv6 for '${name}' is not built by this version of qwire`, {
+        hint: "remove 'ipv6: true'; forwards and links stay IPv4",
+      });
+    }
+    if (q.disposable_template !== undefined) {
+      this.diag.error("QW4001", this.doc.positions.key([...path, "disposable_template"]), `disposable net qubes are not built by this version of qwire`, {
+        hint: "use a named (non-disposable) net qube for now",
+      });
+    }
+    if (q.custom_persist === true && release === "4.3") {
+      this.diag.error(
+        "QW4005",
+        this.doc.positions.key([...path, "custom_persist"]),
+        `'${name}' uses custom-persist: Qubes R4.3 then skips /rw/config/rc.local.d and /rw/config/qubes-firewall.d, so qwire's rules would never load there`,
+        { hint: `turn it off (qvm-features ${name} service.custom-persist '') or add the rules to the template's /etc/qubes/qubes-firewall.d yourself` },
+      );
+    }
+    return {
+      name: qubeName,
+      ...(netvm === undefined ? {} : { netvm }),
+      providesNetwork: q.provides_network === true,
+      uplinks,
+      role: q.role === "service" ? "service" : "plain",
+      ...(ip === undefined ? {} : { ip }),
+      path,
+    };
+  }
+
+  forward(raw: unknown, path: YamlPath): ForwardSpec | undefined {
+    if (!isObj(raw)) return undefined;
+    const to = raw.to === undefined ? undefined : this.take("QW2003", [...path, "to"], parseQubeName(raw.to));
+    const port = raw.port === undefined ? undefined : this.take("QW2004", [...path, "port"], parsePortRange(raw.port));
+    const proto: Proto = raw.proto === "udp" ? "udp" : "tcp";
+    let externalPort = port;
+    if (raw.external_port !== undefined) {
+      externalPort = this.take("QW2004", [...path, "external_port"], parsePortRange(raw.external_port));
+      if (port && externalPort && !fits(port, externalPort)) {
+        this.diag.error("QW2012", this.doc.positions.value([...path, "external_port"]), `external_port ${formatPortRange(externalPort)} does not fit port ${formatPortRange(port)}`, {
+          hint: "a port range is forwarded as it is: leave external_port out, or give a single port for a single port",
+        });
+        externalPort = undefined;
+      }
+    }
+    const from = this.sources(raw.from, [...path, "from"]);
+    const entry = raw.entry === undefined ? undefined : this.take("QW2003", [...path, "entry"], parseQubeName(raw.entry));
+    const iface = raw.interface === undefined ? undefined : this.take("QW2006", [...path, "interface"], parseInterfaceName(raw.interface));
+    const name =
+      raw.name !== undefined
+        ? this.take("QW2011", [...path, "name"], parseIntentName(raw.name))
+        : to && port
+          ? (`${to}-${proto}-${formatPortRange(port)}` as ForwardSpec["name"])
+          : undefined;
+    if (!to || !port || !externalPort || !from || !name) return undefined;
+    return {
+      name,
+      to,
+      port,
+      externalPort,
+      proto,
+      from,
+      ...(entry === undefined ? {} : { entry }),
+      ...(iface === undefined ? {} : { interface: iface }),
+      path,
+    };
+  }
+
+  sources(raw: unknown, path: YamlPath): Ipv4Cidr[] | undefined {
+    if (raw === undefined) {
+      this.diag.error("QW2009", this.doc.positions.value(path.slice(0, -1)), "this forward has no 'from': say which source addresses may come in", {
+        hint: "add e.g. 'from: [192.168.1.0/24]'; write 'from: [any]' to open it to every address",
+      });
+      return undefined;
+    }
+    const items = Array.isArray(raw) ? raw.map((r, i) => [r, [...path, i]] as const) : [[raw, path] as const];
+    if (items.length === 0) {
+      this.diag.error("QW2009", this.doc.positions.value(path), "'from' is empty: nobody could use this forward", {
+        hint: "list the source networks, e.g. [192.168.1.0/24]",
+      });
+      return undefined;
+    }
+    const out: Ipv4Cidr[] = [];
+    let good = true;
+    for (const [item, p] of items) {
+      if (item === "any") {
+        this.diag.warning("QW2010", this.doc.positions.value(p), "this forward is open to any source address on the outside interface", {
+          hint: "list the networks that need it, e.g. your LAN 192.168.1.0/24",
+        });
+        out.push({ family: 4, text: "0.0.0.0/0" });
+        continue;
+      }
+      const cidr = this.take("QW2005", p, parseCidr(item));
+      if (cidr === undefined) good = false;
+      else if (cidr.family === 6) {
+        this.diag.error("QW4004", this.doc.positions.value(p), `IPv6 source '${cidr.text}' is not built by this version of qwire`, {
+          hint: "list IPv4 sources only for now",
+        });
+        good = false;
+      } else if (!out.some((c) => c.text === cidr.cidr.text)) out.push(cidr.cidr);
+    }
+    return good ? out.sort((a, b) => compareCidr(a.text, b.text)) : undefined;
+  }
+
+  link(raw: unknown, path: YamlPath): LinkSpec | undefined {
+    if (!isObj(raw)) return undefined;
+    const from = raw.from === undefined ? undefined : this.take("QW2003", [...path, "from"], parseQubeName(raw.from));
+    const to = raw.to === undefined ? undefined : this.take("QW2003", [...path, "to"], parseQubeName(raw.to));
+    if (raw.via === "qrexec") {
+      this.diag.error("QW4002", this.doc.positions.value([...path, "via"]), "'via: qrexec' links are not built by this version of qwire", {
+        hint: "use 'via: network' (both qubes behind the same firewall qube) for now",
+      });
+    } else if (raw.local_port !== undefined) {
+      this.diag.error("QW2002", this.doc.positions.key([...path, "local_port"]), "'local_port' only applies to 'via: qrexec' links", { hint: "remove it" });
+    }
+    const ports: PortRange[] = [];
+    let good = true;
+    if (Array.isArray(raw.ports)) {
+      raw.ports.forEach((p, i) => {
+        const r = this.take("QW2004", [...path, "ports", i], parsePortRange(p));
+        if (r === undefined) good = false;
+        else ports.push(r);
+      });
+      if (raw.ports.length === 0) {
+        this.diag.error("QW2004", this.doc.positions.value([...path, "ports"]), "'ports' is empty", { hint: "list ports, or leave 'ports' out for all traffic" });
+        good = false;
+      }
+    }
+    const proto = raw.proto;
+    const protos: Proto[] = proto === "tcp" ? ["tcp"] : proto === "udp" ? ["udp"] : ["tcp", "udp"];
+    // No ports and no protocol: everything (DESIGN.md §2 "omitted = all traffic").
+    // No ports but a protocol: every port of that protocol.
+    const traffic: LinkSpec["traffic"] =
+      ports.length === 0 && (proto === undefined || proto === "any")
+        ? "all"
+        : { protos: proto === undefined ? ["tcp"] : protos, ports: ports.length === 0 ? [{ first: 1, last: 65535 }] : mergeRanges(ports) };
+    const defaultName =
+      traffic === "all" ? `${from}-${to}-all` : `${from}-${to}-${traffic.protos.join("+")}-${traffic.ports.map(formatPortRange).join("+")}`;
+    const name = raw.name !== undefined ? this.take("QW2011", [...path, "name"], parseIntentName(raw.name)) : (defaultName as LinkSpec["name"]);
+    if (!from || !to || !good || !name || raw.via === "qrexec") return undefined;
+    return { name, from, to, traffic, bothWays: raw.both_ways === true, path };
+  }
+
+  expectation(raw: unknown, path: YamlPath): ExpectSpec | undefined {
+    if (!isObj(raw) || typeof raw.from !== "string") return undefined;
+    let from: ExpectSpec["from"] | undefined;
+    if (raw.from.startsWith("outside:")) {
+      const address = this.take("QW2005", [...path, "from"], parseIpv4(raw.from.slice("outside:".length)), "write 'outside:' and an IPv4 address, e.g. outside:192.168.1.50");
+      if (address !== undefined) from = { kind: "outside", address };
+    } else {
+      const qube = this.take("QW2003", [...path, "from"], parseQubeName(raw.from));
+      if (qube !== undefined) from = { kind: "qube", qube };
+    }
+    const to = raw.to === undefined ? undefined : this.take("QW2003", [...path, "to"], parseQubeName(raw.to));
+    const port = raw.port === undefined ? undefined : this.take("QW2004", [...path, "port"], parsePortRange(raw.port));
+    if (port && port.first !== port.last) {
+      this.diag.error("QW2004", this.doc.positions.value([...path, "port"]), "an expectation checks one port, not a range");
+      return undefined;
+    }
+    if (!from || !to || !port || (raw.result !== "open" && raw.result !== "closed")) return undefined;
+    return { from, to, port: port.first, proto: raw.proto === "udp" ? "udp" : "tcp", result: raw.result, path };
+  }
+
+  uniqueNames(intents: readonly (ForwardSpec | LinkSpec)[]): void {
+    const seen = new Map<string, ForwardSpec | LinkSpec>();
+    for (const it of intents) {
+      const first = seen.get(it.name);
+      if (first === undefined) {
+        seen.set(it.name, it);
+        continue;
+      }
+      this.diag.error("QW3012", this.doc.positions.value(it.path), `two intents are named '${it.name}'`, {
+        notes: [{ message: "the first one is here", span: this.doc.positions.value(first.path) }],
+        hint: "give one of them a 'name:' of its own",
+      });
+    }
+  }
+}
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function fits(port: PortRange, external: PortRange): boolean {
+  if (port.first === port.last) return external.first === external.last;
+  return external.first === port.first && external.last === port.last;
+}
+
+/** Sorted, overlapping and adjacent ranges joined: the nft sets need disjoint intervals. */
+export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
+  const sorted = [...ranges].sort((a, b) => a.first - b.first);
+  const out: PortRange[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.first <= last.last + 1) out[out.length - 1] = { first: last.first, last: Math.max(last.last, r.last) };
+    else out.push(r);
+  }
+  return out;
+}
+
+function compareCidr(a: string, b: string): number {
+  const key = (t: string) => {
+    const [addr = "", len = "0"] = t.split("/");
+    return addr.split(".").reduce((acc, o) => acc * 256 + Number(o), 0) * 64 + Number(len);
+  };
+  return key(a) - key(b);
+}

@@ -1,0 +1,87 @@
+/**
+ * IntentSpec: what validate() hands to the rest of the pipeline. Every value
+ * here has been checked: names match the Qubes pattern, addresses and ports
+ * are parsed, so nothing unsafe can reach a template. Each intent keeps the
+ * YAML path it came from, so later stages can point at the user's line.
+ */
+import type { YamlPath } from "../parse/index.js";
+
+declare const brand: unique symbol;
+type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+/** `^[A-Za-z][A-Za-z0-9_.-]{0,30}$`, as qubesd allows. */
+export type QubeName = Brand<string, "QubeName">;
+/** A Linux interface name: `[A-Za-z0-9_.-]`, at most 15 characters. */
+export type InterfaceName = Brand<string, "InterfaceName">;
+/** A user-facing intent name: `[A-Za-z0-9_.-]`, used in comments and logs. */
+export type IntentName = Brand<string, "IntentName">;
+
+export type Release = "4.3" | "4.2" | "4.1" | "4.0" | "3.2";
+export const RELEASES: readonly Release[] = ["4.3", "4.2", "4.1", "4.0", "3.2"];
+
+export interface PortRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** An IPv4 network in canonical form (host bits cleared). */
+export interface Ipv4Cidr {
+  readonly family: 4;
+  /** e.g. "192.168.1.0/24"; "10.0.0.5/32" for a single host. */
+  readonly text: string;
+}
+
+export type Proto = "tcp" | "udp";
+
+export interface QubeSpec {
+  readonly name: QubeName;
+  readonly netvm?: QubeName;
+  readonly providesNetwork: boolean;
+  readonly uplinks: readonly InterfaceName[];
+  readonly role: "service" | "plain";
+  /** A pinned address: the only kind of qube IP that may appear in a bundle. */
+  readonly ip?: string;
+  readonly path: YamlPath;
+}
+
+export interface ForwardSpec {
+  readonly name: IntentName;
+  readonly to: QubeName;
+  readonly port: PortRange;
+  readonly externalPort: PortRange;
+  readonly proto: Proto;
+  readonly from: readonly Ipv4Cidr[];
+  readonly entry?: QubeName;
+  readonly interface?: InterfaceName;
+  readonly path: YamlPath;
+}
+
+export interface LinkSpec {
+  readonly name: IntentName;
+  readonly from: QubeName;
+  readonly to: QubeName;
+  /** "all" = every protocol and port. */
+  readonly traffic: "all" | { readonly protos: readonly Proto[]; readonly ports: readonly PortRange[] };
+  readonly bothWays: boolean;
+  readonly path: YamlPath;
+}
+
+export interface ExpectSpec {
+  /** A qube, or an address outside the machine ("outside:192.168.1.50"). */
+  readonly from: { readonly kind: "qube"; readonly qube: QubeName } | { readonly kind: "outside"; readonly address: string };
+  readonly to: QubeName;
+  readonly port: number;
+  readonly proto: Proto;
+  readonly result: "open" | "closed";
+  readonly path: YamlPath;
+}
+
+export interface IntentSpec {
+  readonly version: 1;
+  readonly release: Release;
+  /** Sorted by name. */
+  readonly qubes: readonly QubeSpec[];
+  readonly forwards: readonly ForwardSpec[];
+  readonly links: readonly LinkSpec[];
+  readonly expect: readonly ExpectSpec[];
+}

@@ -118,11 +118,13 @@ class Narrower {
 
   qube(name: string, raw: unknown, release: Release): QubeSpec | undefined {
     const path = ["qubes", name];
-    const qubeName = this.take("QW2003", path, parseQubeName(name));
-    if (qubeName === undefined) {
-      // Point at the key, not the value: the name is the key.
+    const parsedName = parseQubeName(name);
+    if (!parsedName.ok) {
+      // The name is the key: point at it, not at the qube's settings.
+      this.diag.error("QW2003", this.doc.positions.key(path), parsedName.message);
       return undefined;
     }
+    const qubeName = parsedName.value;
     const q: Obj = isObj(raw) ? raw : {};
     const netvm = q.netvm === undefined || q.netvm === null ? undefined : this.take("QW2003", [...path, "netvm"], parseQubeName(q.netvm));
     const uplinks: InterfaceName[] = [];

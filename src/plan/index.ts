@@ -57,13 +57,15 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
         });
       }
       draft(hops[i]!).summary.push(
-        `forward ${f.name}: ${what}${i === 0 ? ` on ${route.interfaces.join(", ")}` : " from its netvm"}: DNAT to ${next}${translate ? ` port ${f.port.first}` : ""} and let it through`,
+        `forward ${f.name}: ${what}, arriving on ${i === 0 ? route.interfaces.join(", ") : "the uplink from " + hops[i - 1]}: DNAT to ${next}${translate ? ` port ${f.port.first}` : ""} and let it through`,
       );
     }
     for (const arrival of arrivalsAt(last)) {
       draft(f.to).forwardInputs.push({ intent: f.name, arrival, sources: f.from, proto: f.proto, dport: f.port });
     }
-    draft(f.to).summary.push(`forward ${f.name}: accept ${f.proto} ${formatPortRange(f.port)} from ${f.from.map((c) => c.text).join(", ")} (coming in through ${hops.slice(0, -1).join(" -> ") || "its own interface"})`);
+    draft(f.to).summary.push(
+      `forward ${f.name}: accept ${f.proto} ${formatPortRange(f.port)} from ${f.from.map((c) => c.text).join(", ")}, ${last === 0 ? `on ${route.interfaces.join(", ")}` : `coming in through ${hops.slice(0, -1).join(" -> ")}`}`,
+    );
   }
 
   for (const { link, firewall } of topology.links) {

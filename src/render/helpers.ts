@@ -74,9 +74,9 @@ export function join(value: unknown): string {
   return (value as unknown[]).map(comment).join(", ");
 }
 
-/** Plain text for Markdown: one printable line, with Markdown's active characters escaped. */
+/** Plain text for Markdown: one printable line, with Markdown's active characters escaped ('>' only quotes at a line start, which never happens here). */
 export function md(value: unknown): string {
-  return comment(value).replace(/([\\`*_[\]<>|])/g, "\\$1");
+  return comment(value).replace(/([\\`*_[\]<|])/g, "\\$1");
 }
 
 export const HELPERS = { sh, nftId, port, cidr, cidrSet, arrival, comment, join, md } as const;

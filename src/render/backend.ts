@@ -12,6 +12,10 @@ export interface Backend {
   /** Where the qube runs it from. */
   installPath(placement: Placement): string;
   renderScript(qube: QubePlan, release: Release): string;
-  /** Bundle-relative path of the hand-written teardown script, under salt/. */
-  readonly teardownSource: string;
+  /**
+   * The hand-written teardown script: its file in the repository's salt/
+   * folder, and its name in the bundle's salt/qwire/ (beside qubes/ and
+   * files/, so no qube name can collide with it).
+   */
+  readonly teardown: { readonly repoFile: string; readonly bundleName: string };
 }

@@ -31,7 +31,7 @@ export function render(plan: Plan): Artifact[] {
   const files: Artifact[] = [...renderSalt(plan, backend)];
   files.push({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
   if (plan.teardowns.length > 0) {
-    files.push({ path: `salt/qwire/${backend.teardownSource}`, content: readFileSync(SALT_DIR + backend.teardownSource, "utf8"), mode: 0o755 });
+    files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: readFileSync(SALT_DIR + backend.teardown.repoFile, "utf8"), mode: 0o755 });
   }
   const view = docsView(plan, backend);
   files.push({ path: "install.sh", content: renderTemplate("bundle/install.sh.hbs", view), mode: 0o755 });

@@ -101,7 +101,7 @@ function teardownState(t: Teardown, backend: Backend): State {
     [p("remove-hooks")]: { "file.absent": [{ name: backend.installPath("qubes-firewall.d") }] },
     [p("remove-rc")]: { "file.absent": [{ name: backend.installPath("rc.local.d") }] },
     [p("teardown-script")]: {
-      "file.managed": [{ name: teardown }, { source: `salt://qwire/${backend.teardownSource}` }, { user: "root" }, { group: "root" }, { mode: "0755" }, { makedirs: true }],
+      "file.managed": [{ name: teardown }, { source: `salt://qwire/${backend.teardown.bundleName}` }, { user: "root" }, { group: "root" }, { mode: "0755" }, { makedirs: true }],
     },
     [p("teardown")]: { "cmd.run": [{ name: teardown }, { require: [{ file: p("teardown-script") }, { file: p("remove-hooks") }, { file: p("remove-rc") }] }] },
     [p("remove-dir")]: { "file.absent": [{ name: QWIRE_DIR }, { require: [{ cmd: p("teardown") }] }] },

@@ -24,7 +24,7 @@ export const nftBackend: Backend = {
   renderScript(qube, release) {
     return renderTemplate("nft/qube-script.sh.hbs", scriptView(qube, release, this.installPath(qube.placement)));
   },
-  teardownSource: "files/teardown-nft",
+  teardown: { repoFile: "files/teardown-nft", bundleName: "teardown-nft" },
 };
 
 function scriptView(q: QubePlan, release: Release, installedAs: string) {

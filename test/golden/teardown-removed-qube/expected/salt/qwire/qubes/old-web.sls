@@ -9,7 +9,7 @@ qwire-old-web-remove-rc:
 qwire-old-web-teardown-script:
   file.managed:
     - name: /rw/config/qwire/teardown
-    - source: salt://qwire/files/teardown-nft
+    - source: salt://qwire/teardown-nft
     - user: root
     - group: root
     - mode: '0755'

@@ -28,8 +28,9 @@ export interface CompileResult {
 export function check(source: SourceFile): { diagnostics: readonly Diagnostic[]; topology?: Topology } {
   const diag = new DiagnosticBag();
   const doc = parse(source, diag);
-  const spec = doc && validate(doc, diag);
-  const topology = doc && spec && resolveTopology(spec, doc, diag);
+  const validated = doc && validate(doc, diag);
+  const topology =
+    doc && validated && resolveTopology(validated.spec, doc, diag, { referencesOnly: !validated.complete, ignore: validated.rejectedQubes });
   return { diagnostics: diag.sorted(), ...(topology ? { topology } : {}) };
 }
 

@@ -38,7 +38,17 @@ export interface Topology {
   readonly links: readonly LinkRoute[];
 }
 
-export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: DiagnosticBag): Topology | undefined {
+export interface TopologyOptions {
+  /**
+   * Only report references to undeclared qubes (QW3001): used when the
+   * validator refused some values, so paths would be checked on partial data.
+   */
+  readonly referencesOnly?: boolean;
+  /** Names already reported as invalid; a reference to one is not an error again. */
+  readonly ignore?: ReadonlySet<string>;
+}
+
+export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: DiagnosticBag, options: TopologyOptions = {}): Topology | undefined {
   const graph = new NetvmGraph(spec);
   const at = (path: YamlPath) => doc.positions.value(path);
   const declaredAt = (q: QubeName) => doc.positions.key(graph.get(q)?.path ?? []);
@@ -46,15 +56,33 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
   /** QW3001 unless `name` is declared. */
   const known = (name: QubeName, path: YamlPath): boolean => {
     if (graph.has(name)) return true;
+    if (options.ignore?.has(name)) return false;
     const suggestion = didYouMean(name, graph.names());
     diag.error(
       "QW3001",
       at(path),
       `qube '${name}' is not declared under 'qubes'`,
-      suggestion ? { notes: [{ message: suggestion }] } : { hint: `declare it under 'qubes:', e.g. '${name}: { netvm: sys-firewall }'` },
+      suggestion ? { notes: [{ message: suggestion }] } : { hint: `declare '${name}' under 'qubes:', or fix the name` },
     );
     return false;
   };
+
+  if (options.referencesOnly) {
+    for (const q of spec.qubes) if (q.netvm !== undefined) known(q.netvm, [...q.path, "netvm"]);
+    for (const f of spec.forwards) {
+      known(f.to, [...f.path, "to"]);
+      if (f.entry !== undefined) known(f.entry, [...f.path, "entry"]);
+    }
+    for (const l of spec.links) {
+      known(l.from, [...l.path, "from"]);
+      known(l.to, [...l.path, "to"]);
+    }
+    for (const e of spec.expect) {
+      if (e.from.kind === "qube") known(e.from.qube, [...e.path, "from"]);
+      known(e.to, [...e.path, "to"]);
+    }
+    return undefined;
+  }
 
   checkQubes(spec, graph, doc, diag, known, declaredAt);
 

@@ -42,7 +42,19 @@ export const BUILT_RELEASES: readonly Release[] = ["4.3", "4.2"];
 
 type Obj = Record<string, unknown>;
 
-export function validate(doc: ParsedDocument, diag: DiagnosticBag): IntentSpec | undefined {
+/**
+ * The spec, also when some values were refused: the topology stage can then
+ * still report wrong references in the same run ("all errors at once").
+ * `complete` is false when anything was refused; such a spec is never planned.
+ */
+export interface Validated {
+  readonly spec: IntentSpec;
+  readonly complete: boolean;
+  /** Qube keys refused as names: references to them are not reported again. */
+  readonly rejectedQubes: ReadonlySet<string>;
+}
+
+export function validate(doc: ParsedDocument, diag: DiagnosticBag): Validated | undefined {
   const parsed = DocumentSchema.safeParse(doc.value);
   if (!parsed.success) reportZodIssues(parsed.error.issues, doc, diag);
   if (!isObj(doc.value)) {
@@ -73,8 +85,7 @@ export function validate(doc: ParsedDocument, diag: DiagnosticBag): IntentSpec |
   }
   v.uniqueNames([...forwards, ...links].filter((x): x is ForwardSpec | LinkSpec => x !== undefined));
 
-  if (diag.hasErrors() || !parsed.success) return undefined;
-  return {
+  const spec: IntentSpec = {
     version: 1,
     release,
     qubes,
@@ -82,6 +93,8 @@ export function validate(doc: ParsedDocument, diag: DiagnosticBag): IntentSpec |
     links: links.filter((l): l is LinkSpec => l !== undefined),
     expect: expect.filter((e): e is ExpectSpec => e !== undefined),
   };
+  const rejectedQubes = new Set(Object.keys(isObj(root.qubes) ? root.qubes : {}).filter((k) => !qubes.some((q) => q.name === k)));
+  return { spec, complete: parsed.success && !diag.hasErrors(), rejectedQubes };
 }
 
 class Narrower {

@@ -1,0 +1,228 @@
+/**
+ * The qwire.yaml files the real-tools tests compile, the addresses a stub
+ * dom0 gives their qubes, and how to stand one of their qubes up in a
+ * network namespace (Qubes base tables, downstream qubes attached).
+ */
+import yaml from "js-yaml";
+import { compileOk } from "../helpers/compile.js";
+import { loadQubesBase, type Attached, type NetnsPool } from "../helpers/netns.js";
+import { addressesFile, scriptsOf, type QubeScript } from "../helpers/tools.js";
+import type { Artifact } from "../../src/render/artifact.js";
+import type { Plan } from "../../src/plan/index.js";
+
+/** What `qvm-prefs -- <qube> ip` answers in the stub dom0. */
+export const STUB_IPS: Readonly<Record<string, string>> = {
+  "sys-net": "10.137.0.5",
+  "sys-firewall": "10.137.0.6",
+  "sys-inner": "10.137.0.7",
+  web: "10.137.0.20",
+  db: "10.137.0.21",
+  game: "10.137.0.22",
+  work: "10.137.0.30",
+  dev: "10.137.0.31",
+};
+
+export interface Scenario {
+  readonly name: string;
+  readonly yaml: string;
+  /**
+   * Per script (by qube stem), per block of `nft list table ip qubes`
+   * ("chain qwire-dnat", "set qwire-link-all", ...): lines it must hold once
+   * the script ran with every address known. Written by hand from the
+   * intent, in nft's listing syntax, with the STUB_IPS addresses.
+   */
+  readonly expect: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+}
+
+const NET = `  sys-net: { provides_network: true, uplink: ens6 }
+  sys-firewall: { netvm: sys-net, provides_network: true }
+`;
+
+const DNAT = "chain qwire-dnat";
+const FORWARD = "chain qwire-forward";
+const INPUT = "chain qwire-input";
+
+export const LAN_WEB: Scenario = {
+  name: "LAN to web:443 through sys-net (ens6) and sys-firewall",
+  yaml: `version: 1
+qubes:
+${NET}  web: { netvm: sys-firewall }
+forwards:
+  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }
+`,
+  expect: {
+    "sys-net": {
+      [DNAT]: ['iifname "ens6" ip saddr 192.168.1.0/24 tcp dport 443 dnat to 10.137.0.6'],
+      [FORWARD]: ['ct state new iifname "ens6" ip saddr 192.168.1.0/24 ip daddr 10.137.0.6 tcp dport 443 accept'],
+    },
+    "sys-firewall": {
+      [DNAT]: ["iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 dnat to 10.137.0.20"],
+      [FORWARD]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 ip daddr 10.137.0.20 tcp dport 443 accept"],
+    },
+    web: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 accept"] },
+  },
+};
+
+export const CHAIN_8443: Scenario = {
+  name: "3-hop chain sys-net -> sys-firewall -> sys-inner -> web, outside port 8443 to 443",
+  yaml: `version: 1
+qubes:
+${NET}  sys-inner: { netvm: sys-firewall, provides_network: true }
+  web: { netvm: sys-inner }
+forwards:
+  - { name: web-alt, to: web, port: 443, external_port: 8443, from: [192.168.1.0/24, 10.0.0.0/8] }
+`,
+  expect: {
+    "sys-net": {
+      [DNAT]: ['iifname "ens6" ip saddr { 10.0.0.0/8, 192.168.1.0/24 } tcp dport 8443 dnat to 10.137.0.6'],
+      [FORWARD]: ['ct state new iifname "ens6" ip saddr { 10.0.0.0/8, 192.168.1.0/24 } ip daddr 10.137.0.6 tcp dport 8443 accept'],
+    },
+    "sys-firewall": {
+      [DNAT]: ["iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } tcp dport 8443 dnat to 10.137.0.7"],
+      [FORWARD]: ["ct state new iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } ip daddr 10.137.0.7 tcp dport 8443 accept"],
+    },
+    // The port is translated once, at the last hop: web sees 443.
+    "sys-inner": {
+      [DNAT]: ["iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } tcp dport 8443 dnat to 10.137.0.20:443"],
+      [FORWARD]: ["ct state new iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } ip daddr 10.137.0.20 tcp dport 443 accept"],
+    },
+    web: { [INPUT]: ["ct state new iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } tcp dport 443 accept"] },
+  },
+};
+
+export const UDP_RANGE: Scenario = {
+  name: "UDP forward of a port range (mosh) to game",
+  yaml: `version: 1
+qubes:
+${NET}  game: { netvm: sys-firewall }
+forwards:
+  - { name: mosh, to: game, port: "60000-60010", proto: udp, from: [192.168.1.0/24] }
+`,
+  expect: {
+    "sys-net": {
+      [DNAT]: ['iifname "ens6" ip saddr 192.168.1.0/24 udp dport 60000-60010 dnat to 10.137.0.6'],
+      [FORWARD]: ['ct state new iifname "ens6" ip saddr 192.168.1.0/24 ip daddr 10.137.0.6 udp dport 60000-60010 accept'],
+    },
+    "sys-firewall": {
+      [DNAT]: ["iifgroup 1 ip saddr 192.168.1.0/24 udp dport 60000-60010 dnat to 10.137.0.22"],
+      [FORWARD]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 ip daddr 10.137.0.22 udp dport 60000-60010 accept"],
+    },
+    game: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 udp dport 60000-60010 accept"] },
+  },
+};
+
+export const LINK_SSH: Scenario = {
+  name: "link work -> dev, tcp 22",
+  yaml: `version: 1
+qubes:
+${NET}  work: { netvm: sys-firewall }
+  dev: { netvm: sys-firewall }
+links:
+  - { from: work, to: dev, ports: [22] }
+`,
+  expect: {
+    "sys-firewall": { "set qwire-link-ports": ["elements = { 10.137.0.30 . 10.137.0.31 . tcp . 22 }"] },
+    dev: { "set qwire-in-ports": ["elements = { 10.137.0.30 . tcp . 22 }"] },
+  },
+};
+
+export const LINK_ALL_BOTH_WAYS: Scenario = {
+  name: "link work <-> dev, all traffic, both ways",
+  yaml: `version: 1
+qubes:
+${NET}  work: { netvm: sys-firewall }
+  dev: { netvm: sys-firewall }
+links:
+  - { from: work, to: dev, both_ways: true }
+`,
+  expect: {
+    "sys-firewall": { "set qwire-link-all": ["10.137.0.30 . 10.137.0.31", "10.137.0.31 . 10.137.0.30"] },
+    dev: { "set qwire-in-all": ["elements = { 10.137.0.30 }"] },
+    work: { "set qwire-in-all": ["elements = { 10.137.0.31 }"] },
+  },
+};
+
+export const TWO_FORWARDS: Scenario = {
+  name: "two forwards to two qubes sharing sys-firewall",
+  yaml: `version: 1
+qubes:
+${NET}  web: { netvm: sys-firewall }
+  db: { netvm: sys-firewall }
+forwards:
+  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }
+  - { name: db-pg, to: db, port: 5432, from: [192.168.1.10/32] }
+`,
+  expect: {
+    "sys-net": {
+      [DNAT]: [
+        'iifname "ens6" ip saddr 192.168.1.0/24 tcp dport 443 dnat to 10.137.0.6',
+        'iifname "ens6" ip saddr 192.168.1.10 tcp dport 5432 dnat to 10.137.0.6',
+      ],
+      [FORWARD]: [
+        'ct state new iifname "ens6" ip saddr 192.168.1.0/24 ip daddr 10.137.0.6 tcp dport 443 accept',
+        'ct state new iifname "ens6" ip saddr 192.168.1.10 ip daddr 10.137.0.6 tcp dport 5432 accept',
+      ],
+    },
+    "sys-firewall": {
+      [DNAT]: ["iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 dnat to 10.137.0.20", "iifgroup 1 ip saddr 192.168.1.10 tcp dport 5432 dnat to 10.137.0.21"],
+      [FORWARD]: [
+        "ct state new iifgroup 1 ip saddr 192.168.1.0/24 ip daddr 10.137.0.20 tcp dport 443 accept",
+        "ct state new iifgroup 1 ip saddr 192.168.1.10 ip daddr 10.137.0.21 tcp dport 5432 accept",
+      ],
+    },
+    web: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 accept"] },
+    db: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.10 tcp dport 5432 accept"] },
+  },
+};
+
+export const SCENARIOS: readonly Scenario[] = [LAN_WEB, CHAIN_8443, UDP_RANGE, LINK_SSH, LINK_ALL_BOTH_WAYS, TWO_FORWARDS];
+
+export interface Built {
+  readonly artifacts: readonly Artifact[];
+  readonly plan: Plan;
+  readonly scripts: readonly QubeScript[];
+}
+
+export function build(yamlText: string): Built {
+  const r = compileOk(yamlText);
+  return { artifacts: r.artifacts, plan: r.plan, scripts: scriptsOf(r.artifacts) };
+}
+
+/** Qube name of a script's stem (they differ only for names with a '.'). */
+export function qubeOf(built: Built, stem: string): string {
+  const q = built.plan.qubes.find((p) => p.stem === stem);
+  if (!q) throw new Error(`no qube with stem ${stem} in the plan`);
+  return q.qube;
+}
+
+/** The addresses file qubesctl would write for this qube, from STUB_IPS (only the qubes its script needs). */
+export function stubAddresses(built: Built, stem: string, ips: Readonly<Record<string, string>> = STUB_IPS): string {
+  const q = built.plan.qubes.find((p) => p.stem === stem);
+  if (!q) throw new Error(`no qube with stem ${stem} in the plan`);
+  const entries: Record<string, string> = {};
+  for (const name of q.addresses) {
+    const ip = ips[name];
+    if (ip === undefined) throw new Error(`no stub address for ${name}`);
+    entries[name] = ip;
+  }
+  return addressesFile(entries);
+}
+
+/** The qubes whose netvm is `qube` in the scenario, attached on vif<10+i>.0 with their stub address. */
+function downstreamOf(yamlText: string, qube: string): Attached[] {
+  const doc = yaml.load(yamlText) as { qubes: Record<string, { netvm?: string }> };
+  return Object.entries(doc.qubes)
+    .filter(([, q]) => q.netvm === qube)
+    .map(([name], i) => ({ vif: `vif${10 + i}.0`, address: STUB_IPS[name] ?? `10.137.1.${i + 1}` }));
+}
+
+/**
+ * A new namespace shaped like the qube of `script` before qwire ran: the
+ * Qubes base tables, its downstream qubes attached, qubes-firewall in net qubes.
+ */
+export async function standUpQube(pool: NetnsPool, built: Built, yamlText: string, script: QubeScript): Promise<string> {
+  const ns = await pool.create();
+  const downstream = downstreamOf(yamlText, qubeOf(built, script.stem));
+  await loadQubesBase(ns, { netQube: script.placement === "qubes-firewall.d", downstream });
+  return ns;
+}

@@ -75,9 +75,11 @@ async function build(file: string, opts: { output: string; previous?: string; fo
   const source = await readSource(file);
   if (typeof source === "number") return source;
   let previousQubes: readonly string[] = [];
+  let hadPrevious = false;
   try {
     const previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
     previousQubes = previous?.qubes ?? [];
+    hadPrevious = previous !== undefined;
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     process.stderr.write(`qwire: ${e.message}\n`);
@@ -100,6 +102,12 @@ async function build(file: string, opts: { output: string; previous?: string; fo
       ...p.qubes.map((q) => `  ${q.qube}: ${q.summary.length} rule group(s), script in /rw/config/${q.placement}`),
       ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
       `  dom0: ${p.prefs.length} qube(s) with netvm preferences`,
+      ...(hadPrevious
+        ? []
+        : [
+            "note: no plan.json of an earlier build was found, so no qube gets a teardown; if an earlier bundle is applied,",
+            "      build into its folder (or pass --previous <its plan.json>) so that qubes which lost all rules are cleaned up",
+          ]),
       `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

@@ -6,7 +6,8 @@
  */
 import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
 import { parse, type SourceFile } from "./parse/index.js";
-import { plan, type Plan } from "./plan/index.js";
+import { plan, reconnectOrder, type Plan } from "./plan/index.js";
+import { reconnectScript } from "./render/reconnect.js";
 import { render, type Artifact } from "./render/index.js";
 import { resolveTopology, type Topology } from "./topology/index.js";
 import { validate, type QubeName } from "./validate/index.js";
@@ -32,6 +33,24 @@ export function check(source: SourceFile): { diagnostics: readonly Diagnostic[];
   const topology =
     doc && validated && resolveTopology(validated.spec, doc, diag, { referencesOnly: !validated.complete, ignore: validated.rejectedQubes });
   return { diagnostics: diag.sorted(), ...(topology ? { topology } : {}) };
+}
+
+/**
+ * The qvm-prefs commands that re-attach every declared qube to its netvm.
+ * Needs only a valid topology, so it also works for releases whose bundles
+ * this version does not build yet (QW4001 is about bundles).
+ */
+export function reconnect(source: SourceFile): { diagnostics: readonly Diagnostic[]; script?: string } {
+  const diag = new DiagnosticBag();
+  const doc = parse(source, diag);
+  const validated = doc && validate(doc, diag);
+  const diagnostics = diag.sorted();
+  const blocking = diagnostics.filter((d) => d.severity === "error" && d.code !== "QW4001");
+  if (!doc || !validated || blocking.length > 0) return { diagnostics };
+  const bag = new DiagnosticBag();
+  const topology = resolveTopology(validated.spec, doc, bag);
+  if (!topology) return { diagnostics: [...blocking, ...bag.sorted()] };
+  return { diagnostics: bag.sorted(), script: reconnectScript(validated.spec.release, reconnectOrder(validated.spec, topology.graph)) };
 }
 
 export function compile(source: SourceFile, options: CompileOptions = {}): CompileResult {

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
-import { check, compile } from "../pipeline.js";
+import { check, compile, reconnect } from "../pipeline.js";
 import type { SourceFile } from "../parse/index.js";
 import { EXIT } from "./exit-codes.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
@@ -60,6 +60,28 @@ export async function main(argv: readonly string[]): Promise<number> {
       printDiagnostics(result.diagnostics, source, opts.format);
       if (opts.format === "text" && result.diagnostics.length === 0) process.stdout.write(`${source.name}: ok\n`);
       code = result.diagnostics.some((d) => d.severity === "error") ? EXIT.diagnostics : EXIT.ok;
+    });
+
+  program
+    .command("reconnect")
+    .description("print the dom0 commands that re-attach every declared qube to its netvm after a netvm restart, upstream first")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .addOption(format())
+    .addHelpText("after", "\nThe bundle's salt/qwire/reconnect.sls does the same from Salt: sudo qubesctl state.apply qwire.reconnect saltenv=user")
+    .action(async (file: string, opts: { format: OutputFormat }) => {
+      const source = await readSource(file);
+      if (typeof source === "number") {
+        code = source;
+        return;
+      }
+      const result = reconnect(source);
+      printDiagnostics(result.diagnostics, source, opts.format);
+      if (result.script === undefined) {
+        code = EXIT.diagnostics;
+        return;
+      }
+      if (opts.format === "text") process.stdout.write(result.script);
+      code = EXIT.ok;
     });
 
   try {

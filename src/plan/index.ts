@@ -8,9 +8,11 @@ import { saltStem, type Topology } from "../topology/index.js";
 import type { IntentName, PortRange, Proto, QubeName } from "../validate/index.js";
 import { mergeRanges } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
+import { reconnectOrder } from "./reconnect.js";
 import type { Arrival, Dom0Prefs, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
+export { reconnectOrder, type Reattach } from "./reconnect.js";
 
 export interface PlanOptions {
   /** Qubes that carried qwire files in the previous build (its plan.json). */
@@ -143,6 +145,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     teardowns,
     pins,
     targets: [...carrying, ...teardowns.map((t) => t.qube)].sort(compare),
+    reconnect: reconnectOrder(topology.spec, graph),
   };
 }
 

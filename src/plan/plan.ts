@@ -2,6 +2,7 @@
  * Plan: every decision qwire makes, as data, sorted. Render turns it into
  * bytes without deciding anything; golden tests and plan.json show it as is.
  */
+import type { Reattach } from "./reconnect.js";
 import type { IntentName, InterfaceName, Ipv4Cidr, PortRange, Proto, QubeName, Release } from "../validate/index.js";
 
 /** How a packet must arrive at a hop: on a named outside interface, or on the Qubes uplink (eth0, iifgroup 1). */
@@ -92,4 +93,6 @@ export interface Plan {
   readonly pins: ReadonlyMap<QubeName, string>;
   /** Qubes the VM phase of install.sh targets, sorted. */
   readonly targets: readonly QubeName[];
+  /** netvm re-attachments after a netvm restart, upstream first (salt/qwire/reconnect.sls). */
+  readonly reconnect: readonly Reattach[];
 }

@@ -24,6 +24,12 @@ export function sh(value: unknown): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A shell command from its words, each quoted as `sh` does. */
+export function command(value: unknown): string {
+  assert(Array.isArray(value) && value.length > 0, "command", value);
+  return (value as unknown[]).map(sh).join(" ");
+}
+
 /** An nft identifier or keyword (chain, set, protocol): never quoted, so never anything else. */
 export function nftId(value: unknown): string {
   assert(typeof value === "string" && /^[a-z][a-z0-9_-]*$/.test(value), "nftId", value);
@@ -79,4 +85,4 @@ export function md(value: unknown): string {
   return comment(value).replace(/([\\`*_[\]<|])/g, "\\$1");
 }
 
-export const HELPERS = { sh, nftId, port, cidr, cidrSet, arrival, comment, join, md } as const;
+export const HELPERS = { sh, command, nftId, port, cidr, cidrSet, arrival, comment, join, md } as const;

@@ -10,6 +10,7 @@ import type { Artifact } from "./artifact.js";
 import type { Backend } from "./backend.js";
 import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
+import { reconnectWords } from "./reconnect.js";
 import { renderSalt } from "./salt.js";
 
 export type { Artifact } from "./artifact.js";
@@ -66,6 +67,8 @@ function docsView(plan: Plan, backend: Backend) {
       summary: q.summary,
     })),
     teardowns: plan.teardowns,
+    hasReconnect: plan.reconnect.length > 0,
+    reconnect: plan.reconnect.map((r) => reconnectWords(plan.release, r)),
   };
 }
 

@@ -8,6 +8,8 @@ import type { Plan, QubePlan, Teardown } from "../plan/index.js";
 import type { QubeName } from "../validate/index.js";
 import type { Artifact } from "./artifact.js";
 import type { Backend } from "./backend.js";
+import { sh } from "./helpers.js";
+import { reconnectCommand } from "./reconnect.js";
 import { dumpYaml } from "./yaml.js";
 
 type State = Record<string, Record<string, unknown[]>>;
@@ -22,6 +24,11 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   yamlFile("salt/qwire/dom0.sls", dom0State(plan), [
     "dom0 part: the netvm layout declared in qwire.yaml, enforced with qvm.prefs.",
     "Apply: sudo qubesctl state.apply qwire.dom0 saltenv=user",
+  ]);
+  if (plan.reconnect.length > 0) yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
+    "dom0, on demand only (not in the top): re-attach qubes to their netvms after a netvm restart, upstream first.",
+    "Apply: sudo qubesctl state.apply qwire.reconnect saltenv=user",
+    "Only running qubes are touched; a halted qube attaches when it starts.",
   ]);
   yamlFile("salt/qwire/init.top", stateTop(plan), ["Enabled by: sudo qubesctl top.enable qwire saltenv=user"]);
   yamlFile("pillar/qwire/init.top", pillarTop(plan), ["Enabled by: sudo qubesctl top.enable qwire saltenv=user pillar=true"]);
@@ -60,8 +67,26 @@ function dom0State(plan: Plan): State {
   return state;
 }
 
+function reconnectState(plan: Plan): State {
+  const state: State = {};
+  let previous: string | undefined;
+  for (const r of plan.reconnect) {
+    const id = `qwire-reconnect-${r.qube}`;
+    state[id] = {
+      "cmd.run": [
+        { name: reconnectCommand(plan.release, r) },
+        { onlyif: `qvm-check --quiet --running ${sh(r.qube)} && qvm-check --quiet --running ${sh(r.netvm)}` },
+        // Upstream first: a netvm must be attached before its own clients.
+        ...(previous === undefined ? [] : [{ require: [{ cmd: previous }] }]),
+      ],
+    };
+    previous = id;
+  }
+  return state;
+}
+
 function stateTop(plan: Plan) {
-  const top: Record<string, string[]> = { dom0: ["qwire.dom0"] };
+  const top: Record<string, string[]> = plan.prefs.length > 0 ? { dom0: ["qwire.dom0"] } : {};
   for (const q of plan.targets) top[q] = ["qwire.vm"];
   return { user: top };
 }

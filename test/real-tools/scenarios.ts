@@ -20,6 +20,8 @@ export const STUB_IPS: Readonly<Record<string, string>> = {
   game: "10.137.0.22",
   work: "10.137.0.30",
   dev: "10.137.0.31",
+  // Pinned in PINNED_DOTTED; dom0 reports the pinned address.
+  "dev.box": "10.137.0.40",
 };
 
 export interface Scenario {
@@ -172,6 +174,26 @@ forwards:
     },
     web: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 accept"] },
     db: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.10 tcp dport 5432 accept"] },
+  },
+};
+
+/**
+ * A pinned address and a qube name with a '.', whose Salt file names use
+ * '_' (the stem). Not in SCENARIOS: its bundle holds an IP by design.
+ */
+export const PINNED_DOTTED: Scenario = {
+  name: "link work <-> dev.box (pinned at 10.137.0.40), tcp 22",
+  yaml: `version: 1
+qubes:
+${NET}  work: { netvm: sys-firewall }
+  dev.box: { netvm: sys-firewall, ip: 10.137.0.40 }
+links:
+  - { from: work, to: dev.box, ports: [22], both_ways: true }
+`,
+  expect: {
+    "sys-firewall": { "set qwire-link-ports": ["10.137.0.30 . 10.137.0.40 . tcp . 22", "10.137.0.40 . 10.137.0.30 . tcp . 22"] },
+    dev_box: { "set qwire-in-ports": ["elements = { 10.137.0.30 . tcp . 22 }"] },
+    work: { "set qwire-in-ports": ["elements = { 10.137.0.40 . tcp . 22 }"] },
   },
 };
 

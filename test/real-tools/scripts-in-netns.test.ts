@@ -7,12 +7,12 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { NetnsPool, baseTableChanges, installed, listRuleset, listTable, otherTables, runInQube, tableBlocks } from "../helpers/netns.js";
-import { SCENARIOS, build, standUpQube, stubAddresses } from "./scenarios.js";
+import { PINNED_DOTTED, SCENARIOS, build, standUpQube, stubAddresses } from "./scenarios.js";
 
 const pool = new NetnsPool();
 afterEach(() => pool.deleteAll());
 
-describe.each(SCENARIOS)("$name", (scenario) => {
+describe.each([...SCENARIOS, PINNED_DOTTED])("$name", (scenario) => {
   const built = build(scenario.yaml);
 
   it("has a script for exactly the qubes that need rules", () => {

@@ -9,6 +9,7 @@ import { check, compile, reconnect } from "../pipeline.js";
 import type { SourceFile } from "../parse/index.js";
 import { EXIT } from "./exit-codes.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
+import { addSimulateCommand } from "./simulate-command.js";
 
 const DEFAULT_FILE = "qwire.yaml";
 
@@ -83,6 +84,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (opts.format === "text") process.stdout.write(result.script);
       code = EXIT.ok;
     });
+
+  addSimulateCommand(program, (c) => (code = c));
 
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,104 @@
+/**
+ * `qwire simulate [file]`: proves a bundle in a network-namespace model of
+ * the Qubes network (src/simulate/) and prints, per event, a connectivity
+ * matrix and PASS/FAIL per flow with the reason. Exit 0 only if every flow
+ * and check held after every event; 1 errors in qwire.yaml; 3 otherwise.
+ */
+import { readFile } from "node:fs/promises";
+import { Option, type Command } from "commander";
+import { simulate, SimulateError, EVENT_NAMES, formatMatrix, sourceLabel, dialLabel, type EventName, type SimulationReport } from "../simulate/index.js";
+import { EXIT } from "./exit-codes.js";
+import { printDiagnostics, type OutputFormat } from "./report.js";
+
+interface SimulateCliOptions {
+  readonly format: OutputFormat;
+  readonly events?: string;
+  readonly quiet?: boolean;
+}
+
+export function addSimulateCommand(program: Command, setCode: (code: number) => void): void {
+  program
+    .command("simulate")
+    .description("build the bundle and prove it in network namespaces shaped like the Qubes network (Linux, root): apply, re-apply, firewall reload, restart, recreate, delete an intent; check every flow after each")
+    .argument("[file]", "the intents file", "qwire.yaml")
+    .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
+    .option("--events <list>", `comma-separated subset of ${EVENT_NAMES.join(",")} (apply always runs)`)
+    .option("-q, --quiet", "text: matrices and failures only, not every passing flow")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 every flow held after every event, 1 errors in qwire.yaml, 2 usage,\n" +
+        "3 a flow or check failed, or the simulation could not run (missing root, nft, iproute2, python3-jinja2).\n" +
+        "Example:\n  sudo qwire simulate formulas/lan-web-server.yaml",
+    )
+    .action(async (file: string, opts: SimulateCliOptions) => {
+      setCode(await runSimulate(file, opts));
+    });
+}
+
+async function runSimulate(file: string, opts: SimulateCliOptions): Promise<number> {
+  let events: EventName[] | undefined;
+  if (opts.events !== undefined) {
+    const names = opts.events.split(",").map((s) => s.trim()).filter(Boolean);
+    const unknown = names.filter((n) => !(EVENT_NAMES as readonly string[]).includes(n));
+    if (unknown.length > 0) {
+      process.stderr.write(`qwire: unknown event(s) ${unknown.join(", ")}; known: ${EVENT_NAMES.join(", ")}\n`);
+      return EXIT.usage;
+    }
+    events = names as EventName[];
+  }
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    process.stderr.write(`qwire: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (QW1003)\n`);
+    return EXIT.diagnostics;
+  }
+  const source = { name: file, text };
+  const progress = opts.format === "text" ? (line: string) => process.stderr.write(`qwire simulate: ${line}\n`) : undefined;
+  try {
+    const result = await simulate(source, { ...(events ? { events } : {}), ...(progress ? { onProgress: progress } : {}) });
+    if (!result.report) {
+      printDiagnostics(result.diagnostics, source, opts.format);
+      return EXIT.diagnostics;
+    }
+    if (opts.format === "json") process.stdout.write(`${JSON.stringify({ diagnostics: result.diagnostics, report: result.report }, null, 2)}\n`);
+    else {
+      printDiagnostics(result.diagnostics, source, "text");
+      process.stdout.write(formatReport(result.report, opts.quiet === true));
+    }
+    return result.report.passed ? EXIT.ok : EXIT.failure;
+  } catch (e) {
+    if (!(e instanceof SimulateError)) throw e;
+    if (opts.format === "json") process.stdout.write(`${JSON.stringify({ error: { kind: e.kind, message: e.message } }, null, 2)}\n`);
+    else process.stderr.write(`qwire simulate: ${e.message}\n`);
+    return EXIT.failure;
+  }
+}
+
+function formatReport(report: SimulationReport, quiet: boolean): string {
+  const out: string[] = [];
+  out.push(`qwire simulate: ${report.file} (Qubes R${report.release}), run ${report.runId}`);
+  out.push(`addresses: ${Object.entries(report.addresses).map(([q, ip]) => `${q} ${ip}`).join(", ")}`);
+  for (const e of report.events) {
+    out.push("", `== ${e.name}: ${e.title}  ${e.passed ? "PASS" : "FAIL"} (${(e.durationMs / 1000).toFixed(1)} s)`);
+    for (const c of e.checks) if (!quiet || !c.pass) out.push(`   ${c.pass ? "PASS" : "FAIL"}  check ${c.name}: ${c.detail}`);
+    for (const h of e.hookFailures) out.push(`   note  ${h.qube}: ${h.hook} exited ${h.exitCode}${h.output ? `: ${h.output.split("\n").slice(-2).join(" | ")}` : ""}`);
+    if (e.flows.length > 0) {
+      out.push("", ...formatMatrix(e.flows).trimEnd().split("\n").map((l) => `   ${l}`), "");
+    }
+    for (const r of e.flows) {
+      if (quiet && r.pass) continue;
+      const f = r.flow;
+      out.push(`   ${r.pass ? "PASS" : "FAIL"}  ${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port} want ${f.expect} (${f.origin}: ${f.why}): ${r.reason}`);
+    }
+  }
+  const flows = report.events.reduce((n, e) => n + e.flows.length, 0);
+  const failed = report.events.reduce((n, e) => n + e.flows.filter((r) => !r.pass).length + e.checks.filter((c) => !c.pass).length, 0);
+  out.push(
+    "",
+    report.passed
+      ? `result: PASS, every flow held after every event (${report.events.length} events, ${flows} flow checks, ${(report.durationMs / 1000).toFixed(1)} s)`
+      : `result: FAIL, ${failed} failure(s) in ${report.events.filter((e) => !e.passed).map((e) => e.name).join(", ")} (${(report.durationMs / 1000).toFixed(1)} s)`,
+  );
+  return `${out.join("\n")}\n`;
+}

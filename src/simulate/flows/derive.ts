@@ -1,0 +1,223 @@
+/**
+ * The flows to check for a topology: the `expect:` entries as written, plus
+ * what every intent implies (issue #3):
+ *
+ * - forward: open from a client inside `from` on its external port (first
+ *   and last of a range), closed from a client outside `from`, on the
+ *   neighbouring port, in the other protocol, and from every other qube;
+ * - link: open from `from` to `to` on its ports, closed in the other
+ *   direction unless `both_ways`, on the neighbouring port, in the other
+ *   protocol, and from every third qube.
+ *
+ * Every derived expectation is settled by one oracle over all intents, so a
+ * port that one intent closes and another opens is expected open.
+ */
+import type { ForwardRoute, Topology } from "../../topology/index.js";
+import type { PortRange, Proto, QubeName } from "../../validate/index.js";
+import { contains, parseCidr, pickInside, pickOutside, type Network } from "../model/ipv4.js";
+import type { LanRequest } from "../model/network.js";
+import { flowKey, type Dial, type Flow, type LanKey, type Source } from "./flow.js";
+
+export interface DerivedFlows {
+  readonly flows: readonly Flow[];
+  /** Every outside network the model needs, with the client addresses flows use there. */
+  readonly lans: readonly LanRequest[];
+  /** Expect entries that cannot be probed in the model, with the reason. */
+  readonly unprobeable: readonly { readonly origin: string; readonly reason: string }[];
+}
+
+const ALL_TRAFFIC_SAMPLE = 2222;
+
+export function deriveFlows(topology: Topology): DerivedFlows {
+  const lans = new LanBook(topology);
+  const flows = new Map<string, Flow>();
+  const unprobeable: { origin: string; reason: string }[] = [];
+  const add = (f: Flow) => {
+    const key = flowKey(f);
+    if (!flows.has(key)) flows.set(key, f);
+  };
+  const derived = (from: Source, dial: Dial, proto: Proto, port: number, origin: string, why: string) => {
+    const verdict = oracle(topology, from, dial, proto, port);
+    const to = verdict.reaches ?? (dial.kind === "qube" ? dial.qube : undefined);
+    if (!to) return;
+    add({ from, dial, proto, port, to, serverPort: verdict.serverPort ?? port, expect: verdict.open ? "open" : "closed", origin, why: verdict.open && verdict.by !== origin ? `${why}; open by ${verdict.by}` : why });
+  };
+
+  topology.spec.expect.forEach((e, i) => {
+    const origin = `expect #${i + 1}`;
+    if (e.from.kind === "qube") {
+      add({ from: { kind: "qube", qube: e.from.qube }, dial: { kind: "qube", qube: e.to }, proto: e.proto, port: e.port, to: e.to, serverPort: e.port, expect: e.result, origin, why: "as written in qwire.yaml" });
+      return;
+    }
+    const route = topology.forwards.find((r) => r.forward.to === e.to && r.forward.proto === e.proto && inRange(r.forward.externalPort, e.port));
+    const lan = route ? { qube: route.entry, iface: route.interfaces[0]! } : lans.defaultFor(e.to);
+    if (!lan) {
+      unprobeable.push({ origin, reason: `no outside interface leads to '${e.to}' (no forward for ${e.proto} ${e.port}, and its top netvm has no uplink)` });
+      return;
+    }
+    lans.use(lan, e.from.address);
+    add({
+      from: { kind: "outside", address: e.from.address, lan },
+      dial: { kind: "lan", lan },
+      proto: e.proto,
+      port: e.port,
+      to: e.to,
+      serverPort: route ? mapPort(route, e.port) : e.port,
+      expect: e.result,
+      origin,
+      why: "as written in qwire.yaml",
+    });
+  });
+
+  const qubes = topology.graph.names().sort();
+  for (const route of topology.forwards) {
+    const f = route.forward;
+    const origin = `forward ${f.name}`;
+    const nets = f.from.map((c) => parseCidr(c.text));
+    for (const iface of route.interfaces) {
+      const lan: LanKey = { qube: route.entry, iface };
+      const dial: Dial = { kind: "lan", lan };
+      const inside = lans.inside(lan, nets[0]!);
+      if (inside) {
+        const src: Source = { kind: "outside", address: inside, lan };
+        for (const p of new Set([f.externalPort.first, f.externalPort.last])) derived(src, dial, f.proto, p, origin, "client inside 'from'");
+        const neighbour = f.externalPort.last < 65535 ? f.externalPort.last + 1 : f.externalPort.first - 1;
+        derived(src, dial, f.proto, neighbour, origin, "neighbouring port");
+        derived(src, dial, other(f.proto), f.externalPort.first, origin, `${other(f.proto)} instead of ${f.proto}`);
+      }
+      const outside = lans.outside(lan, nets);
+      if (outside) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, "client outside 'from'");
+    }
+    for (const q of qubes) if (q !== f.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to }, f.proto, f.port.first, origin, "from another qube");
+  }
+
+  for (const { link } of topology.links) {
+    const origin = `link ${link.name}`;
+    const samples: { proto: Proto; port: number }[] =
+      link.traffic === "all"
+        ? [
+            { proto: "tcp", port: ALL_TRAFFIC_SAMPLE },
+            { proto: "udp", port: ALL_TRAFFIC_SAMPLE },
+          ]
+        : link.traffic.protos.flatMap((proto) => (link.traffic === "all" ? [] : link.traffic.ports).flatMap((r) => [...new Set([r.first, r.last])].map((port) => ({ proto, port }))));
+    const a: Source = { kind: "qube", qube: link.from };
+    const b: Source = { kind: "qube", qube: link.to };
+    for (const s of samples) {
+      derived(a, { kind: "qube", qube: link.to }, s.proto, s.port, origin, "from 'from' to 'to'");
+      derived(b, { kind: "qube", qube: link.from }, s.proto, s.port, origin, link.bothWays ? "back, both_ways" : "the other direction");
+      for (const q of qubes) if (q !== link.from && q !== link.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: link.to }, s.proto, s.port, origin, "from a third qube");
+    }
+    if (link.traffic !== "all") {
+      const last = Math.max(...link.traffic.ports.map((r) => r.last));
+      derived(a, { kind: "qube", qube: link.to }, link.traffic.protos[0]!, last < 65535 ? last + 1 : last - 1, origin, "neighbouring port");
+      if (link.traffic.protos.length === 1) {
+        const p = link.traffic.protos[0]!;
+        derived(a, { kind: "qube", qube: link.to }, other(p), link.traffic.ports[0]!.first, origin, `${other(p)} instead of ${p}`);
+      }
+    }
+  }
+
+  return { flows: [...flows.values()], lans: lans.requests(), unprobeable };
+}
+
+/**
+ * Whether qwire.yaml opens a flow, and to whom: a forward for an outside
+ * client on its entry interface, a link between two qubes.
+ */
+export function oracle(topology: Topology, from: Source, dial: Dial, proto: Proto, port: number): { open: boolean; reaches?: QubeName; serverPort?: number; by?: string } {
+  if (from.kind === "outside" && dial.kind === "lan") {
+    const lan = dial.lan;
+    const route = topology.forwards.find(
+      (r) =>
+        r.entry === lan.qube &&
+        r.interfaces.includes(lan.iface as never) &&
+        r.forward.proto === proto &&
+        inRange(r.forward.externalPort, port) &&
+        r.forward.from.some((c) => contains(parseCidr(c.text), from.address)),
+    );
+    if (route) return { open: true, reaches: route.forward.to, serverPort: mapPort(route, port), by: `forward ${route.forward.name}` };
+    // Where a forward on another port or protocol would have gone.
+    const near = topology.forwards.find((r) => r.entry === lan.qube && r.interfaces.includes(lan.iface as never));
+    return near ? { open: false, reaches: near.forward.to, serverPort: port - near.forward.externalPort.first + near.forward.port.first } : { open: false };
+  }
+  if (from.kind === "qube" && dial.kind === "qube") {
+    for (const { link } of topology.links) {
+      const forward = link.from === from.qube && link.to === dial.qube;
+      const back = link.bothWays && link.to === from.qube && link.from === dial.qube;
+      if (!forward && !back) continue;
+      if (link.traffic === "all" || (link.traffic.protos.includes(proto) && link.traffic.ports.some((r) => inRange(r, port)))) {
+        return { open: true, by: `link ${link.name}` };
+      }
+    }
+  }
+  return { open: false };
+}
+
+function inRange(r: PortRange, port: number): boolean {
+  return r.first <= port && port <= r.last;
+}
+
+function mapPort(route: ForwardRoute, port: number): number {
+  const mapped = port - route.forward.externalPort.first + route.forward.port.first;
+  return mapped >= 1 && mapped <= 65535 ? mapped : port;
+}
+
+function other(p: Proto): Proto {
+  return p === "tcp" ? "udp" : "tcp";
+}
+
+/** Outside networks and the client addresses placed on them; one address lives on one network of an entry qube. */
+class LanBook {
+  readonly #lans = new Map<string, { key: LanKey; clients: Set<string> }>();
+  readonly #byQube = new Map<QubeName, Map<string, string>>();
+
+  constructor(private readonly topology: Topology) {
+    for (const q of topology.spec.qubes) for (const iface of q.uplinks) this.#lan({ qube: q.name, iface });
+    for (const r of topology.forwards) for (const iface of r.interfaces) this.#lan({ qube: r.entry, iface });
+  }
+
+  #lan(key: LanKey) {
+    const k = `${key.qube}:${key.iface}`;
+    let l = this.#lans.get(k);
+    if (!l) {
+      l = { key, clients: new Set() };
+      this.#lans.set(k, l);
+    }
+    return l;
+  }
+
+  /** The network of the top of `to`'s netvm chain (its first uplink). */
+  defaultFor(to: QubeName): LanKey | undefined {
+    const up = this.topology.graph.upstream(to);
+    const top = this.topology.graph.get(up[up.length - 1]!);
+    return top && top.uplinks.length > 0 ? { qube: top.name, iface: top.uplinks[0]! } : undefined;
+  }
+
+  use(key: LanKey, address: string): void {
+    this.#lan(key).clients.add(address);
+    const used = this.#byQube.get(key.qube) ?? new Map<string, string>();
+    used.set(address, key.iface);
+    this.#byQube.set(key.qube, used);
+  }
+
+  #taken(key: LanKey): Set<string> {
+    const used = this.#byQube.get(key.qube) ?? new Map<string, string>();
+    return new Set([...used].filter(([, iface]) => iface !== key.iface).map(([a]) => a));
+  }
+
+  inside(key: LanKey, net: Network): string | undefined {
+    const a = pickInside(net, this.#taken(key));
+    if (a) this.use(key, a);
+    return a;
+  }
+
+  outside(key: LanKey, nets: readonly Network[]): string | undefined {
+    const a = pickOutside(nets, this.#taken(key));
+    if (a) this.use(key, a);
+    return a;
+  }
+
+  requests(): LanRequest[] {
+    return [...this.#lans.values()].map((l) => ({ qube: l.key.qube, iface: l.key.iface, clients: [...l.clients].sort() }));
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The connectivity matrix of one event, as text a person reads at a glance:
+ * one row per client, one column per qube that should (or must not) answer;
+ * a cell lists what the probes saw, "!" marking what was not expected.
+ */
+import { sourceLabel } from "./flow.js";
+import type { FlowResult } from "./probe.js";
+
+export function formatMatrix(results: readonly FlowResult[]): string {
+  if (results.length === 0) return "(no flows)\n";
+  const rows = unique(results.map((r) => sourceLabel(r.flow.from)));
+  const cols = unique(results.map((r) => r.flow.to)).sort();
+  const cell = (row: string, col: string) =>
+    results
+      .filter((r) => sourceLabel(r.flow.from) === row && r.flow.to === col)
+      .sort((a, b) => a.flow.port - b.flow.port || (a.flow.proto < b.flow.proto ? -1 : 1))
+      .map((r) => `${r.pass ? "" : "!"}${r.flow.port}/${r.flow.proto} ${r.outcome.state === "open" ? "open" : "shut"}`)
+      .join(", ") || ".";
+  const table = [["from \\ to", ...cols], ...rows.map((row) => [row, ...cols.map((col) => cell(row, col))])];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
+  const lines = table.map((line) => line.map((text, c) => text.padEnd(widths[c]!)).join("  ").trimEnd());
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return `${lines.join("\n")}\n`;
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}

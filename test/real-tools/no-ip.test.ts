@@ -8,9 +8,14 @@ import { compileOk } from "../helpers/compile.js";
 import { QUBES_IP } from "../helpers/tools.js";
 import { PINNED_DOTTED, SCENARIOS, TWO_FORWARDS } from "./scenarios.js";
 
-/** "<path>: <address>" for every Qubes-range address in the artifacts. */
-function qubesIps(artifacts: readonly { path: string; content: string }[]): string[] {
-  return artifacts.flatMap((a) => [...a.content.matchAll(QUBES_IP)].map((m) => `${a.path}: ${m[0]}`));
+interface Found {
+  readonly path: string;
+  readonly address: string;
+}
+
+/** Every Qubes-range address in the artifacts, with the file it is in. */
+function qubesIps(artifacts: readonly { path: string; content: string }[]): Found[] {
+  return artifacts.flatMap((a) => [...a.content.matchAll(QUBES_IP)].map((m) => ({ path: a.path, address: m[0] })));
 }
 
 describe("a bundle without pins", () => {
@@ -33,8 +38,8 @@ describe("a bundle with a pin", () => {
     const { artifacts } = compileOk(PINNED_DOTTED.yaml);
     const found = qubesIps(artifacts);
     expect(found.length).toBeGreaterThan(0);
-    expect(new Set(found.map((f) => f.split(": ")[1]))).toEqual(new Set(["10.137.0.40"]));
-    const files = new Set(found.map((f) => f.split(": ")[0]));
+    expect(new Set(found.map((f) => f.address))).toEqual(new Set(["10.137.0.40"]));
+    const files = new Set(found.map((f) => f.path));
     expect(files).toContain("salt/qwire/dom0.sls");
     expect(files).toContain("pillar/qwire/qubes/sys-firewall.sls");
     expect(files).toContain("pillar/qwire/qubes/work.sls");

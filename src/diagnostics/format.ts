@@ -5,7 +5,7 @@
 import type { Diagnostic } from "./diagnostic.js";
 
 export function formatText(diagnostics: readonly Diagnostic[], fileName: string, sourceText: string): string {
-  const lines = sourceText.split(/\r?\n/);
+  const lines = sourceText.replace(/^\uFEFF/, "").split(/\r?\n/);
   const out: string[] = [];
   for (const d of diagnostics) {
     out.push(`${fileName}:${d.span.line}:${d.span.column}: ${d.severity} ${d.code}: ${d.message}`);

@@ -21,7 +21,11 @@ export interface ParsedDocument {
   readonly positions: PositionIndex;
 }
 
-export function parse(source: SourceFile, diag: DiagnosticBag): ParsedDocument | undefined {
+/** A UTF-8 byte order mark: js-yaml drops it, so positions are counted without it. */
+const BOM = /^\uFEFF/;
+
+export function parse(input: SourceFile, diag: DiagnosticBag): ParsedDocument | undefined {
+  const source = BOM.test(input.text) ? { ...input, text: input.text.replace(BOM, "") } : input;
   const recorder = new PositionRecorder();
   let value: unknown;
   try {

@@ -35,9 +35,13 @@ export class PositionRecorder {
     if (frame === undefined || parent === undefined) return;
     frame.end = state.position;
     frame.result = state.result;
+    // A block sequence item that is a scalar or a flow collection is composed
+    // twice, the outer node wrapping the inner one with the same result:
+    // keep the inner one, which has the children and the exact position.
+    const only = frame.children.length === 1 ? frame.children[0] : undefined;
     // composeNode also fires for empty nodes (e.g. a key with no value); those
     // are still children, as the loaded value has them too.
-    parent.children.push(frame);
+    parent.children.push(only !== undefined && only.result === frame.result ? only : frame);
   };
 
   index(text: string): PositionIndex {
@@ -78,7 +82,14 @@ export class PositionIndex {
       keyFrame = next.key;
       frame = next.value;
     }
-    return wantKey && keyFrame !== undefined ? keyFrame : frame;
+    // An empty value ("forwards:" and nothing) has no text of its own: its
+    // key is the place to point at, not the next line.
+    if (keyFrame !== undefined && (wantKey || (frame !== undefined && frame.result === null && this.#isBlank(frame)))) return keyFrame;
+    return frame;
+  }
+
+  #isBlank(frame: Frame): boolean {
+    return this.#text.slice(frame.start, frame.end).trim() === "";
   }
 
   #child(frame: Frame, step: string | number): { key?: Frame; value: Frame } | undefined {

@@ -9,9 +9,11 @@
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { DiagnosticCode } from "../diagnostics/codes.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
+import { parseFirewallRule } from "./firewall-rule.js";
 import { DocumentSchema } from "./schema.js";
 import { reportZodIssues } from "./zod-issues.js";
 import {
+  describe,
   formatPortRange,
   parseCidr,
   parseIntentName,
@@ -24,6 +26,8 @@ import {
 import {
   RELEASES,
   type ExpectSpec,
+  type FirewallRule,
+  type FirewallSpec,
   type ForwardSpec,
   type IntentSpec,
   type InterfaceName,
@@ -36,6 +40,10 @@ import {
 } from "./spec.js";
 
 export * from "./spec.js";
+export { ruleString } from "./firewall-rule.js";
+
+/** Outbound rules one qube can carry before qubesd fails (Qubes issue #4228: ~900-950). */
+export const MAX_FIREWALL_RULES = 900;
 
 /** Releases whose backend this version of qwire has. */
 export const BUILT_RELEASES: readonly Release[] = ["4.3", "4.2"];
@@ -55,12 +63,15 @@ export interface Validated {
 }
 
 export function validate(doc: ParsedDocument, diag: DiagnosticBag): Validated | undefined {
-  const parsed = DocumentSchema.safeParse(doc.value);
-  if (!parsed.success) reportZodIssues(parsed.error.issues, doc, diag);
   if (!isObj(doc.value)) {
-    if (parsed.success) diag.error("QW2002", doc.positions.value([]), "the file must be a mapping with 'version' and 'qubes'");
+    const found = doc.value === undefined || doc.value === null ? "the file is empty" : `found ${describe(doc.value)}`;
+    diag.error("QW2002", doc.positions.value([]), `qwire.yaml must be a mapping with 'version' and 'qubes'; ${found}`, {
+      hint: "start from 'version: 1' and 'qubes:' (see formulas/ for examples)",
+    });
     return undefined;
   }
+  const parsed = DocumentSchema.safeParse(doc.value);
+  if (!parsed.success) reportZodIssues(parsed.error.issues, doc, diag);
   const v = new Narrower(doc, diag);
   const root = doc.value;
 
@@ -78,11 +89,10 @@ export function validate(doc: ParsedDocument, diag: DiagnosticBag): Validated | 
   const links = list(root.links).map((raw, i) => v.link(raw, ["links", i]));
   const expect = list(root.expect).map((raw, i) => v.expectation(raw, ["expect", i]));
 
-  if (isObj(root.firewall)) {
-    diag.error("QW4003", doc.positions.key(["firewall"]), "'firewall:' (outbound policy) is not built by this version of qwire", {
-      hint: "remove the section for now and keep your rules in qvm-firewall; qwire will not pretend to enforce them",
-    });
-  }
+  const firewall = Object.entries(isObj(root.firewall) ? root.firewall : {})
+    .map(([qube, raw]) => v.firewall(qube, raw))
+    .filter((f): f is FirewallSpec => f !== undefined)
+    .sort((a, b) => (a.qube < b.qube ? -1 : a.qube > b.qube ? 1 : 0));
   v.uniqueNames([...forwards, ...links].filter((x): x is ForwardSpec | LinkSpec => x !== undefined));
 
   const spec: IntentSpec = {
@@ -91,6 +101,7 @@ export function validate(doc: ParsedDocument, diag: DiagnosticBag): Validated | 
     qubes,
     forwards: forwards.filter((f): f is ForwardSpec => f !== undefined),
     links: links.filter((l): l is LinkSpec => l !== undefined),
+    firewall,
     expect: expect.filter((e): e is ExpectSpec => e !== undefined),
   };
   const rejectedQubes = new Set(Object.keys(isObj(root.qubes) ? root.qubes : {}).filter((k) => !qubes.some((q) => q.name === k)));
@@ -289,6 +300,39 @@ class Narrower {
     const name = raw.name !== undefined ? this.take("QW2011", [...path, "name"], parseIntentName(raw.name)) : (defaultName as LinkSpec["name"]);
     if (!from || !to || !good || !name || raw.via === "qrexec") return undefined;
     return { name, from, to, traffic, bothWays: raw.both_ways === true, path };
+  }
+
+  firewall(qube: string, raw: unknown): FirewallSpec | undefined {
+    const path = ["firewall", qube];
+    const name = parseQubeName(qube);
+    if (!name.ok) {
+      this.diag.error("QW2003", this.doc.positions.key(path), name.message);
+      return undefined;
+    }
+    const f: Obj = isObj(raw) ? raw : {};
+    const rules: FirewallRule[] = [];
+    let good = true;
+    list(f.rules).forEach((r, i) => {
+      const rule = this.take("QW2013", [...path, "rules", i], parseFirewallRule(r), "see 'man qvm-firewall' for the rule syntax");
+      if (rule === undefined) {
+        good = false;
+        return;
+      }
+      if (rule.dsthost?.kind === "host") {
+        this.diag.warning("QW2014", this.doc.positions.value([...path, "rules", i]), `'${rule.dsthost.text}' is resolved once, in the netvm, when the rules are applied, not per connection`, {
+          hint: "a service whose address changes breaks until the next apply, and if the name does not resolve the netvm blocks all of this qube's traffic; prefer addresses",
+        });
+      }
+      rules.push(rule);
+    });
+    if (rules.length > MAX_FIREWALL_RULES) {
+      this.diag.error("QW4006", this.doc.positions.key([...path, "rules"]), `${rules.length} outbound rules for '${qube}': qubesd fails somewhere past ${MAX_FIREWALL_RULES} (Qubes issue #4228)`, {
+        hint: "merge rules into networks or port ranges; moving the overflow into the netvm is not built by this version of qwire",
+      });
+      good = false;
+    }
+    if (!good) return undefined;
+    return { qube: name.value, policy: f.policy === "accept" ? "accept" : "drop", rules, path };
   }
 
   expectation(raw: unknown, path: YamlPath): ExpectSpec | undefined {

@@ -126,7 +126,7 @@ async function build(file: string, opts: { output: string; previous?: string; fo
       `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
       ...p.qubes.map((q) => `  ${q.qube}: ${q.summary.length} rule group(s), script in /rw/config/${q.placement}`),
       ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
-      `  dom0: ${p.prefs.length} qube(s) with netvm preferences`,
+      `  dom0: ${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,
       ...(hadPrevious
         ? []
         : [

@@ -25,6 +25,9 @@ export const DIAGNOSTIC_CODES = {
   QW2010: "warning: a forward is open to any source address",
   QW2011: "malformed intent name",
   QW2012: "`external_port` does not fit `port`",
+  QW2013: "a malformed outbound firewall rule (qvm-firewall syntax)",
+  QW2014: "warning: a firewall rule names a host, resolved once when the rules are applied",
+  QW2015: "warning: qwire adds an outbound accept so that a link passes the qube's own firewall (Qubes #3644)",
   QW3001: "a referenced qube is not declared under `qubes`",
   QW3002: "the netvm chain has a cycle",
   QW3003: "a qube's netvm does not provide network",
@@ -42,9 +45,9 @@ export const DIAGNOSTIC_CODES = {
   QW3015: "a pinned IP address is used by two qubes",
   QW4001: "this qwire version does not build bundles for the requested Qubes release yet",
   QW4002: "`via: qrexec` links are not built by this qwire version yet",
-  QW4003: "`firewall:` outbound policy is not built by this qwire version yet",
   QW4004: "IPv6 sources are not built by this qwire version yet",
   QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",
+  QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228)",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -6,10 +6,10 @@
  */
 import { saltStem, type Topology } from "../topology/index.js";
 import type { IntentName, PortRange, Proto, QubeName } from "../validate/index.js";
-import { mergeRanges } from "../validate/index.js";
+import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
-import type { Arrival, Dom0Prefs, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
+import type { Arrival, Dom0Prefs, OutboundPolicy, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
 export { reconnectOrder, type Reattach } from "./reconnect.js";
@@ -134,6 +134,12 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     }))
     .filter((p) => Object.keys(p).length > 1);
 
+  const firewalls: OutboundPolicy[] = topology.spec.firewall.map((f) => {
+    const added = unique(topology.links.flatMap((l) => l.outboundAccepts.filter((a) => a.qube === f.qube).flatMap((a) => a.rules.map(ruleString))));
+    const own = f.rules.map(ruleString);
+    return { qube: f.qube, rules: [...added, ...own, `action=${f.policy}`], addedForLinks: added.length };
+  });
+
   const pins = new Map<QubeName, string>();
   for (const q of topology.spec.qubes) if (q.ip !== undefined) pins.set(q.name, q.ip);
 
@@ -141,6 +147,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     release: topology.spec.release,
     backend: "nft",
     prefs,
+    firewalls,
     qubes,
     teardowns,
     pins,

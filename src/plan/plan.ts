@@ -83,10 +83,23 @@ export interface Dom0Prefs {
   readonly ip?: string;
 }
 
+/**
+ * A qube's outbound policy for `qvm.firewall set:` (R4.1+): the whole list,
+ * in qubesadmin's canonical form, ending in the policy.
+ */
+export interface OutboundPolicy {
+  readonly qube: QubeName;
+  readonly rules: readonly string[];
+  /** How many rules at the front qwire added for links (Qubes #3644). */
+  readonly addedForLinks: number;
+}
+
 export interface Plan {
   readonly release: Release;
   readonly backend: "nft";
   readonly prefs: readonly Dom0Prefs[];
+  /** Sorted by qube. */
+  readonly firewalls: readonly OutboundPolicy[];
   readonly qubes: readonly QubePlan[];
   readonly teardowns: readonly Teardown[];
   /** Pinned addresses, by qube: the only IPs that may be written into a bundle. */

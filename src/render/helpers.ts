@@ -85,4 +85,11 @@ export function md(value: unknown): string {
   return comment(value).replace(/([\\`*_[\]<|])/g, "\\$1");
 }
 
-export const HELPERS = { sh, command, nftId, port, cidr, cidrSet, arrival, comment, join, md } as const;
+/** A Markdown code span: shown exactly as it is, so no escaping, and no backtick inside. */
+export function code(value: unknown): string {
+  const text = comment(value);
+  assert(!text.includes("`"), "code", value);
+  return `\`${text}\``;
+}
+
+export const HELPERS = { sh, command, code, nftId, port, cidr, cidrSet, arrival, comment, join, md } as const;

@@ -11,7 +11,7 @@ import type { Backend } from "./backend.js";
 import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
 import { reconnectWords } from "./reconnect.js";
-import { renderSalt } from "./salt.js";
+import { hasDom0State, renderSalt } from "./salt.js";
 
 export type { Artifact } from "./artifact.js";
 
@@ -45,11 +45,15 @@ export function render(plan: Plan): Artifact[] {
 function docsView(plan: Plan, backend: Backend) {
   return {
     release: plan.release,
-    hasDom0State: plan.prefs.length > 0,
+    hasDom0State: hasDom0State(plan),
+    hasPrefs: plan.prefs.length > 0,
+    hasFirewalls: plan.firewalls.length > 0,
+    firewalls: plan.firewalls.map((f) => ({ qube: f.qube, rules: f.rules, added: f.addedForLinks > 0, addedCount: String(f.addedForLinks) })),
     hasTargets: plan.targets.length > 0,
     hasPins: plan.pins.size > 0,
     targets: plan.targets,
     targetList: plan.targets.join(","),
+    vmApplyCommand: `qubesctl --skip-dom0 --targets=${plan.targets.join(",")} state.apply qwire.vm saltenv=user`,
     prefs: plan.prefs.map((p) => ({
       qube: p.qube,
       providesNetwork: p.providesNetwork === true,
@@ -83,7 +87,7 @@ function planJson(plan: Plan, backend: Backend, files: readonly Artifact[]): str
     release: plan.release,
     backend: plan.backend,
     targets: plan.targets,
-    dom0: { prefs: plan.prefs },
+    dom0: { prefs: plan.prefs, firewalls: plan.firewalls },
     qubes: plan.qubes.map((q) => ({
       name: q.qube,
       placement: q.placement,

@@ -22,7 +22,7 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   const yamlFile = (path: string, data: unknown, comment: string[] = []) => files.push({ path, content: dumpYaml(data, comment), mode: 0o644 });
 
   yamlFile("salt/qwire/dom0.sls", dom0State(plan), [
-    "dom0 part: the netvm layout declared in qwire.yaml, enforced with qvm.prefs.",
+    "dom0 part: the netvm layout declared in qwire.yaml (qvm.prefs) and the outbound policies (qvm.firewall set: the whole list).",
     "Apply: sudo qubesctl state.apply qwire.dom0 saltenv=user",
   ]);
   if (plan.reconnect.length > 0) yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
@@ -51,6 +51,10 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   return files;
 }
 
+export function hasDom0State(plan: Plan): boolean {
+  return plan.prefs.length > 0 || plan.firewalls.length > 0;
+}
+
 function dom0State(plan: Plan): State {
   const state: State = {};
   const id = (q: QubeName) => `qwire-prefs-${q}`;
@@ -63,6 +67,11 @@ function dom0State(plan: Plan): State {
     // A netvm must provide network before a qube is attached to it.
     if (p.netvm !== undefined && hasPrefs.has(p.netvm)) args.push({ require: [{ qvm: id(p.netvm) }] });
     state[id(p.qube)] = { "qvm.prefs": args };
+  }
+  for (const f of plan.firewalls) {
+    state[`qwire-firewall-${f.qube}`] = {
+      "qvm.firewall": [{ name: f.qube }, { set: [...f.rules] }, ...(hasPrefs.has(f.qube) ? [{ require: [{ qvm: id(f.qube) }] }] : [])],
+    };
   }
   return state;
 }
@@ -86,7 +95,7 @@ function reconnectState(plan: Plan): State {
 }
 
 function stateTop(plan: Plan) {
-  const top: Record<string, string[]> = plan.prefs.length > 0 ? { dom0: ["qwire.dom0"] } : {};
+  const top: Record<string, string[]> = hasDom0State(plan) ? { dom0: ["qwire.dom0"] } : {};
   for (const q of plan.targets) top[q] = ["qwire.vm"];
   return { user: top };
 }

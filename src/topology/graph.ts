@@ -2,13 +2,20 @@
  * The netvm graph: who routes for whom. Built from the declared qubes only;
  * undeclared references are reported by refs.ts before anything walks the graph.
  */
-import type { IntentSpec, QubeName, QubeSpec } from "../validate/index.js";
+import type { FirewallSpec, IntentSpec, QubeName, QubeSpec } from "../validate/index.js";
 
 export class NetvmGraph {
   readonly #qubes: ReadonlyMap<QubeName, QubeSpec>;
+  readonly #firewalls: ReadonlyMap<QubeName, FirewallSpec>;
 
   constructor(spec: IntentSpec) {
     this.#qubes = new Map(spec.qubes.map((q) => [q.name, q]));
+    this.#firewalls = new Map(spec.firewall.map((f) => [f.qube, f]));
+  }
+
+  /** The qube's outbound policy, when qwire.yaml gives one. */
+  firewall(name: QubeName): FirewallSpec | undefined {
+    return this.#firewalls.get(name);
   }
 
   get(name: QubeName): QubeSpec | undefined {

@@ -10,7 +10,7 @@
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
-import type { ForwardSpec, IntentSpec, InterfaceName, LinkSpec, PortRange, QubeName, QubeSpec } from "../validate/index.js";
+import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, PortRange, QubeName, QubeSpec } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { NetvmGraph } from "./graph.js";
 
@@ -29,6 +29,12 @@ export interface ForwardRoute {
 export interface LinkRoute {
   readonly link: LinkSpec;
   readonly firewall: QubeName;
+  /**
+   * Accepts added in front of a connecting qube's own outbound rules when its
+   * policy is drop: otherwise qubes-firewall in the netvm drops the link's
+   * traffic before qwire's rules see it (Qubes #3644).
+   */
+  readonly outboundAccepts: readonly { readonly qube: QubeName; readonly rules: readonly FirewallRule[] }[];
 }
 
 export interface Topology {
@@ -81,6 +87,7 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
       if (e.from.kind === "qube") known(e.from.qube, [...e.path, "from"]);
       known(e.to, [...e.path, "to"]);
     }
+    for (const f of spec.firewall) known(f.qube, [...f.path]);
     return undefined;
   }
 
@@ -103,6 +110,7 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
     if (e.from.kind === "qube") known(e.from.qube, [...e.path, "from"]);
     known(e.to, [...e.path, "to"]);
   }
+  for (const f of spec.firewall) known(f.qube, [...f.path]);
 
   if (diag.hasErrors()) return undefined;
   return { spec, graph, forwards, links };
@@ -290,7 +298,33 @@ function resolveLink(
     });
     return undefined;
   }
-  return { link: l, firewall: a.netvm };
+  return { link: l, firewall: a.netvm, outboundAccepts: outboundAccepts(l, graph, doc, diag) };
+}
+
+/** The Qubes network that holds every qube address (10.137.x.y, ADMIN qubes/vm/mix/net.py). */
+const QUBES_NETWORK = "10.137.0.0/16";
+
+function outboundAccepts(l: LinkSpec, graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag): LinkRoute["outboundAccepts"] {
+  const directions: [QubeName, QubeName][] = l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]];
+  const out: { qube: QubeName; rules: FirewallRule[] }[] = [];
+  for (const [from, to] of directions) {
+    if (graph.firewall(from)?.policy !== "drop") continue;
+    // Without a pin the address is only known in dom0 at apply time; the
+    // Qubes network is the narrowest fixed match. It opens nothing by
+    // itself: the firewall qube still drops qube-to-qube traffic that no
+    // qwire link lets through.
+    const pin = graph.get(to)?.ip;
+    const dsthost = { kind: "4" as const, text: pin === undefined ? QUBES_NETWORK : `${pin}/32` };
+    const rules: FirewallRule[] =
+      l.traffic === "all"
+        ? [{ action: "accept", dsthost }]
+        : l.traffic.protos.flatMap((proto) => (l.traffic === "all" ? [] : l.traffic.ports).map((dstports) => ({ action: "accept" as const, proto, dsthost, dstports })));
+    out.push({ qube: from, rules });
+    diag.warning("QW2015", doc.positions.value(l.path), `link '${l.name}': '${from}' has an outbound policy of drop, so qwire adds ${rules.length === 1 ? "an accept" : `${rules.length} accepts`} for ${pin === undefined ? `the Qubes network ${QUBES_NETWORK}` : `${to} (${pin})`} in front of its rules`, {
+      hint: `qubes-firewall in '${graph.get(from)?.netvm}' would drop the link otherwise (Qubes #3644); other qubes stay closed by qwire's forward rules`,
+    });
+  }
+  return out;
 }
 
 /** Salt state and pillar names cannot hold '.', which Qubes allows in qube names. */

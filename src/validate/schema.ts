@@ -52,13 +52,18 @@ export const ExpectSchema = z.strictObject({
   result: z.enum(["open", "closed"]),
 });
 
+export const FirewallSchema = z.strictObject({
+  policy: z.enum(["drop", "accept"]).optional(),
+  rules: z.array(scalar).optional(),
+});
+
 export const DocumentSchema = z.strictObject({
   version: scalar,
   release: scalar.optional(),
   qubes: z.record(z.string(), QubeSchema.nullable()),
   forwards: z.array(ForwardSchema).optional(),
   links: z.array(LinkSchema).optional(),
-  firewall: z.record(z.string(), scalar).optional(),
+  firewall: z.record(z.string(), FirewallSchema).optional(),
   expect: z.array(ExpectSchema).optional(),
 });
 

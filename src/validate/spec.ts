@@ -5,6 +5,9 @@
  * YAML path it came from, so later stages can point at the user's line.
  */
 import type { YamlPath } from "../parse/index.js";
+import type { FirewallRule } from "./firewall-rule.js";
+
+export type { FirewallRule } from "./firewall-rule.js";
 
 declare const brand: unique symbol;
 type Brand<T, B extends string> = T & { readonly [brand]: B };
@@ -76,6 +79,14 @@ export interface ExpectSpec {
   readonly path: YamlPath;
 }
 
+/** A qube's outbound policy: its qvm-firewall rules, then the policy. */
+export interface FirewallSpec {
+  readonly qube: QubeName;
+  readonly policy: "accept" | "drop";
+  readonly rules: readonly FirewallRule[];
+  readonly path: YamlPath;
+}
+
 export interface IntentSpec {
   readonly version: 1;
   readonly release: Release;
@@ -83,5 +94,7 @@ export interface IntentSpec {
   readonly qubes: readonly QubeSpec[];
   readonly forwards: readonly ForwardSpec[];
   readonly links: readonly LinkSpec[];
+  /** Sorted by qube. */
+  readonly firewall: readonly FirewallSpec[];
   readonly expect: readonly ExpectSpec[];
 }

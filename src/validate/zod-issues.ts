@@ -53,6 +53,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   forwards: ["name", "to", "port", "proto", "external_port", "from", "entry", "interface"],
   links: ["name", "from", "to", "ports", "proto", "both_ways", "via", "local_port"],
   expect: ["from", "to", "port", "proto", "result"],
+  firewall: ["policy", "rules"],
 };
 
 function knownKeysAt(issue: { path: PropertyKey[] }): readonly string[] {

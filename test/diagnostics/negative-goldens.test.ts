@@ -39,7 +39,10 @@ const CASES: Record<string, readonly DiagnosticCode[]> = {
   "entry-not-on-chain": ["QW3004"],
   "entry-without-uplink": ["QW3009"],
   "external-port-does-not-fit": ["QW2012"],
-  "firewall-section-not-built-yet": ["QW4003"],
+  "firewall-rule-malformed": ["QW2013"],
+  "firewall-hostname-resolved-once": ["QW2014"],
+  "firewall-link-gets-outbound-accept": ["QW2015"],
+  "firewall-too-many-rules": ["QW4006"],
   "forward-missing-to": ["QW2002"],
   "forward-through-service-qube": ["QW3005"],
   "forward-to-qube-without-netvm": ["QW3004"],
@@ -87,11 +90,7 @@ const CASES: Record<string, readonly DiagnosticCode[]> = {
  * Cases whose diagnostics.txt documents the correct output that src/ does not
  * produce yet (see the report in the commit). Remove a case once it passes.
  */
-const KNOWN_BUGS = new Set<string>([
-  // A flow mapping that is an item of a block sequence (`- { to: web, ... }`):
-  // PositionIndex finds no key inside it and points at the whole mapping.
-  "hostile-in-flow-mapping",
-]);
+const KNOWN_BUGS = new Set<string>([]);
 
 /** Codes covered outside this driver, with the test that covers them. */
 const COVERED_ELSEWHERE: Partial<Record<DiagnosticCode, string>> = {

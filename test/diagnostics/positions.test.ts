@@ -27,17 +27,17 @@ describe("diagnostic spans", () => {
     expect(at(`${QUBES}  dev:\n    netvm:\n      # the firewall\n      sys-firewal\n`)).toEqual([["QW3001", 8, 7, 11]]);
   });
 
-  it.fails("flow mapping as a list item (DESIGN.md's own `expect:` style): the caret is on the value, not the whole mapping", () => {
+  it("flow mapping as a list item (DESIGN.md's own `expect:` style): the caret is on the value, not the whole mapping", () => {
     // actual: [["QW3001", 6, 5, 47]] (the whole `{ ... }`)
     expect(at(`${QUBES}expect:\n  - { from: web, to: wbe, port: 443, result: open }\n`)).toEqual([["QW3001", 6, 22, 3]]);
   });
 
-  it.fails("a key with an empty value: the caret stays on that key's line", () => {
+  it("a key with an empty value: the caret stays on that key's line", () => {
     // actual: [["QW2002", 6, 1, 1]], on the next key `links:`
     expect(at(`${QUBES}forwards:\nlinks: []\n`).map(([code, line]) => [code, line])).toEqual([["QW2002", 5]]);
   });
 
-  it.fails("a UTF-8 byte order mark does not shift carets", () => {
+  it("a UTF-8 byte order mark does not shift carets", () => {
     // actual: [["QW2008", 2, 8, 6]], on `: "5.0"`
     expect(at(`\ufeffversion: 1\nrelease: "5.0"\nqubes:\n  sys-net: { provides_network: true, uplink: ens6 }\n`)).toEqual([["QW2008", 2, 10, 5]]);
   });

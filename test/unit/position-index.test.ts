@@ -106,35 +106,35 @@ describe("PositionIndex.value / key", () => {
   });
 });
 
-describe("PositionIndex: known bugs (it.fails until src/parse is fixed)", () => {
+describe("PositionIndex: js-yaml quirks (fixed)", () => {
   // js-yaml wraps a flow collection that is an item of a block sequence in an
   // extra node frame, so #child finds no key/value pairs in it and every path
   // inside `- { to: web, ... }` falls back to the whole mapping.
-  it.fails("flow mapping as a block sequence item: the value of a key inside it", () => {
+  it("flow mapping as a block sequence item: the value of a key inside it", () => {
     const q = positions("forwards:\n  - { to: web, port: 443 }\n");
     expect(span(q.value(["forwards", 0, "port"]))).toEqual([2, 22, 3]);
   });
 
-  it.fails("flow mapping as a block sequence item: the key inside it", () => {
+  it("flow mapping as a block sequence item: the key inside it", () => {
     const q = positions("forwards:\n  - { to: web, port: 443 }\n");
     expect(span(q.key(["forwards", 0, "port"]))).toEqual([2, 16, 4]);
   });
 
-  it.fails("flow sequence as a block sequence item: an element inside it", () => {
+  it("flow sequence as a block sequence item: an element inside it", () => {
     const q = positions("b:\n  - [4, 55]\n");
     expect(span(q.value(["b", 0, 1]))).toEqual([2, 9, 2]);
   });
 
   // A key with no value (`forwards:` followed by another key): the empty node's
   // span runs to the next line, so the caret lands on the next key.
-  it.fails("an empty value stays on its key's line", () => {
+  it("an empty value stays on its key's line", () => {
     const q = positions("forwards:\nlinks: []\n");
     expect(q.value(["forwards"]).line).toBe(1);
   });
 
   // js-yaml drops a leading UTF-8 BOM and reports offsets into the text
   // without it; the index computes lines and columns on the text with it.
-  it.fails("a UTF-8 byte order mark does not shift positions", () => {
+  it("a UTF-8 byte order mark does not shift positions", () => {
     const withBom = positions("\ufeffversion: 1\nqubes: x\nabc: defg\n");
     expect(span(withBom.value(["abc"]))).toEqual([3, 6, 4]);
     expect(span(withBom.key(["abc"]))).toEqual([3, 1, 3]);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
 import { QUBES_IP } from "../helpers/tools.js";
-import { PINNED_DOTTED, SCENARIOS, TWO_FORWARDS } from "./scenarios.js";
+import { PINNED_DOTTED, SCENARIOS, TWO_FORWARDS_QUBES, TWO_FORWARDS_V2_YAML } from "./scenarios.js";
 
 interface Found {
   readonly path: string;
@@ -26,8 +26,7 @@ describe("a bundle without pins", () => {
   });
 
   it("with a teardown: no 10.137.x.x or 10.138.x.x in any file", () => {
-    const v2 = TWO_FORWARDS.yaml.replace(/^ {2}- \{ name: db-pg.*\n/m, "");
-    const { artifacts, plan } = compileOk(v2, { previousQubes: ["sys-net", "sys-firewall", "web", "db"] });
+    const { artifacts, plan } = compileOk(TWO_FORWARDS_V2_YAML, { previousQubes: TWO_FORWARDS_QUBES });
     expect(plan.teardowns).not.toEqual([]);
     expect(qubesIps(artifacts)).toEqual([]);
   });

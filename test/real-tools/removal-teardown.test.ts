@@ -19,7 +19,7 @@ import {
 } from "../helpers/netns.js";
 import { compileOk, file } from "../helpers/compile.js";
 import { scriptOf } from "../helpers/tools.js";
-import { TWO_FORWARDS, build, standUpQube, stubAddresses, type Built } from "./scenarios.js";
+import { TWO_FORWARDS, TWO_FORWARDS_V2_YAML, build, standUpQube, stubAddresses, type Built } from "./scenarios.js";
 
 const pool = new NetnsPool();
 afterEach(() => pool.deleteAll());
@@ -27,8 +27,7 @@ afterEach(() => pool.deleteAll());
 const TEARDOWN = await readFile(new URL("../../salt/files/teardown-nft", import.meta.url), "utf8");
 
 const V1 = build(TWO_FORWARDS.yaml);
-/** Version 2 of the same qwire.yaml: the db forward was deleted; db stays declared. */
-const V2_YAML = TWO_FORWARDS.yaml.replace(/^ {2}- \{ name: db-pg.*\n/m, "");
+const V2_YAML = TWO_FORWARDS_V2_YAML;
 const V2 = build(V2_YAML);
 
 /** Runs `stem`'s script of `built` in `ns` with every address known; it must succeed. */

@@ -178,6 +178,13 @@ forwards:
 };
 
 /**
+ * The next version of TWO_FORWARDS' qwire.yaml: the db forward was deleted
+ * (db stays declared), and what the previous plan.json listed, for teardowns.
+ */
+export const TWO_FORWARDS_V2_YAML = TWO_FORWARDS.yaml.replace(/^ {2}- \{ name: db-pg.*\n/m, "");
+export const TWO_FORWARDS_QUBES = ["db", "sys-firewall", "sys-net", "web"] as const;
+
+/**
  * A pinned address and a qube name with a '.', whose Salt file names use
  * '_' (the stem). Not in SCENARIOS: its bundle holds an IP by design.
  */
@@ -235,7 +242,11 @@ function downstreamOf(yamlText: string, qube: string): Attached[] {
   const doc = yaml.load(yamlText) as { qubes: Record<string, { netvm?: string }> };
   return Object.entries(doc.qubes)
     .filter(([, q]) => q.netvm === qube)
-    .map(([name], i) => ({ vif: `vif${10 + i}.0`, address: STUB_IPS[name] ?? `10.137.1.${i + 1}` }));
+    .map(([name], i) => {
+      const address = STUB_IPS[name];
+      if (address === undefined) throw new Error(`no stub address for ${name}: add it to STUB_IPS`);
+      return { vif: `vif${10 + i}.0`, address };
+    });
 }
 
 /**

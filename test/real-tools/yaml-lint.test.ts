@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
 import { renderSls, yamlErrors } from "../helpers/jinja.js";
 import { YAMLLINT, removeDir, tempDir, writeBundle } from "../helpers/tools.js";
-import { PINNED_DOTTED, SCENARIOS, STUB_IPS, TWO_FORWARDS } from "./scenarios.js";
+import { PINNED_DOTTED, SCENARIOS, STUB_IPS, TWO_FORWARDS_QUBES, TWO_FORWARDS_V2_YAML } from "./scenarios.js";
 
 const CONFIG = new URL("../yamllint.yaml", import.meta.url).pathname;
 
@@ -30,7 +30,7 @@ const bundles = [
   {
     // Carries a teardown state (db dropped from qwire.yaml).
     name: "two forwards, db's forward deleted since the previous build",
-    artifacts: compileOk(TWO_FORWARDS.yaml.replace(/^ {2}- \{ name: db-pg.*\n/m, ""), { previousQubes: ["sys-net", "sys-firewall", "web", "db"] }).artifacts,
+    artifacts: compileOk(TWO_FORWARDS_V2_YAML, { previousQubes: TWO_FORWARDS_QUBES }).artifacts,
   },
 ];
 

@@ -124,7 +124,10 @@ async function build(file: string, opts: { output: string; previous?: string; fo
     const p = result.plan;
     const lines = [
       `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
-      ...p.qubes.map((q) => `  ${q.qube}: ${q.summary.length} rule group(s), script in /rw/config/${q.placement}`),
+      ...p.qubes.map(
+        (q) =>
+          `  ${q.qube}: ${q.summary.length} intent line(s)${q.hasPacketRules ? `, nft script in /rw/config/${q.placement}` : ""}${q.connects.length > 0 ? ", qrexec sockets in /rw/config/rc.local.d" : ""}`,
+      ),
       ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
       `  dom0: ${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,
       ...(hadPrevious

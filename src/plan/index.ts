@@ -9,7 +9,7 @@ import type { IntentName, PortRange, Proto, QubeName } from "../validate/index.j
 import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
-import type { Arrival, Dom0Prefs, OutboundPolicy, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
+import type { Arrival, Dom0Prefs, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
 export { reconnectOrder, type Reattach } from "./reconnect.js";
@@ -24,6 +24,7 @@ interface Draft {
   forwardInputs: ForwardInput[];
   passes: Map<string, { from: QubeName; to: QubeName; intents: IntentName[]; traffic: Traffic[] }>;
   inputs: Map<QubeName, { intents: IntentName[]; traffic: Traffic[] }>;
+  connects: QrexecConnect[];
   summary: string[];
 }
 
@@ -32,7 +33,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   const draft = (q: QubeName): Draft => {
     let d = drafts.get(q);
     if (!d) {
-      d = { forwardHops: [], forwardInputs: [], passes: new Map(), inputs: new Map(), summary: [] };
+      d = { forwardHops: [], forwardInputs: [], passes: new Map(), inputs: new Map(), connects: [], summary: [] };
       drafts.set(q, d);
     }
     return d;
@@ -93,6 +94,22 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     }
   }
 
+  // The target of a qrexec link needs nothing installed (qrexec itself serves
+  // qubes.ConnectTCP), so it is not a target of the VM phase: a vault with no
+  // network is not even started for it.
+  const qrexecPolicy: QrexecPolicyLine[] = [];
+  for (const link of topology.qrexecLinks) {
+    const directions: [QubeName, QubeName][] = link.bothWays ? [[link.from, link.to], [link.to, link.from]] : [[link.from, link.to]];
+    for (const [from, to] of directions) {
+      for (const { port, localPort } of link.ports) {
+        draft(from).connects.push({ intent: link.name, to, port, localPort });
+        draft(from).summary.push(`qrexec link ${link.name}: 127.0.0.1:${localPort} here reaches ${to} port ${port} (qubes.ConnectTCP)`);
+        qrexecPolicy.push({ intent: link.name, port, from, to });
+      }
+    }
+  }
+  qrexecPolicy.sort((a, b) => a.port - b.port || compare(a.from, b.from) || compare(a.to, b.to));
+
   const graph = topology.graph;
   const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
     const linkPasses: LinkPass[] = [...d.passes.values()]
@@ -114,6 +131,8 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
       forwardInputs: d.forwardInputs,
       linkPasses,
       linkInputs,
+      hasPacketRules: d.forwardHops.length + d.forwardInputs.length + linkPasses.length + linkInputs.length > 0,
+      connects: [...d.connects].sort((a, b) => a.localPort - b.localPort),
       addresses,
       summary: d.summary,
     };
@@ -148,6 +167,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     backend: "nft",
     prefs,
     firewalls,
+    qrexecPolicy,
     qubes,
     teardowns,
     pins,

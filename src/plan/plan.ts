@@ -48,6 +48,18 @@ export interface LinkInput {
 }
 
 /**
+ * In the connecting qube of a qrexec link: a systemd socket on
+ * 127.0.0.1:localPort that runs `qrexec-client-vm @default qubes.ConnectTCP+port`;
+ * dom0's policy sends it to `to`.
+ */
+export interface QrexecConnect {
+  readonly intent: IntentName;
+  readonly to: QubeName;
+  readonly port: number;
+  readonly localPort: number;
+}
+
+/**
  * Where a qube's script lives. Net qubes run /rw/config/qubes-firewall.d/*
  * when qubes-firewall starts; other qubes run /rw/config/rc.local.d/*.rc at
  * boot (R4.2+). See reference/qubes-networking.md §3.
@@ -63,6 +75,10 @@ export interface QubePlan {
   readonly forwardInputs: readonly ForwardInput[];
   readonly linkPasses: readonly LinkPass[];
   readonly linkInputs: readonly LinkInput[];
+  /** Whether it carries any packet rule (forwards, network links): only then it gets an nft script. */
+  readonly hasPacketRules: boolean;
+  /** Sorted by local port; empty when the qube starts no qrexec link. */
+  readonly connects: readonly QrexecConnect[];
   /** Qubes whose address this qube's script needs, sorted. */
   readonly addresses: readonly QubeName[];
   /** One line per intent, for the bundle README. */
@@ -94,12 +110,22 @@ export interface OutboundPolicy {
   readonly addedForLinks: number;
 }
 
+/** One line of /etc/qubes/policy.d/30-qwire.policy. */
+export interface QrexecPolicyLine {
+  readonly intent: IntentName;
+  readonly port: number;
+  readonly from: QubeName;
+  readonly to: QubeName;
+}
+
 export interface Plan {
   readonly release: Release;
   readonly backend: "nft";
   readonly prefs: readonly Dom0Prefs[];
   /** Sorted by qube. */
   readonly firewalls: readonly OutboundPolicy[];
+  /** dom0 qrexec policy for qrexec links, sorted by port, then source. */
+  readonly qrexecPolicy: readonly QrexecPolicyLine[];
   readonly qubes: readonly QubePlan[];
   readonly teardowns: readonly Teardown[];
   /** Pinned addresses, by qube: the only IPs that may be written into a bundle. */

@@ -11,7 +11,7 @@ import type { Backend } from "./backend.js";
 import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
 import { reconnectWords } from "./reconnect.js";
-import { hasDom0State, renderSalt } from "./salt.js";
+import { renderSalt } from "./salt.js";
 
 export type { Artifact } from "./artifact.js";
 
@@ -31,7 +31,7 @@ export function render(plan: Plan): Artifact[] {
   const backend = backendFor(plan);
   const files: Artifact[] = [...renderSalt(plan, backend)];
   files.push({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
-  if (plan.teardowns.length > 0) {
+  if (plan.teardowns.length > 0 || plan.qubes.some((q) => !q.hasPacketRules)) {
     files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: readFileSync(SALT_DIR + backend.teardown.repoFile, "utf8"), mode: 0o755 });
   }
   const view = docsView(plan, backend);
@@ -45,9 +45,10 @@ export function render(plan: Plan): Artifact[] {
 function docsView(plan: Plan, backend: Backend) {
   return {
     release: plan.release,
-    hasDom0State: hasDom0State(plan),
     hasPrefs: plan.prefs.length > 0,
     hasFirewalls: plan.firewalls.length > 0,
+    hasQrexec: plan.qrexecPolicy.length > 0,
+    qrexecPolicy: plan.qrexecPolicy.map((l) => `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`),
     firewalls: plan.firewalls.map((f) => ({ qube: f.qube, rules: f.rules, added: f.addedForLinks > 0, addedCount: String(f.addedForLinks) })),
     hasTargets: plan.targets.length > 0,
     hasPins: plan.pins.size > 0,
@@ -67,6 +68,8 @@ function docsView(plan: Plan, backend: Backend) {
       installedAs: backend.installPath(q.placement),
       isNetQube: q.placement === "qubes-firewall.d",
       hasAddresses: q.addresses.length > 0,
+      hasConnects: q.connects.length > 0,
+      hasPacketRules: q.hasPacketRules,
       addresses: q.addresses,
       summary: q.summary,
     })),
@@ -87,11 +90,12 @@ function planJson(plan: Plan, backend: Backend, files: readonly Artifact[]): str
     release: plan.release,
     backend: plan.backend,
     targets: plan.targets,
-    dom0: { prefs: plan.prefs, firewalls: plan.firewalls },
+    dom0: { prefs: plan.prefs, firewalls: plan.firewalls, qrexecPolicy: plan.qrexecPolicy },
     qubes: plan.qubes.map((q) => ({
       name: q.qube,
+      connects: q.connects,
       placement: q.placement,
-      script: backend.installPath(q.placement),
+      script: q.hasPacketRules ? backend.installPath(q.placement) : null,
       addresses: q.addresses,
       intents: q.summary,
     })),

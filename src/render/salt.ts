@@ -6,7 +6,8 @@
  */
 import type { Plan, QubePlan, Teardown } from "../plan/index.js";
 import type { QubeName } from "../validate/index.js";
-import type { Artifact } from "./artifact.js";
+import { BANNER, type Artifact } from "./artifact.js";
+import { renderTemplate } from "./handlebars-env.js";
 import type { Backend } from "./backend.js";
 import { sh } from "./helpers.js";
 import { reconnectCommand } from "./reconnect.js";
@@ -16,13 +17,15 @@ type State = Record<string, Record<string, unknown[]>>;
 
 const QWIRE_DIR = "/rw/config/qwire";
 const ADDRESSES = `${QWIRE_DIR}/addresses`;
+const TEARDOWN = `${QWIRE_DIR}/teardown`;
 
 export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   const files: Artifact[] = [];
   const yamlFile = (path: string, data: unknown, comment: string[] = []) => files.push({ path, content: dumpYaml(data, comment), mode: 0o644 });
 
   yamlFile("salt/qwire/dom0.sls", dom0State(plan), [
-    "dom0 part: the netvm layout declared in qwire.yaml (qvm.prefs) and the outbound policies (qvm.firewall set: the whole list).",
+    "dom0 part: the netvm layout declared in qwire.yaml (qvm.prefs), the outbound policies (qvm.firewall set: the whole list)",
+    "and the qrexec policy of qrexec links (/etc/qubes/policy.d/30-qwire.policy, removed when there is none).",
     "Apply: sudo qubesctl state.apply qwire.dom0 saltenv=user",
   ]);
   if (plan.reconnect.length > 0) yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
@@ -34,12 +37,18 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   yamlFile("pillar/qwire/init.top", pillarTop(plan), ["Enabled by: sudo qubesctl top.enable qwire saltenv=user pillar=true"]);
 
   for (const q of plan.qubes) {
-    const scriptPath = `salt/qwire/files/${q.stem}/${backend.scriptName(q.placement)}`;
-    files.push({ path: scriptPath, content: backend.renderScript(q, plan.release), mode: 0o755 });
+    if (q.hasPacketRules) {
+      files.push({ path: `salt/qwire/files/${q.stem}/${backend.scriptName(q.placement)}`, content: backend.renderScript(q, plan.release), mode: 0o755 });
+      files.push({ path: `pillar/qwire/qubes/${q.stem}.sls`, content: pillar(q, plan.pins), mode: 0o644 });
+    }
     yamlFile(`salt/qwire/qubes/${q.stem}.sls`, qubeState(q, backend), [
-      `Qube ${q.qube}: installs its qwire script and the addresses it needs, then runs it.`,
+      q.hasPacketRules
+        ? `Qube ${q.qube}: installs its qwire script and the addresses it needs, then runs it.`
+        : `Qube ${q.qube}: no packet rules (its old ones, if any, are removed); qrexec link sockets only.`,
     ]);
-    files.push({ path: `pillar/qwire/qubes/${q.stem}.sls`, content: pillar(q, plan.pins), mode: 0o644 });
+    if (q.connects.length > 0) {
+      files.push({ path: `salt/qwire/files/${q.stem}/${CONNECT_SCRIPT}`, content: renderConnectScript(q, plan.release), mode: 0o755 });
+    }
   }
   if (plan.teardowns.length > 0) {
     for (const t of plan.teardowns) {
@@ -49,10 +58,6 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
     }
   }
   return files;
-}
-
-export function hasDom0State(plan: Plan): boolean {
-  return plan.prefs.length > 0 || plan.firewalls.length > 0;
 }
 
 function dom0State(plan: Plan): State {
@@ -68,6 +73,7 @@ function dom0State(plan: Plan): State {
     if (p.netvm !== undefined && hasPrefs.has(p.netvm)) args.push({ require: [{ qvm: id(p.netvm) }] });
     state[id(p.qube)] = { "qvm.prefs": args };
   }
+  Object.assign(state, qrexecPolicyState(plan));
   for (const f of plan.firewalls) {
     state[`qwire-firewall-${f.qube}`] = {
       "qvm.firewall": [{ name: f.qube }, { set: [...f.rules] }, ...(hasPrefs.has(f.qube) ? [{ require: [{ qvm: id(f.qube) }] }] : [])],
@@ -95,19 +101,52 @@ function reconnectState(plan: Plan): State {
 }
 
 function stateTop(plan: Plan) {
-  const top: Record<string, string[]> = hasDom0State(plan) ? { dom0: ["qwire.dom0"] } : {};
+  // dom0 always has a state: the qrexec policy is written, or removed when empty.
+  const top: Record<string, string[]> = { dom0: ["qwire.dom0"] };
   for (const q of plan.targets) top[q] = ["qwire.vm"];
   return { user: top };
 }
 
 function pillarTop(plan: Plan) {
   const top: Record<string, string[]> = {};
-  for (const q of plan.qubes) top[q.qube] = [`qwire.qubes.${q.stem}`];
+  for (const q of plan.qubes) if (q.hasPacketRules) top[q.qube] = [`qwire.qubes.${q.stem}`];
   return { user: top };
 }
 
 function qubeState(q: QubePlan, backend: Backend): State {
   const p = (suffix: string) => `qwire-${q.stem}-${suffix}`;
+  return { ...(q.hasPacketRules ? packetRuleStates(q, backend, p) : noPacketRuleStates(backend, p)), ...connectStates(q, p) };
+}
+
+/**
+ * A qube that carries qrexec links only: if an earlier bundle gave it packet
+ * rules, delete qwire's chains and sets and its hook, so no port stays open.
+ */
+function noPacketRuleStates(backend: Backend, p: (suffix: string) => string): State {
+  const hooks = [backend.installPath("qubes-firewall.d"), backend.installPath("rc.local.d")];
+  return {
+    [p("teardown-script")]: { "file.managed": teardownScriptState(backend) },
+    [p("teardown-rules")]: {
+      "cmd.run": [{ name: `${TEARDOWN} rules` }, { onlyif: hooks.map((h) => `test -e ${h}`).join(" || ") }, { require: [{ file: p("teardown-script") }] }],
+    },
+    [p("remove-hooks")]: { "file.absent": [{ name: hooks[0] }, { require: [{ cmd: p("teardown-rules") }] }] },
+    [p("remove-rc")]: { "file.absent": [{ name: hooks[1] }, { require: [{ cmd: p("teardown-rules") }] }] },
+    [p("remove-addresses")]: { "file.absent": [{ name: ADDRESSES }] },
+  };
+}
+
+function teardownScriptState(backend: Backend): unknown[] {
+  return [
+    { name: TEARDOWN },
+    { source: `salt://qwire/${backend.teardown.bundleName}` },
+    { user: "root" },
+    { group: "root" },
+    { mode: "0755" },
+    { makedirs: true },
+  ];
+}
+
+function packetRuleStates(q: QubePlan, backend: Backend, p: (suffix: string) => string): State {
   const script = backend.installPath(q.placement);
   const other = backend.installPath(q.placement === "rc.local.d" ? "qubes-firewall.d" : "rc.local.d");
   const owner = [{ user: "root" }, { group: "root" }];
@@ -127,17 +166,70 @@ function qubeState(q: QubePlan, backend: Backend): State {
   };
 }
 
+const CONNECT_SCRIPT = "51-qwire-connect.rc";
+const CONNECT_PATH = `/rw/config/rc.local.d/${CONNECT_SCRIPT}`;
+
+/**
+ * qrexec link sockets: installed and started where the qube starts links;
+ * elsewhere the script is removed (dom0's policy no longer allows the calls,
+ * and /run forgets the sockets at shutdown).
+ */
+function connectStates(q: QubePlan, p: (suffix: string) => string): State {
+  if (q.connects.length === 0) return { [p("connect-script")]: { "file.absent": [{ name: CONNECT_PATH }] } };
+  return {
+    [p("connect-script")]: {
+      "file.managed": [{ name: CONNECT_PATH }, { source: `salt://qwire/files/${q.stem}/${CONNECT_SCRIPT}` }, { user: "root" }, { group: "root" }, { mode: "0755" }, { makedirs: true }],
+    },
+    [p("connect")]: { "cmd.run": [{ name: CONNECT_PATH }, { require: [{ file: p("connect-script") }] }] },
+  };
+}
+
+function renderConnectScript(q: QubePlan, release: Plan["release"]): string {
+  return renderTemplate("qrexec/connect-script.sh.hbs", {
+    qube: q.qube,
+    release,
+    connects: q.connects.map((c) => ({
+      label: `qrexec link ${c.intent}`,
+      to: c.to,
+      port: c.port,
+      localPort: c.localPort,
+      socketUnit: `qwire-connect-${c.localPort}.socket`,
+      serviceUnit: `qwire-connect-${c.localPort}@.service`,
+    })),
+  });
+}
+
+const QREXEC_POLICY = "/etc/qubes/policy.d/30-qwire.policy";
+
+/**
+ * dom0's qrexec policy for qrexec links (R4.1+ format, reference §5): sorts
+ * before 90-default.policy, which denies qubes.ConnectTCP. With no qrexec
+ * link the file is removed, which closes links deleted from qwire.yaml.
+ */
+function qrexecPolicyState(plan: Plan): State {
+  if (plan.qrexecPolicy.length === 0) return { "qwire-qrexec-policy": { "file.absent": [{ name: QREXEC_POLICY }] } };
+  const lines = [
+    `# ${BANNER}`,
+    "# qrexec links (qubes.ConnectTCP): the connecting qube calls @default, this file picks the target.",
+    ...plan.qrexecPolicy.map((l) => `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`),
+  ];
+  return {
+    "qwire-qrexec-policy": {
+      "file.managed": [{ name: QREXEC_POLICY }, { contents: `${lines.join("\n")}\n` }, { user: "root" }, { group: "qubes" }, { mode: "0664" }],
+    },
+  };
+}
+
 function teardownState(t: Teardown, backend: Backend): State {
   const p = (suffix: string) => `qwire-${t.stem}-${suffix}`;
-  const teardown = `${QWIRE_DIR}/teardown`;
+  const teardown = TEARDOWN;
   return {
     // Boot hooks first, so a reboot in between cannot bring the rules back.
     [p("remove-hooks")]: { "file.absent": [{ name: backend.installPath("qubes-firewall.d") }] },
     [p("remove-rc")]: { "file.absent": [{ name: backend.installPath("rc.local.d") }] },
-    [p("teardown-script")]: {
-      "file.managed": [{ name: teardown }, { source: `salt://qwire/${backend.teardown.bundleName}` }, { user: "root" }, { group: "root" }, { mode: "0755" }, { makedirs: true }],
-    },
-    [p("teardown")]: { "cmd.run": [{ name: teardown }, { require: [{ file: p("teardown-script") }, { file: p("remove-hooks") }, { file: p("remove-rc") }] }] },
+    [p("remove-connect")]: { "file.absent": [{ name: CONNECT_PATH }] },
+    [p("teardown-script")]: { "file.managed": teardownScriptState(backend) },
+    [p("teardown")]: { "cmd.run": [{ name: teardown }, { require: [{ file: p("teardown-script") }, { file: p("remove-hooks") }, { file: p("remove-rc") }, { file: p("remove-connect") }] }] },
     [p("remove-dir")]: { "file.absent": [{ name: QWIRE_DIR }, { require: [{ cmd: p("teardown") }] }] },
   };
 }

@@ -11,6 +11,7 @@
  * the run fails or is interrupted.
  */
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -94,6 +95,8 @@ export async function simulate(source: SourceFile, options: SimulateOptions = {}
 export async function simulateCompiled(source: SourceFile, compiled: Required<CompileResult>, options: SimulateOptions = {}): Promise<SimulationReport> {
   const started = Date.now();
   const controller = new AbortController();
+  // Every running child listens on this signal.
+  setMaxListeners(0, controller.signal);
   const forward = () => controller.abort();
   options.signal?.addEventListener("abort", forward);
   const removeHandlers = abortOnSignals(controller);

@@ -10,7 +10,7 @@
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
-import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, PortRange, QubeName, QubeSpec } from "../validate/index.js";
+import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { NetvmGraph } from "./graph.js";
 
@@ -27,7 +27,7 @@ export interface ForwardRoute {
 
 /** A network link: both qubes sit behind `firewall`. */
 export interface LinkRoute {
-  readonly link: LinkSpec;
+  readonly link: NetworkLinkSpec;
   readonly firewall: QubeName;
   /**
    * Accepts added in front of a connecting qube's own outbound rules when its
@@ -42,6 +42,8 @@ export interface Topology {
   readonly graph: NetvmGraph;
   readonly forwards: readonly ForwardRoute[];
   readonly links: readonly LinkRoute[];
+  /** qrexec links need no route: dom0's policy joins the two qubes. */
+  readonly qrexecLinks: readonly QrexecLinkSpec[];
 }
 
 export interface TopologyOptions {
@@ -101,10 +103,17 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
   checkForwardClashes(forwards, doc, diag);
 
   const links: LinkRoute[] = [];
+  const qrexecLinks: QrexecLinkSpec[] = [];
   for (const l of spec.links) {
-    const route = resolveLink(l, graph, doc, diag, known, declaredAt);
-    if (route) links.push(route);
+    if (!linkEndsKnown(l, doc, diag, known)) continue;
+    if (l.via === "qrexec") qrexecLinks.push(l);
+    else {
+      const route = resolveLink(l, graph, doc, diag, declaredAt);
+      if (route) links.push(route);
+    }
   }
+
+  checkQrexecClashes(qrexecLinks, doc, diag);
 
   for (const e of spec.expect) {
     if (e.from.kind === "qube") known(e.from.qube, [...e.path, "from"]);
@@ -113,7 +122,7 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
   for (const f of spec.firewall) known(f.qube, [...f.path]);
 
   if (diag.hasErrors()) return undefined;
-  return { spec, graph, forwards, links };
+  return { spec, graph, forwards, links, qrexecLinks };
 }
 
 function checkQubes(
@@ -268,23 +277,58 @@ function overlaps(a: PortRange, b: PortRange): boolean {
   return a.first <= b.last && b.first <= a.last;
 }
 
-function resolveLink(
-  l: LinkSpec,
-  graph: NetvmGraph,
-  doc: ParsedDocument,
-  diag: DiagnosticBag,
-  known: (n: QubeName, p: YamlPath) => boolean,
-  declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>,
-): LinkRoute | undefined {
+/**
+ * QW3016: the connecting qube calls `@default` and dom0's policy picks the
+ * target by source and port (reference §5), so one qube cannot reach two
+ * qubes on the same port; and one local port can only listen once.
+ */
+function checkQrexecClashes(links: readonly QrexecLinkSpec[], doc: ParsedDocument, diag: DiagnosticBag): void {
+  const seen = new Map<string, QrexecLinkSpec>();
+  for (const l of links) {
+    const directions: [QubeName, QubeName][] = l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]];
+    for (const [from, to] of directions) {
+      for (const { port, localPort } of l.ports) {
+        for (const [key, what] of [
+          [`${from} port ${port}`, `port ${port}`],
+          [`${from} local ${localPort}`, `local port ${localPort}`],
+        ] as const) {
+          const first = seen.get(key);
+          if (first === undefined) {
+            seen.set(key, l);
+            continue;
+          }
+          if (first === l) continue;
+          diag.error("QW3016", doc.positions.value(l.path), `qrexec links '${first.name}' and '${l.name}' both use ${what} in '${from}' (to '${to}')`, {
+            notes: [{ message: `'${first.name}' is here`, span: doc.positions.value(first.path) }],
+            hint: "dom0's policy picks the target by source qube and port: give one of them another port or local_port",
+          });
+        }
+      }
+    }
+  }
+}
+
+/** QW3001 for undeclared ends, QW3011 for a link from a qube to itself. */
+function linkEndsKnown(l: LinkSpec, doc: ParsedDocument, diag: DiagnosticBag, known: (n: QubeName, p: YamlPath) => boolean): boolean {
   const fromKnown = known(l.from, [...l.path, "from"]);
   const toKnown = known(l.to, [...l.path, "to"]);
-  if (!fromKnown || !toKnown) return undefined;
+  if (!fromKnown || !toKnown) return false;
   if (l.from === l.to) {
     diag.error("QW3011", doc.positions.value([...l.path, "to"]), `link '${l.name}' goes from '${l.from}' to itself`, {
       hint: "a qube reaches itself on 127.0.0.1 already; remove the link",
     });
-    return undefined;
+    return false;
   }
+  return true;
+}
+
+function resolveLink(
+  l: NetworkLinkSpec,
+  graph: NetvmGraph,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+  declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>,
+): LinkRoute | undefined {
   const a = graph.get(l.from)!;
   const b = graph.get(l.to)!;
   if (a.netvm === undefined || a.netvm !== b.netvm) {
@@ -304,7 +348,7 @@ function resolveLink(
 /** The Qubes network that holds every qube address (10.137.x.y, ADMIN qubes/vm/mix/net.py). */
 const QUBES_NETWORK = "10.137.0.0/16";
 
-function outboundAccepts(l: LinkSpec, graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag): LinkRoute["outboundAccepts"] {
+function outboundAccepts(l: NetworkLinkSpec, graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag): LinkRoute["outboundAccepts"] {
   const directions: [QubeName, QubeName][] = l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]];
   const out: { qube: QubeName; rules: FirewallRule[] }[] = [];
   for (const [from, to] of directions) {

@@ -33,6 +33,8 @@ import {
   type InterfaceName,
   type Ipv4Cidr,
   type LinkSpec,
+  type NetworkLinkSpec,
+  type QrexecLinkSpec,
   type PortRange,
   type Proto,
   type QubeSpec,
@@ -86,7 +88,7 @@ export function validate(doc: ParsedDocument, diag: DiagnosticBag): Validated | 
     .filter((q): q is QubeSpec => q !== undefined)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const forwards = list(root.forwards).map((raw, i) => v.forward(raw, ["forwards", i]));
-  const links = list(root.links).map((raw, i) => v.link(raw, ["links", i]));
+  const links = list(root.links).map((raw, i) => v.link(raw, ["links", i], release));
   const expect = list(root.expect).map((raw, i) => v.expectation(raw, ["expect", i]));
 
   const firewall = Object.entries(isObj(root.firewall) ? root.firewall : {})
@@ -263,17 +265,10 @@ class Narrower {
     return good ? out.sort((a, b) => compareCidr(a.text, b.text)) : undefined;
   }
 
-  link(raw: unknown, path: YamlPath): LinkSpec | undefined {
+  link(raw: unknown, path: YamlPath, release: Release): LinkSpec | undefined {
     if (!isObj(raw)) return undefined;
     const from = raw.from === undefined ? undefined : this.take("QW2003", [...path, "from"], parseQubeName(raw.from));
     const to = raw.to === undefined ? undefined : this.take("QW2003", [...path, "to"], parseQubeName(raw.to));
-    if (raw.via === "qrexec") {
-      this.diag.error("QW4002", this.doc.positions.value([...path, "via"]), "'via: qrexec' links are not built by this version of qwire", {
-        hint: "use 'via: network' (both qubes behind the same firewall qube) for now",
-      });
-    } else if (raw.local_port !== undefined) {
-      this.diag.error("QW2002", this.doc.positions.key([...path, "local_port"]), "'local_port' only applies to 'via: qrexec' links", { hint: "remove it" });
-    }
     const ports: PortRange[] = [];
     let good = true;
     if (Array.isArray(raw.ports)) {
@@ -287,19 +282,73 @@ class Narrower {
         good = false;
       }
     }
+    const base = { from, to, bothWays: raw.both_ways === true, path };
+    const spec = raw.via === "qrexec" ? this.qrexecLink(raw, path, release, ports) : this.networkLink(raw, path, ports);
+    if (!from || !to || !good || !spec) return undefined;
+    const name =
+      raw.name !== undefined
+        ? this.take("QW2011", [...path, "name"], parseIntentName(raw.name))
+        : (`${from}-${to}-${spec.via === "qrexec" ? "qrexec" : spec.traffic === "all" ? "all" : spec.traffic.protos.join("+")}${spec.via === "network" && spec.traffic === "all" ? "" : `-${(spec.via === "qrexec" ? spec.ports.map((p) => String(p.port)) : spec.traffic === "all" ? [] : spec.traffic.ports.map(formatPortRange)).join("+")}`}` as LinkSpec["name"]);
+    if (name === undefined) return undefined;
+    return { ...base, from, to, name, ...spec } as LinkSpec;
+  }
+
+  networkLink(raw: Obj, path: YamlPath, ports: PortRange[]): Pick<NetworkLinkSpec, "via" | "traffic"> | undefined {
+    if (raw.local_port !== undefined) {
+      this.diag.error("QW2002", this.doc.positions.key([...path, "local_port"]), "'local_port' only applies to 'via: qrexec' links", { hint: "remove it" });
+      return undefined;
+    }
     const proto = raw.proto;
     const protos: Proto[] = proto === "tcp" ? ["tcp"] : proto === "udp" ? ["udp"] : ["tcp", "udp"];
     // No ports and no protocol: everything (DESIGN.md §2 "omitted = all traffic").
     // No ports but a protocol: every port of that protocol.
-    const traffic: LinkSpec["traffic"] =
+    const traffic: NetworkLinkSpec["traffic"] =
       ports.length === 0 && (proto === undefined || proto === "any")
         ? "all"
         : { protos: proto === undefined ? ["tcp"] : protos, ports: ports.length === 0 ? [{ first: 1, last: 65535 }] : mergeRanges(ports) };
-    const defaultName =
-      traffic === "all" ? `${from}-${to}-all` : `${from}-${to}-${traffic.protos.join("+")}-${traffic.ports.map(formatPortRange).join("+")}`;
-    const name = raw.name !== undefined ? this.take("QW2011", [...path, "name"], parseIntentName(raw.name)) : (defaultName as LinkSpec["name"]);
-    if (!from || !to || !good || !name || raw.via === "qrexec") return undefined;
-    return { name, from, to, traffic, bothWays: raw.both_ways === true, path };
+    return { via: "network", traffic };
+  }
+
+  /** qubes.ConnectTCP: TCP only, one port per call, R4.1 and later (reference §5). */
+  qrexecLink(raw: Obj, path: YamlPath, release: Release, ports: PortRange[]): Pick<QrexecLinkSpec, "via" | "ports"> | undefined {
+    let good = true;
+    if (release === "3.2") {
+      this.diag.error("QW2016", this.doc.positions.value([...path, "via"]), "Qubes R3.2 has no qubes.ConnectTCP", { hint: "use a network link on R3.2" });
+      good = false;
+    }
+    if (raw.proto !== undefined && raw.proto !== "tcp") {
+      this.diag.error("QW2016", this.doc.positions.value([...path, "proto"]), `a qrexec link carries TCP only, not ${JSON.stringify(raw.proto)}`, {
+        hint: "use a network link for UDP",
+      });
+      good = false;
+    }
+    if (!Array.isArray(raw.ports)) {
+      this.diag.error("QW2016", this.doc.positions.value(path), "a qrexec link needs 'ports': qubes.ConnectTCP opens one port per call", {
+        hint: "add e.g. 'ports: [22]'",
+      });
+      return undefined;
+    }
+    raw.ports.forEach((p, i) => {
+      const r = parsePortRange(p);
+      if (r.ok && r.value.first !== r.value.last) {
+        this.diag.error("QW2016", this.doc.positions.value([...path, "ports", i]), "a qrexec link forwards single ports, not ranges", { hint: "list the ports one by one" });
+        good = false;
+      }
+    });
+    let localPort: number | undefined;
+    if (raw.local_port !== undefined) {
+      const r = this.take("QW2004", [...path, "local_port"], parsePortRange(raw.local_port));
+      if (r === undefined) good = false;
+      else if (r.first !== r.last || ports.length !== 1) {
+        this.diag.error("QW2016", this.doc.positions.value([...path, "local_port"]), "'local_port' needs exactly one port in 'ports' and is a single port itself", {
+          hint: "write one link per port when the local ports differ",
+        });
+        good = false;
+      } else localPort = r.first;
+    }
+    if (!good) return undefined;
+    const unique = [...new Set(ports.map((p) => p.first))].sort((a, b) => a - b);
+    return { via: "qrexec", ports: unique.map((port) => ({ port, localPort: localPort ?? port })) };
   }
 
   firewall(qube: string, raw: unknown): FirewallSpec | undefined {

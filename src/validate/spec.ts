@@ -59,15 +59,33 @@ export interface ForwardSpec {
   readonly path: YamlPath;
 }
 
-export interface LinkSpec {
+interface LinkBase {
   readonly name: IntentName;
   readonly from: QubeName;
   readonly to: QubeName;
-  /** "all" = every protocol and port. */
-  readonly traffic: "all" | { readonly protos: readonly Proto[]; readonly ports: readonly PortRange[] };
   readonly bothWays: boolean;
   readonly path: YamlPath;
 }
+
+/** An IP link through the firewall qube both qubes sit behind. */
+export interface NetworkLinkSpec extends LinkBase {
+  readonly via: "network";
+  /** "all" = every protocol and port. */
+  readonly traffic: "all" | { readonly protos: readonly Proto[]; readonly ports: readonly PortRange[] };
+}
+
+/**
+ * A qrexec link (qubes.ConnectTCP, R4.1+): `from` connects to
+ * 127.0.0.1:localPort and reaches `to`'s 127.0.0.1:port through dom0's
+ * policy, with no IP route between them.
+ */
+export interface QrexecLinkSpec extends LinkBase {
+  readonly via: "qrexec";
+  /** Sorted by port. */
+  readonly ports: readonly { readonly port: number; readonly localPort: number }[];
+}
+
+export type LinkSpec = NetworkLinkSpec | QrexecLinkSpec;
 
 export interface ExpectSpec {
   /** A qube, or an address outside the machine ("outside:192.168.1.50"). */

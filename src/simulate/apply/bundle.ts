@@ -11,6 +11,7 @@ import { join, normalize } from "node:path";
 import { SimulateError } from "../errors.js";
 import type { Runner } from "../exec.js";
 import type { QubesModel } from "../model/network.js";
+import { qvmFirewallToNft } from "../model/qvm-firewall.js";
 import type { QubeShell } from "./qube-shell.js";
 import { renderSls, type RenderJob } from "./render-sls.js";
 import { compileChunks, runStates, type StateResult, type StateTarget } from "./salt-subset.js";
@@ -129,6 +130,14 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       const before = existsSync(file) ? (await readFile(file, "utf8")).trim() : undefined;
       await writeFile(file, `${wanted}\n`);
       return { changed: before !== wanted };
+    },
+    async firewall(vm, rules) {
+      if (!model.has(vm)) return { changed: false, error: `no such domain: '${vm}'` };
+      const q = model.qube(vm as never);
+      const nft = qvmFirewallToNft(rules);
+      const changed = JSON.stringify(q.firewallRules) !== JSON.stringify(nft);
+      if (changed) await model.setFirewallRules(q.name, nft);
+      return { changed };
     },
     async features(vm, feature, value) {
       const dir = join(stubs.db, vm, "features");

@@ -25,6 +25,7 @@ const ALLOWED: Record<string, readonly string[] | "any"> = {
   "file.directory": ["name", "user", "group", "mode", "makedirs"],
   "cmd.run": ["name", "onlyif", "unless"],
   "qvm.prefs": "any",
+  "qvm.firewall": ["name", "set"],
   "qvm.features": ["name", "set", "enable", "disable", "default", "unset"],
 };
 
@@ -60,6 +61,7 @@ export interface StateTarget {
   qvm?: {
     prefs(vm: string, key: string, value: unknown): Promise<{ changed: boolean; error?: string }>;
     features(vm: string, feature: string, value: string | undefined): Promise<boolean>;
+    firewall(vm: string, rules: readonly string[]): Promise<{ changed: boolean; error?: string }>;
   };
 }
 
@@ -165,6 +167,13 @@ async function execute(c: Chunk, t: StateTarget): Promise<Outcome> {
         changed ||= r.changed;
       }
       return { result: true, changed, comment: changed ? "prefs set" : "prefs already as wanted" };
+    }
+    case "qvm.firewall": {
+      if (!t.qvm) throw refuse(`qvm.firewall in '${c.id}' targets ${t.label}; it only works in dom0`);
+      const set = c.args.get("set");
+      if (!Array.isArray(set) || set.some((r) => typeof r !== "string")) throw refuse(`'${c.id}': qvm.firewall needs 'set:' with a list of rule strings`);
+      const r = await t.qvm.firewall(c.name, set as string[]);
+      return r.error ? { result: false, changed: false, comment: r.error } : { result: true, changed: r.changed, comment: r.changed ? "rules set" : "all requested rules already set" };
     }
     case "qvm.features": {
       if (!t.qvm) throw refuse(`qvm.features in '${c.id}' targets ${t.label}; it only works in dom0`);

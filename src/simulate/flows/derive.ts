@@ -36,11 +36,20 @@ export function deriveFlows(topology: Topology): DerivedFlows {
     const key = flowKey(f);
     if (!flows.has(key)) flows.set(key, f);
   };
-  const derived = (from: Source, dial: Dial, proto: Proto, port: number, origin: string, why: string) => {
+  /** A flow an intent implies; the oracle says whether it is open, and to whom (else `target` on `serverPort`). */
+  const derived = (from: Source, dial: Dial, proto: Proto, port: number, origin: string, why: string, target: QubeName, serverPort = port) => {
     const verdict = oracle(topology, from, dial, proto, port);
-    const to = verdict.reaches ?? (dial.kind === "qube" ? dial.qube : undefined);
-    if (!to) return;
-    add({ from, dial, proto, port, to, serverPort: verdict.serverPort ?? port, expect: verdict.open ? "open" : "closed", origin, why: verdict.open && verdict.by !== origin ? `${why}; open by ${verdict.by}` : why });
+    add({
+      from,
+      dial,
+      proto,
+      port,
+      to: verdict.open ? (verdict.reaches ?? target) : target,
+      serverPort: verdict.open ? (verdict.serverPort ?? serverPort) : serverPort,
+      expect: verdict.open ? "open" : "closed",
+      origin,
+      why: verdict.open && verdict.by !== origin ? `${why}; open by ${verdict.by}` : why,
+    });
   };
 
   topology.spec.expect.forEach((e, i) => {
@@ -80,15 +89,15 @@ export function deriveFlows(topology: Topology): DerivedFlows {
       const inside = lans.inside(lan, nets[0]!);
       if (inside) {
         const src: Source = { kind: "outside", address: inside, lan };
-        for (const p of new Set([f.externalPort.first, f.externalPort.last])) derived(src, dial, f.proto, p, origin, "client inside 'from'");
+        for (const p of new Set([f.externalPort.first, f.externalPort.last])) derived(src, dial, f.proto, p, origin, "client inside 'from'", f.to, mapPort(route, p));
         const neighbour = f.externalPort.last < 65535 ? f.externalPort.last + 1 : f.externalPort.first - 1;
-        derived(src, dial, f.proto, neighbour, origin, "neighbouring port");
-        derived(src, dial, other(f.proto), f.externalPort.first, origin, `${other(f.proto)} instead of ${f.proto}`);
+        derived(src, dial, f.proto, neighbour, origin, "neighbouring port", f.to, mapPort(route, neighbour));
+        derived(src, dial, other(f.proto), f.externalPort.first, origin, `${other(f.proto)} instead of ${f.proto}`, f.to, f.port.first);
       }
       const outside = lans.outside(lan, nets);
-      if (outside) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, "client outside 'from'");
+      if (outside) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, "client outside 'from'", f.to, f.port.first);
     }
-    for (const q of qubes) if (q !== f.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to }, f.proto, f.port.first, origin, "from another qube");
+    for (const q of qubes) if (q !== f.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to }, f.proto, f.port.first, origin, "from another qube", f.to);
   }
 
   for (const { link } of topology.links) {
@@ -103,16 +112,16 @@ export function deriveFlows(topology: Topology): DerivedFlows {
     const a: Source = { kind: "qube", qube: link.from };
     const b: Source = { kind: "qube", qube: link.to };
     for (const s of samples) {
-      derived(a, { kind: "qube", qube: link.to }, s.proto, s.port, origin, "from 'from' to 'to'");
-      derived(b, { kind: "qube", qube: link.from }, s.proto, s.port, origin, link.bothWays ? "back, both_ways" : "the other direction");
-      for (const q of qubes) if (q !== link.from && q !== link.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: link.to }, s.proto, s.port, origin, "from a third qube");
+      derived(a, { kind: "qube", qube: link.to }, s.proto, s.port, origin, "from 'from' to 'to'", link.to);
+      derived(b, { kind: "qube", qube: link.from }, s.proto, s.port, origin, link.bothWays ? "back, both_ways" : "the other direction", link.from);
+      for (const q of qubes) if (q !== link.from && q !== link.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: link.to }, s.proto, s.port, origin, "from a third qube", link.to);
     }
     if (link.traffic !== "all") {
       const last = Math.max(...link.traffic.ports.map((r) => r.last));
-      derived(a, { kind: "qube", qube: link.to }, link.traffic.protos[0]!, last < 65535 ? last + 1 : last - 1, origin, "neighbouring port");
+      derived(a, { kind: "qube", qube: link.to }, link.traffic.protos[0]!, last < 65535 ? last + 1 : last - 1, origin, "neighbouring port", link.to);
       if (link.traffic.protos.length === 1) {
         const p = link.traffic.protos[0]!;
-        derived(a, { kind: "qube", qube: link.to }, other(p), link.traffic.ports[0]!.first, origin, `${other(p)} instead of ${p}`);
+        derived(a, { kind: "qube", qube: link.to }, other(p), link.traffic.ports[0]!.first, origin, `${other(p)} instead of ${p}`, link.to);
       }
     }
   }
@@ -136,9 +145,7 @@ export function oracle(topology: Topology, from: Source, dial: Dial, proto: Prot
         r.forward.from.some((c) => contains(parseCidr(c.text), from.address)),
     );
     if (route) return { open: true, reaches: route.forward.to, serverPort: mapPort(route, port), by: `forward ${route.forward.name}` };
-    // Where a forward on another port or protocol would have gone.
-    const near = topology.forwards.find((r) => r.entry === lan.qube && r.interfaces.includes(lan.iface as never));
-    return near ? { open: false, reaches: near.forward.to, serverPort: port - near.forward.externalPort.first + near.forward.port.first } : { open: false };
+    return { open: false };
   }
   if (from.kind === "qube" && dial.kind === "qube") {
     for (const { link } of topology.links) {

@@ -38,6 +38,8 @@ export interface ModelQube {
   vif: string | undefined;
   generation: number;
   firewallTable: boolean;
+  /** Its qvm-firewall list (nft statements for the netvm's qbs chain); undefined = the Qubes default, accept. */
+  firewallRules: readonly string[] | undefined;
 }
 
 /** One outside network: a veth from an entry qube's interface into a LAN namespace. */
@@ -89,6 +91,7 @@ export class QubesModel {
         vif: undefined,
         generation: 0,
         firewallTable: false,
+        firewallRules: undefined,
       });
     }
     lans.forEach((l, index) => this.#lans.push({ ...l, index, gateway: AddressBook.lanGateway(index), ns: undefined }));
@@ -168,6 +171,7 @@ export class QubesModel {
     const q = this.qube(name);
     await this.stop(name);
     if (q.pinned === undefined) q.ip = this.#book.qubeAddress();
+    q.firewallRules = undefined;
     await this.#freshRw(q);
     await this.start(name);
   }
@@ -180,9 +184,16 @@ export class QubesModel {
   async loadFirewallTable(name: QubeName): Promise<void> {
     const q = this.qube(name);
     if (!q.ns) return;
-    const downstream = this.qubes().filter((c) => c.netvm === name && c.vif).map((c) => ({ address: c.ip }));
+    const downstream = this.qubes().filter((c) => c.netvm === name && c.vif).map((c) => ({ address: c.ip, ...(c.firewallRules ? { rules: c.firewallRules } : {}) }));
     await this.ns.nft(q.ns, (q.firewallTable ? DELETE_QUBES_FIREWALL : "") + qubesFirewallTable(this.release, downstream));
     q.firewallTable = true;
+  }
+
+  /** qvm-firewall set (dom0): the netvm's qubes-firewall picks the list up at once. */
+  async setFirewallRules(name: QubeName, rules: readonly string[]): Promise<void> {
+    const q = this.qube(name);
+    q.firewallRules = rules;
+    if (q.netvm && this.qube(q.netvm).firewallTable) await this.loadFirewallTable(q.netvm);
   }
 
   /** qubes-firewall stop: `cleanup()` deletes its table. */

@@ -63,7 +63,7 @@ say "Enabling the qwire state and pillar tops"
 qubesctl top.enable qwire saltenv=user
 qubesctl top.enable qwire saltenv=user pillar=true
 
-say "dom0: enforcing netvm preferences and outbound policies (qwire.dom0)"
+say "dom0: netvm preferences, outbound policies and the qrexec policy (qwire.dom0)"
 # shellcheck disable=SC2086 # $test_arg is empty or one word
 qubesctl state.apply qwire.dom0 saltenv=user $test_arg
 

@@ -33,3 +33,6 @@ qwire-sys-net-load:
         - file: qwire-sys-net-addresses
         - file: qwire-sys-net-script
         - file: qwire-sys-net-other-hook
+qwire-sys-net-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

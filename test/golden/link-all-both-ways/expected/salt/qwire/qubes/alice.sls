@@ -33,3 +33,6 @@ qwire-alice-load:
         - file: qwire-alice-addresses
         - file: qwire-alice-script
         - file: qwire-alice-other-hook
+qwire-alice-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

@@ -33,3 +33,6 @@ qwire-bob-load:
         - file: qwire-bob-addresses
         - file: qwire-bob-script
         - file: qwire-bob-other-hook
+qwire-bob-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

@@ -33,3 +33,6 @@ qwire-sys-firewall-load:
         - file: qwire-sys-firewall-addresses
         - file: qwire-sys-firewall-script
         - file: qwire-sys-firewall-other-hook
+qwire-sys-firewall-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

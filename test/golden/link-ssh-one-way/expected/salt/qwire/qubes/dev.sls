@@ -33,3 +33,6 @@ qwire-dev-load:
         - file: qwire-dev-addresses
         - file: qwire-dev-script
         - file: qwire-dev-other-hook
+qwire-dev-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

@@ -33,3 +33,6 @@ qwire-db-load:
         - file: qwire-db-addresses
         - file: qwire-db-script
         - file: qwire-db-other-hook
+qwire-db-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

@@ -6,6 +6,9 @@ qwire-old-web-remove-hooks:
 qwire-old-web-remove-rc:
   file.absent:
     - name: /rw/config/rc.local.d/50-qwire.rc
+qwire-old-web-remove-connect:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc
 qwire-old-web-teardown-script:
   file.managed:
     - name: /rw/config/qwire/teardown
@@ -21,6 +24,7 @@ qwire-old-web-teardown:
         - file: qwire-old-web-teardown-script
         - file: qwire-old-web-remove-hooks
         - file: qwire-old-web-remove-rc
+        - file: qwire-old-web-remove-connect
 qwire-old-web-remove-dir:
   file.absent:
     - name: /rw/config/qwire

@@ -33,3 +33,6 @@ qwire-sys-inner-load:
         - file: qwire-sys-inner-addresses
         - file: qwire-sys-inner-script
         - file: qwire-sys-inner-other-hook
+qwire-sys-inner-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

@@ -33,3 +33,6 @@ qwire-web-load:
         - file: qwire-web-addresses
         - file: qwire-web-script
         - file: qwire-web-other-hook
+qwire-web-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

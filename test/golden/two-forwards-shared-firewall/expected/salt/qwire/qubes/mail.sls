@@ -33,3 +33,6 @@ qwire-mail-load:
         - file: qwire-mail-addresses
         - file: qwire-mail-script
         - file: qwire-mail-other-hook
+qwire-mail-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

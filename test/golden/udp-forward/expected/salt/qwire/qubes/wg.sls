@@ -33,3 +33,6 @@ qwire-wg-load:
         - file: qwire-wg-addresses
         - file: qwire-wg-script
         - file: qwire-wg-other-hook
+qwire-wg-connect-script:
+  file.absent:
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc

@@ -13,7 +13,6 @@
 import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { CORE_SCHEMA, dump, load } from "js-yaml";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
@@ -116,10 +115,13 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
     const deletion = wanted.has("delete-intent") ? withoutLastIntent(source, topology, compiled) : undefined;
     const after = deletion && "topology" in deletion ? afterDeleteFlows(topology, deletion.topology, deletion.intent, initial) : undefined;
 
-    dir = await mkdtemp(join(tmpdir(), `qwire-sim-${runId}-`));
+    // Not under /tmp: each qube gets its own /tmp, which would hide this directory from it.
+    dir = await mkdtemp(join("/var/tmp", `qwire-sim-${runId}-`));
     namespaces = new Namespaces(runner, runId);
     const model = new QubesModel(topology, mergeLans(initial.lans, after?.lans ?? []), namespaces, dir);
     const stubs = await writeStubs(dir);
+    // dom0's own directories that the dom0 state may write into.
+    await mkdir(join(dir, "dom0root", "etc", "qubes", "policy.d"), { recursive: true });
     const shell = new QubeShell(runner, model, stubs);
     const lifecycle = new Lifecycle(model, shell);
     const bundles: Partial<Record<BundlePhase, string>> = {};

@@ -10,7 +10,12 @@ import type { Runner, RunResult } from "../exec.js";
 import type { ModelQube, QubesModel } from "../model/network.js";
 import { writeQubesDb, type StubPaths } from "./stubs.js";
 
-const MOUNT_AND_EXEC = 'mount --bind "$1" /rw && shift && exec "$@"';
+/**
+ * In the qube's own mount namespace: its /rw (persistent), /run and /tmp
+ * (volatile: new at every start), and the rest of the file system
+ * read-only, so that nothing a script does can touch the host.
+ */
+const MOUNT_AND_EXEC = 'mount --bind "$1" /rw && mount --bind "$2" /run && mount --bind "$3" /tmp && mount -o remount,ro,bind / && shift 3 && exec "$@"';
 
 export class QubeShell {
   constructor(
@@ -32,8 +37,8 @@ export class QubeShell {
     const qubesdb = await writeQubesDb(this.stubs, this.model, q);
     return this.runner.run(
       "ip",
-      ["netns", "exec", q.ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", MOUNT_AND_EXEC, "qwire-qube", q.rwDir, ...argv],
-      { check: false, env: this.env({ QWIRE_SIM_QUBESDB: qubesdb, QWIRE_SIM_LOG: join(this.stubs.logs, `${q.name}.log`) }) },
+      ["netns", "exec", q.ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", MOUNT_AND_EXEC, "qwire-qube", q.rwDir, q.runDir, q.tmpDir, ...argv],
+      { check: false, env: this.env({ QWIRE_SIM_QUBESDB: qubesdb, QWIRE_SIM_LOG: "/run/qwire-sim.log" }) },
     );
   }
 

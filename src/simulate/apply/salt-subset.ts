@@ -259,10 +259,11 @@ async function cmdRun(c: Chunk, t: StateTarget): Promise<Outcome> {
   return { result: r.exitCode === 0, changed: true, comment: `exit ${r.exitCode}${output ? `: ${output}` : ""}` };
 }
 
+/** Ownership is not modelled (everything belongs to root); the value must at least be a name. */
 function owner(c: Chunk): void {
   for (const k of ["user", "group"]) {
     const v = c.args.get(k);
-    if (v !== undefined && v !== "root") throw refuse(`'${c.id}': ${k} ${JSON.stringify(v)}; the model only has root`);
+    if (v !== undefined && (typeof v !== "string" || !/^[a-z_][a-z0-9_-]*$/.test(v))) throw refuse(`'${c.id}': ${k} ${JSON.stringify(v)} is not a user or group name`);
   }
 }
 

@@ -33,6 +33,9 @@ export interface ModelQube {
   domid: number;
   /** Host directory bind-mounted on /rw inside the qube. */
   rwDir: string;
+  /** Host directories on /run and /tmp: emptied at every start, as a qube's volatile root is. */
+  runDir: string;
+  tmpDir: string;
   ns: string | undefined;
   /** Name of its vif in the netvm while attached. */
   vif: string | undefined;
@@ -87,6 +90,8 @@ export class QubesModel {
         ip: q.ip ?? this.#book.qubeAddress(),
         domid: 0,
         rwDir: "",
+        runDir: "",
+        tmpDir: "",
         ns: undefined,
         vif: undefined,
         generation: 0,
@@ -130,8 +135,13 @@ export class QubesModel {
     const q = this.qube(name);
     if (q.ns) return;
     if (!q.rwDir) await this.#freshRw(q);
-    q.ns = await this.ns.create("q");
     q.domid = this.#book.domid();
+    const volatile = join(this.dir, "volatile", `${q.name}.${q.domid}`);
+    q.runDir = join(volatile, "run");
+    q.tmpDir = join(volatile, "tmp");
+    await mkdir(q.runDir, { recursive: true });
+    await mkdir(q.tmpDir, { recursive: true, mode: 0o1777 });
+    q.ns = await this.ns.create("q");
     await this.ns.nft(q.ns, qubesTable());
     const netvm = q.netvm && this.#qubes.get(q.netvm);
     if (netvm?.ns) await this.#attach(q, netvm);

@@ -1,0 +1,27 @@
+/** Running the simulator in-process from tests. */
+import { readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { sourceLabel, dialLabel, type SimulationReport } from "../../src/simulate/index.js";
+
+/** The simulator needs root (namespaces, nft); without it these suites are skipped, not failed. */
+export const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+/** Every check and flow that did not hold, one line each: [] when the report passed. */
+export function failures(report: SimulationReport): string[] {
+  return report.events.flatMap((e) => [
+    ...e.checks.filter((c) => !c.pass).map((c) => `${e.name}: check ${c.name}: ${c.detail}`),
+    ...e.flows.filter((r) => !r.pass).map((r) => `${e.name}: ${sourceLabel(r.flow.from)} -> ${dialLabel(r.flow.dial)} ${r.flow.proto}/${r.flow.port} want ${r.flow.expect} (${r.flow.origin}: ${r.flow.why}): ${r.reason}`),
+  ]);
+}
+
+/** formulas/*.yaml and test/golden/<scenario>/qwire.yaml, as they are when the test runs. */
+export function scenarioFiles(root: string): string[] {
+  const formulas = readdirSync(join(root, "formulas")).filter((f) => f.endsWith(".yaml")).sort().map((f) => join("formulas", f));
+  const goldenDir = join(root, "test", "golden");
+  const goldens = existsSync(goldenDir)
+    ? readdirSync(goldenDir).sort().map((d) => join("test", "golden", d, "qwire.yaml")).filter((f) => existsSync(join(root, f)))
+    : [];
+  return [...formulas, ...goldens];
+}
+
+export const ROOT = new URL("../../", import.meta.url).pathname;

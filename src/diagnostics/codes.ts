@@ -45,8 +45,8 @@ export const DIAGNOSTIC_CODES = {
   QW3014: "two qubes map to the same Salt file name",
   QW3015: "a pinned IP address is used by two qubes",
   QW3016: "two qrexec links from one qube use the same port or local port",
+  QW3017: "IPv6 for a qube, or an IPv6 source, whose netvm chain does not all have `ipv6: true`",
   QW4001: "this qwire version does not build bundles for the requested Qubes release yet",
-  QW4004: "IPv6 sources are not built by this qwire version yet",
   QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",
   QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228)",
 } as const;

@@ -9,7 +9,7 @@ import type { IntentName, PortRange, Proto, QubeName } from "../validate/index.j
 import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
-import type { Arrival, Dom0Prefs, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
+import type { Arrival, Dom0Prefs, FamilyRules, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
 export { reconnectOrder, type Reattach } from "./reconnect.js";
@@ -19,21 +19,29 @@ export interface PlanOptions {
   readonly previousQubes?: readonly QubeName[];
 }
 
-interface Draft {
+/** The rules of one address family in one qube, as they are collected. */
+interface FamilyDraft {
   forwardHops: ForwardHop[];
   forwardInputs: ForwardInput[];
   passes: Map<string, { from: QubeName; to: QubeName; intents: IntentName[]; traffic: Traffic[] }>;
   inputs: Map<QubeName, { intents: IntentName[]; traffic: Traffic[] }>;
+}
+
+interface Draft {
+  v4: FamilyDraft;
+  v6: FamilyDraft;
   connects: QrexecConnect[];
   summary: string[];
 }
+
+const emptyFamily = (): FamilyDraft => ({ forwardHops: [], forwardInputs: [], passes: new Map(), inputs: new Map() });
 
 export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   const drafts = new Map<QubeName, Draft>();
   const draft = (q: QubeName): Draft => {
     let d = drafts.get(q);
     if (!d) {
-      d = { forwardHops: [], forwardInputs: [], passes: new Map(), inputs: new Map(), connects: [], summary: [] };
+      d = { v4: emptyFamily(), v6: emptyFamily(), connects: [], summary: [] };
       drafts.set(q, d);
     }
     return d;
@@ -43,54 +51,67 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     const f = route.forward;
     const { hops } = route;
     const last = hops.length - 1;
-    const what = `${f.proto} ${formatPortRange(f.externalPort)} from ${f.from.map((c) => c.text).join(", ")}`;
     const arrivalsAt = (i: number): Arrival[] => (i === 0 ? route.interfaces.map((name) => ({ kind: "interface", name })) : [{ kind: "uplink" }]);
-    for (let i = 0; i < last; i++) {
-      const next = hops[i + 1]!;
-      const translate = i === last - 1 && f.port.first !== f.externalPort.first;
-      for (const arrival of arrivalsAt(i)) {
-        draft(hops[i]!).forwardHops.push({
-          intent: f.name,
-          arrival,
-          sources: f.from,
-          proto: f.proto,
-          dport: f.externalPort,
-          next,
-          ...(translate ? { translateTo: f.port.first } : {}),
-        });
+    for (const [family, sources] of [
+      ["v4", f.from],
+      ["v6", f.from6],
+    ] as const) {
+      if (sources.length === 0) continue;
+      const ip = family === "v6" ? " (IPv6)" : "";
+      const what = `${f.proto} ${formatPortRange(f.externalPort)} from ${sources.map((c) => c.text).join(", ")}`;
+      for (let i = 0; i < last; i++) {
+        const next = hops[i + 1]!;
+        const translate = i === last - 1 && f.port.first !== f.externalPort.first;
+        for (const arrival of arrivalsAt(i)) {
+          draft(hops[i]!)[family].forwardHops.push({
+            intent: f.name,
+            arrival,
+            sources,
+            proto: f.proto,
+            dport: f.externalPort,
+            next,
+            ...(translate ? { translateTo: f.port.first } : {}),
+          });
+        }
+        draft(hops[i]!).summary.push(
+          `forward ${f.name}${ip}: ${what}, arriving on ${i === 0 ? route.interfaces.join(", ") : "the uplink from " + hops[i - 1]}: DNAT to ${next}${translate ? ` port ${f.port.first}` : ""} and let it through`,
+        );
       }
-      draft(hops[i]!).summary.push(
-        `forward ${f.name}: ${what}, arriving on ${i === 0 ? route.interfaces.join(", ") : "the uplink from " + hops[i - 1]}: DNAT to ${next}${translate ? ` port ${f.port.first}` : ""} and let it through`,
+      for (const arrival of arrivalsAt(last)) {
+        draft(f.to)[family].forwardInputs.push({ intent: f.name, arrival, sources, proto: f.proto, dport: f.port });
+      }
+      draft(f.to).summary.push(
+        `forward ${f.name}${ip}: accept ${f.proto} ${formatPortRange(f.port)} from ${sources.map((c) => c.text).join(", ")}, ${last === 0 ? `on ${route.interfaces.join(", ")}` : `coming in through ${hops.slice(0, -1).join(" -> ")}`}`,
       );
     }
-    for (const arrival of arrivalsAt(last)) {
-      draft(f.to).forwardInputs.push({ intent: f.name, arrival, sources: f.from, proto: f.proto, dport: f.port });
-    }
-    draft(f.to).summary.push(
-      `forward ${f.name}: accept ${f.proto} ${formatPortRange(f.port)} from ${f.from.map((c) => c.text).join(", ")}, ${last === 0 ? `on ${route.interfaces.join(", ")}` : `coming in through ${hops.slice(0, -1).join(" -> ")}`}`,
-    );
   }
 
+  const graph = topology.graph;
   for (const { link, firewall } of topology.links) {
     const traffic: Traffic[] =
       link.traffic === "all" ? [{ kind: "all" }] : link.traffic.protos.map((proto) => ({ kind: "ports", proto, ports: link.traffic === "all" ? [] : link.traffic.ports }));
     const directions: [QubeName, QubeName][] = [[link.from, link.to]];
     if (link.bothWays) directions.push([link.to, link.from]);
     const what = describeTraffic(traffic);
-    for (const [from, to] of directions) {
-      const fw = draft(firewall);
-      const key = `${from} ${to}`;
-      const pass = fw.passes.get(key) ?? { from, to, intents: [], traffic: [] };
-      pass.intents.push(link.name);
-      pass.traffic.push(...traffic);
-      fw.passes.set(key, pass);
-      fw.summary.push(`link ${link.name}: let ${from} reach ${to} (${what})`);
-      const target = draft(to);
-      const input = target.inputs.get(from) ?? { intents: [], traffic: [] };
-      input.intents.push(link.name);
-      input.traffic.push(...traffic);
-      target.inputs.set(from, input);
-      target.summary.push(`link ${link.name}: accept ${what} from ${from}`);
+    // A link also carries IPv6 when both qubes and their firewall qube have it.
+    const families = [link.from, link.to, firewall].every((q) => graph.get(q)?.ipv6) ? (["v4", "v6"] as const) : (["v4"] as const);
+    for (const family of families) {
+      const ip = family === "v6" ? " (IPv6)" : "";
+      for (const [from, to] of directions) {
+        const fw = draft(firewall)[family];
+        const key = `${from} ${to}`;
+        const pass = fw.passes.get(key) ?? { from, to, intents: [], traffic: [] };
+        pass.intents.push(link.name);
+        pass.traffic.push(...traffic);
+        fw.passes.set(key, pass);
+        draft(firewall).summary.push(`link ${link.name}${ip}: let ${from} reach ${to} (${what})`);
+        const target = draft(to)[family];
+        const input = target.inputs.get(from) ?? { intents: [], traffic: [] };
+        input.intents.push(link.name);
+        input.traffic.push(...traffic);
+        target.inputs.set(from, input);
+        draft(to).summary.push(`link ${link.name}${ip}: accept ${what} from ${from}`);
+      }
     }
   }
 
@@ -110,30 +131,18 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   }
   qrexecPolicy.sort((a, b) => a.port - b.port || compare(a.from, b.from) || compare(a.to, b.to));
 
-  const graph = topology.graph;
   const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
-    const linkPasses: LinkPass[] = [...d.passes.values()]
-      .map((p) => ({ from: p.from, to: p.to, intents: unique(p.intents), traffic: normalizeTraffic(p.traffic) }))
-      .sort((a, b) => compare(a.from, b.from) || compare(a.to, b.to));
-    const linkInputs: LinkInput[] = [...d.inputs.entries()]
-      .map(([from, p]) => ({ from, intents: unique(p.intents), traffic: normalizeTraffic(p.traffic) }))
-      .sort((a, b) => compare(a.from, b.from));
-    const addresses = unique([
-      ...d.forwardHops.map((h) => h.next),
-      ...linkPasses.flatMap((p) => [p.from, p.to]),
-      ...linkInputs.map((i) => i.from),
-    ]).sort(compare);
+    const v4 = familyRules(d.v4);
+    const v6 = familyRules(d.v6);
     return {
       qube,
       stem: saltStem(qube),
       placement: graph.get(qube)?.providesNetwork ? "qubes-firewall.d" : "rc.local.d",
-      forwardHops: d.forwardHops,
-      forwardInputs: d.forwardInputs,
-      linkPasses,
-      linkInputs,
-      hasPacketRules: d.forwardHops.length + d.forwardInputs.length + linkPasses.length + linkInputs.length > 0,
+      ...v4,
+      ipv6: graph.get(qube)?.ipv6 === true,
+      v6,
+      hasPacketRules: v4.hasRules || v6.hasRules,
       connects: [...d.connects].sort((a, b) => a.localPort - b.localPort),
-      addresses,
       summary: d.summary,
     };
   });
@@ -167,12 +176,32 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     backend: "nft",
     prefs,
     firewalls,
+    ipv6Qubes: topology.spec.qubes.filter((q) => q.ipv6).map((q) => q.name),
     qrexecPolicy,
     qubes,
     teardowns,
     pins,
     targets: [...carrying, ...teardowns.map((t) => t.qube)].sort(compare),
     reconnect: reconnectOrder(topology.spec, graph),
+  };
+}
+
+/** Sorted, merged rules of one family, and the qube addresses they need. */
+function familyRules(d: FamilyDraft): FamilyRules & { hasRules: boolean } {
+  const linkPasses: LinkPass[] = [...d.passes.values()]
+    .map((p) => ({ from: p.from, to: p.to, intents: unique(p.intents), traffic: normalizeTraffic(p.traffic) }))
+    .sort((a, b) => compare(a.from, b.from) || compare(a.to, b.to));
+  const linkInputs: LinkInput[] = [...d.inputs.entries()]
+    .map(([from, p]) => ({ from, intents: unique(p.intents), traffic: normalizeTraffic(p.traffic) }))
+    .sort((a, b) => compare(a.from, b.from));
+  const addresses = unique([...d.forwardHops.map((h) => h.next), ...linkPasses.flatMap((p) => [p.from, p.to]), ...linkInputs.map((i) => i.from)]).sort(compare);
+  return {
+    forwardHops: d.forwardHops,
+    forwardInputs: d.forwardInputs,
+    linkPasses,
+    linkInputs,
+    addresses,
+    hasRules: d.forwardHops.length + d.forwardInputs.length + linkPasses.length + linkInputs.length > 0,
   };
 }
 

@@ -3,7 +3,10 @@
  * bytes without deciding anything; golden tests and plan.json show it as is.
  */
 import type { Reattach } from "./reconnect.js";
-import type { IntentName, InterfaceName, Ipv4Cidr, PortRange, Proto, QubeName, Release } from "../validate/index.js";
+import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, Proto, QubeName, Release } from "../validate/index.js";
+
+/** Source networks of one address family. */
+export type Cidr = Ipv4Cidr | Ipv6Cidr;
 
 /** How a packet must arrive at a hop: on a named outside interface, or on the Qubes uplink (eth0, iifgroup 1). */
 export type Arrival = { readonly kind: "interface"; readonly name: InterfaceName } | { readonly kind: "uplink" };
@@ -12,7 +15,7 @@ export type Arrival = { readonly kind: "interface"; readonly name: InterfaceName
 export interface ForwardHop {
   readonly intent: IntentName;
   readonly arrival: Arrival;
-  readonly sources: readonly Ipv4Cidr[];
+  readonly sources: readonly Cidr[];
   readonly proto: Proto;
   /** Destination port(s) of the packet as it arrives here. */
   readonly dport: PortRange;
@@ -25,7 +28,7 @@ export interface ForwardHop {
 export interface ForwardInput {
   readonly intent: IntentName;
   readonly arrival: Arrival;
-  readonly sources: readonly Ipv4Cidr[];
+  readonly sources: readonly Cidr[];
   readonly proto: Proto;
   readonly dport: PortRange;
 }
@@ -66,21 +69,29 @@ export interface QrexecConnect {
  */
 export type Placement = "qubes-firewall.d" | "rc.local.d";
 
-export interface QubePlan {
-  readonly qube: QubeName;
-  /** File-name form of the qube name for Salt (no '.'). */
-  readonly stem: string;
-  readonly placement: Placement;
+/** A qube's packet rules of one address family (table ip qubes or ip6 qubes). */
+export interface FamilyRules {
   readonly forwardHops: readonly ForwardHop[];
   readonly forwardInputs: readonly ForwardInput[];
   readonly linkPasses: readonly LinkPass[];
   readonly linkInputs: readonly LinkInput[];
+  /** Qubes whose address of this family the script needs, sorted. */
+  readonly addresses: readonly QubeName[];
+}
+
+/** IPv4 rules at the top level (every qube has them), IPv6 under `v6`. */
+export interface QubePlan extends FamilyRules {
+  readonly qube: QubeName;
+  /** File-name form of the qube name for Salt (no '.'). */
+  readonly stem: string;
+  readonly placement: Placement;
+  /** The qube has `ipv6: true`: its script also owns qwire's objects in table ip6 qubes. */
+  readonly ipv6: boolean;
+  readonly v6: FamilyRules;
   /** Whether it carries any packet rule (forwards, network links): only then it gets an nft script. */
   readonly hasPacketRules: boolean;
   /** Sorted by local port; empty when the qube starts no qrexec link. */
   readonly connects: readonly QrexecConnect[];
-  /** Qubes whose address this qube's script needs, sorted. */
-  readonly addresses: readonly QubeName[];
   /** One line per intent, for the bundle README. */
   readonly summary: readonly string[];
 }
@@ -124,6 +135,8 @@ export interface Plan {
   readonly prefs: readonly Dom0Prefs[];
   /** Sorted by qube. */
   readonly firewalls: readonly OutboundPolicy[];
+  /** Qubes declared with `ipv6: true`, sorted: dom0 enables the Qubes feature `ipv6` on them. */
+  readonly ipv6Qubes: readonly QubeName[];
   /** dom0 qrexec policy for qrexec links, sorted by port, then source. */
   readonly qrexecPolicy: readonly QrexecPolicyLine[];
   readonly qubes: readonly QubePlan[];

@@ -47,10 +47,13 @@ export function port(value: unknown): string {
 
 const CIDR4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
-/** One IPv4 network. */
+/** IPv6 in canonical lower-case hex-and-colons form, with its prefix. */
+const CIDR6 = /^[0-9a-f:]{2,39}\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+
+/** One IPv4 or IPv6 network. */
 export function cidr(value: unknown): string {
   const text = (value as { text?: unknown } | null)?.text ?? value;
-  assert(typeof text === "string" && CIDR4.test(text), "cidr", value);
+  assert(typeof text === "string" && (CIDR4.test(text) || (text.includes(":") && CIDR6.test(text))), "cidr", value);
   return text as string;
 }
 

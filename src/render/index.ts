@@ -48,6 +48,8 @@ function docsView(plan: Plan, backend: Backend) {
     hasPrefs: plan.prefs.length > 0,
     hasFirewalls: plan.firewalls.length > 0,
     hasQrexec: plan.qrexecPolicy.length > 0,
+    hasIpv6: plan.ipv6Qubes.length > 0,
+    ipv6Qubes: plan.ipv6Qubes,
     qrexecPolicy: plan.qrexecPolicy.map((l) => `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`),
     firewalls: plan.firewalls.map((f) => ({ qube: f.qube, rules: f.rules, added: f.addedForLinks > 0, addedCount: String(f.addedForLinks) })),
     hasTargets: plan.targets.length > 0,

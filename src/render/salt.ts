@@ -73,6 +73,8 @@ function dom0State(plan: Plan): State {
     if (p.netvm !== undefined && hasPrefs.has(p.netvm)) args.push({ require: [{ qvm: id(p.netvm) }] });
     state[id(p.qube)] = { "qvm.prefs": args };
   }
+  // IPv6 is opt-in per qube in Qubes (qvm-features QUBE ipv6 1).
+  for (const q of plan.ipv6Qubes) state[`qwire-ipv6-${q}`] = { "qvm.features": [{ name: q }, { enable: ["ipv6"] }] };
   Object.assign(state, qrexecPolicyState(plan));
   for (const f of plan.firewalls) {
     state[`qwire-firewall-${f.qube}`] = {
@@ -241,14 +243,18 @@ function teardownState(t: Teardown, backend: Backend): State {
  * script treats as missing (fail closed). Pinned addresses are written as is.
  */
 function pillar(q: QubePlan, pins: ReadonlyMap<QubeName, string>): string {
-  const lines = q.addresses.map((name) => {
-    const pinned = pins.get(name);
-    return pinned !== undefined
-      ? `${name} ${pinned}`
-      : `${name} {{ salt['cmd.shell']('qvm-prefs -- ${name} ip 2>/dev/null || true') | replace('\\n', ' ') }}`;
-  });
+  const lookup = (key: string, name: QubeName, property: "ip" | "ip6") =>
+    `${key} {{ salt['cmd.shell']('qvm-prefs -- ${name} ${property} 2>/dev/null || true') | replace('\\n', ' ') }}`;
+  const lines = [
+    ...q.addresses.map((name) => {
+      const pinned = pins.get(name);
+      return pinned !== undefined ? `${name} ${pinned}` : lookup(name, name, "ip");
+    }),
+    // IPv6 addresses are never pinned; "<qube>/6" keeps them apart (no qube name has a '/').
+    ...(q.ipv6 ? q.v6.addresses.map((name) => lookup(`${name}/6`, name, "ip6")) : []),
+  ];
   return dumpYaml({ qwire: { addresses: lines.length === 0 ? "" : `${lines.join("\n")}\n` } }, [
     `Pillar for qube ${q.qube}, rendered in dom0 when qubesctl applies qwire.vm to it.`,
-    q.addresses.length === 0 ? "It needs no qube addresses." : `Addresses it needs, looked up now (not at build time): ${q.addresses.join(", ")}.`,
+    lines.length === 0 ? "It needs no qube addresses." : `Addresses it needs, looked up now (not at build time): ${[...q.addresses, ...(q.ipv6 ? q.v6.addresses.map((a) => `${a} (IPv6)`) : [])].join(", ")}.`,
   ]);
 }

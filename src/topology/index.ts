@@ -167,6 +167,16 @@ function checkQubes(
       } else pins.set(q.ip, q);
     }
   }
+  for (const q of spec.qubes) {
+    if (!q.ipv6) continue;
+    const without = graph.upstream(q.name).slice(1).find((n) => !graph.get(n)?.ipv6);
+    if (without !== undefined) {
+      diag.error("QW3017", doc.positions.key([...q.path, "ipv6"]), `'${q.name}' has IPv6, but its netvm chain does not: '${without}' lacks 'ipv6: true'`, {
+        notes: [{ message: `'${without}' is declared here`, span: declaredAt(without) }],
+        hint: `add 'ipv6: true' to '${without}' (Qubes: qvm-features ${without} ipv6 1), or remove it here`,
+      });
+    }
+  }
   for (const cycle of graph.cycles()) {
     const first = graph.get(cycle[0]!)!;
     diag.error("QW3002", doc.positions.value([...first.path, "netvm"]), `the netvm chain loops: ${[...cycle, cycle[0]].join(" -> ")}`, {
@@ -223,6 +233,16 @@ function resolveForward(
       hint: "leave external_port out, or let the forward start in a qube above it",
     });
     return undefined;
+  }
+  if (f.from6.length > 0) {
+    const without = hops.find((h) => !graph.get(h)?.ipv6);
+    if (without !== undefined) {
+      diag.error("QW3017", at([...f.path, "from"]), `forward '${f.name}' has IPv6 sources, but '${without}' on its path has no 'ipv6: true'`, {
+        notes: [{ message: `'${without}' is declared here`, span: declaredAt(without) }],
+        hint: `add 'ipv6: true' to every qube from '${hops[0]}' to '${f.to}', or list IPv4 sources only`,
+      });
+      return undefined;
+    }
   }
   const entrySpec = graph.get(entry)!;
   const interfaces = f.interface !== undefined ? [f.interface] : entrySpec.uplinks;

@@ -108,7 +108,7 @@ function checkFields(f: Map<Key, string>): Parsed<FirewallRule> {
     if (host.includes(":") || /^[0-9./]+$/.test(host)) {
       const cidr = parseCidr(host);
       if (!cidr.ok) return fail(`dsthost: ${cidr.message}`);
-      dsthost = cidr.value.family === 4 ? { kind: "4", text: cidr.value.cidr.text } : { kind: "6", text: cidr.value.text.includes("/") ? cidr.value.text : `${cidr.value.text}/128` };
+      dsthost = { kind: cidr.value.family === 4 ? "4" : "6", text: cidr.value.cidr.text };
     } else if (HOSTNAME.test(host)) {
       dsthost = { kind: "host", text: host };
     } else if (HOSTNAME.test(host.toLowerCase())) {

@@ -32,6 +32,7 @@ import {
   type IntentSpec,
   type InterfaceName,
   type Ipv4Cidr,
+  type Ipv6Cidr,
   type LinkSpec,
   type NetworkLinkSpec,
   type QrexecLinkSpec,
@@ -162,11 +163,6 @@ class Narrower {
       }
     }
     const ip = q.ip === undefined ? undefined : this.take("QW2005", [...path, "ip"], parseIpv4(q.ip), "pin an IPv4 address such as 10.137.0.40");
-    if (q.ipv6 === true) {
-      this.diag.error("QW4004", this.doc.positions.key([...path, "ipv6"]), `IPv6 for '${name}' is not built by this version of qwire`, {
-        hint: "remove 'ipv6: true'; forwards and links stay IPv4",
-      });
-    }
     if (q.disposable_template !== undefined) {
       this.diag.error("QW4001", this.doc.positions.key([...path, "disposable_template"]), `disposable net qubes are not built by this version of qwire`, {
         hint: "use a named (non-disposable) net qube for now",
@@ -186,6 +182,7 @@ class Narrower {
       providesNetwork: q.provides_network === true,
       uplinks,
       role: q.role === "service" ? "service" : "plain",
+      ipv6: q.ipv6 === true,
       ...(ip === undefined ? {} : { ip }),
       path,
     };
@@ -222,14 +219,16 @@ class Narrower {
       port,
       externalPort,
       proto,
-      from,
+      from: from.v4,
+      from6: from.v6,
       ...(entry === undefined ? {} : { entry }),
       ...(iface === undefined ? {} : { interface: iface }),
       path,
     };
   }
 
-  sources(raw: unknown, path: YamlPath): Ipv4Cidr[] | undefined {
+  /** IPv4 and IPv6 sources of a forward, each sorted; `any` is 0.0.0.0/0 (write ::/0 for IPv6). */
+  sources(raw: unknown, path: YamlPath): { v4: Ipv4Cidr[]; v6: Ipv6Cidr[] } | undefined {
     if (raw === undefined) {
       this.diag.error("QW2009", this.doc.positions.value(path.slice(0, -1)), "this forward has no 'from': say which source addresses may come in", {
         hint: "add e.g. 'from: [192.168.1.0/24]'; write 'from: [any]' to open it to every address",
@@ -243,26 +242,24 @@ class Narrower {
       });
       return undefined;
     }
-    const out: Ipv4Cidr[] = [];
+    const v4: Ipv4Cidr[] = [];
+    const v6: Ipv6Cidr[] = [];
     let good = true;
     for (const [item, p] of items) {
       if (item === "any") {
-        this.diag.warning("QW2010", this.doc.positions.value(p), "this forward is open to any source address on the outside interface", {
-          hint: "list the networks that need it, e.g. your LAN 192.168.1.0/24",
+        this.diag.warning("QW2010", this.doc.positions.value(p), "this forward is open to any IPv4 source address on the outside interface", {
+          hint: "list the networks that need it, e.g. your LAN 192.168.1.0/24 (and write ::/0 for any IPv6 source)",
         });
-        out.push({ family: 4, text: "0.0.0.0/0" });
+        if (!v4.some((c) => c.text === "0.0.0.0/0")) v4.push({ family: 4, text: "0.0.0.0/0" });
         continue;
       }
       const cidr = this.take("QW2005", p, parseCidr(item));
       if (cidr === undefined) good = false;
       else if (cidr.family === 6) {
-        this.diag.error("QW4004", this.doc.positions.value(p), `IPv6 source '${cidr.text}' is not built by this version of qwire`, {
-          hint: "list IPv4 sources only for now",
-        });
-        good = false;
-      } else if (!out.some((c) => c.text === cidr.cidr.text)) out.push(cidr.cidr);
+        if (!v6.some((c) => c.text === cidr.cidr.text)) v6.push(cidr.cidr);
+      } else if (!v4.some((c) => c.text === cidr.cidr.text)) v4.push(cidr.cidr);
     }
-    return good ? out.sort((a, b) => compareCidr(a.text, b.text)) : undefined;
+    return good ? { v4: v4.sort((a, b) => compareCidr(a.text, b.text)), v6: v6.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0)) } : undefined;
   }
 
   link(raw: unknown, path: YamlPath, release: Release): LinkSpec | undefined {

@@ -34,6 +34,13 @@ export interface Ipv4Cidr {
   readonly text: string;
 }
 
+/** An IPv6 network in canonical form (RFC 5952, host bits cleared). */
+export interface Ipv6Cidr {
+  readonly family: 6;
+  /** e.g. "2001:db8::/32"; "2001:db8::5/128" for a single host. */
+  readonly text: string;
+}
+
 export type Proto = "tcp" | "udp";
 
 export interface QubeSpec {
@@ -44,6 +51,8 @@ export interface QubeSpec {
   readonly role: "service" | "plain";
   /** A pinned address: the only kind of qube IP that may appear in a bundle. */
   readonly ip?: string;
+  /** IPv6 on (Qubes feature `ipv6`); its netvm chain must have it too. */
+  readonly ipv6: boolean;
   readonly path: YamlPath;
 }
 
@@ -53,7 +62,10 @@ export interface ForwardSpec {
   readonly port: PortRange;
   readonly externalPort: PortRange;
   readonly proto: Proto;
+  /** IPv4 sources; the forward's IPv4 rules. */
   readonly from: readonly Ipv4Cidr[];
+  /** IPv6 sources; the forward's IPv6 rules (table ip6 qubes). */
+  readonly from6: readonly Ipv6Cidr[];
   readonly entry?: QubeName;
   readonly interface?: InterfaceName;
   readonly path: YamlPath;

@@ -4,7 +4,7 @@
  * Patterns are allowlists: a value that passes can be written into a shell
  * script or an nft rule without quoting surprises.
  */
-import type { IntentName, InterfaceName, Ipv4Cidr, PortRange, QubeName } from "./spec.js";
+import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, QubeName } from "./spec.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -92,7 +92,7 @@ function ipv4Octets(text: string): number[] | undefined {
   return octets;
 }
 
-export type CidrParse = { family: 4; cidr: Ipv4Cidr } | { family: 6; text: string };
+export type CidrParse = { family: 4; cidr: Ipv4Cidr } | { family: 6; cidr: Ipv6Cidr };
 
 /** An IPv4 or IPv6 address or network. A bare address means one host. */
 export function parseCidr(value: unknown): Parsed<CidrParse> {
@@ -100,10 +100,19 @@ export function parseCidr(value: unknown): Parsed<CidrParse> {
   const [addr = "", len, ...rest] = value.split("/");
   if (rest.length > 0) return fail(`'${printable(value)}' is not a CIDR`);
   if (addr.includes(":")) {
-    if (!isIpv6(addr)) return fail(`'${printable(value)}' is not an IPv6 address or network`);
+    const groups = ipv6Groups(addr);
+    if (!groups) return fail(`'${printable(value)}' is not an IPv6 address or network`);
     if (len !== undefined && !/^(0|[1-9]\d{0,2})$/.test(len)) return fail(`'${printable(value)}' has a bad prefix length`);
-    if (len !== undefined && Number(len) > 128) return fail(`'${printable(value)}': an IPv6 prefix is at most /128`);
-    return ok({ family: 6, text: value.toLowerCase() });
+    const prefix = len === undefined ? 128 : Number(len);
+    if (prefix > 128) return fail(`'${printable(value)}': an IPv6 prefix is at most /128`);
+    const network = groups.map((g, i) => {
+      const keep = Math.max(0, Math.min(16, prefix - 16 * i));
+      return keep === 0 ? 0 : g & (0xffff << (16 - keep)) & 0xffff;
+    });
+    if (network.some((g, i) => g !== groups[i])) {
+      return fail(`'${printable(value)}' has host bits set: the network is ${ipv6Text(network)}/${prefix}`);
+    }
+    return ok({ family: 6, cidr: { family: 6, text: `${ipv6Text(network)}/${prefix}` } });
   }
   const octets = ipv4Octets(addr);
   if (!octets) return fail(`'${printable(value)}' is not an IPv4 address or network (e.g. 192.168.1.0/24)`);
@@ -123,16 +132,55 @@ function toDotted(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
 }
 
-function isIpv6(text: string): boolean {
-  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return false;
+/** The eight 16-bit groups of an IPv6 address (with an optional IPv4 tail), or undefined. */
+function ipv6Groups(text: string): number[] | undefined {
+  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return undefined;
   const halves = text.split("::");
-  if (halves.length > 2) return false;
-  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
-  const hasV4Tail = groups.length > 0 && groups[groups.length - 1]!.includes(".");
-  if (hasV4Tail && !ipv4Octets(groups.pop()!)) return false;
-  if (!groups.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
-  const width = groups.length + (hasV4Tail ? 2 : 0);
-  return halves.length === 2 ? width < 8 : width === 8;
+  if (halves.length > 2) return undefined;
+  const parse = (half: string): number[] | undefined => {
+    if (half === "") return [];
+    const parts = half.split(":");
+    const out: number[] = [];
+    for (const [i, part] of parts.entries()) {
+      if (i === parts.length - 1 && part.includes(".")) {
+        const o = ipv4Octets(part);
+        if (!o) return undefined;
+        out.push(o[0]! * 256 + o[1]!, o[2]! * 256 + o[3]!);
+      } else if (/^[0-9A-Fa-f]{1,4}$/.test(part)) out.push(parseInt(part, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  const head = parse(halves[0]!);
+  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  if (!head || !tail) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  if (head.length + tail.length > 7) return undefined;
+  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+/** RFC 5952 text: lower case, no leading zeros, the longest run of zero groups as "::". */
+function ipv6Text(groups: readonly number[]): string {
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.at === -1) return hex.join(":");
+  return `${hex.slice(0, best.at).join(":")}::${hex.slice(best.at + best.len).join(":")}`;
+}
+
+export function parseIpv6(value: unknown): Parsed<string> {
+  if (typeof value !== "string") return fail(`an IPv6 address must be a string, found ${describe(value)}`);
+  const groups = ipv6Groups(value);
+  return groups ? ok(ipv6Text(groups)) : fail(`'${printable(value)}' is not an IPv6 address`);
 }
 
 /** Shows a hostile value without letting it break the diagnostic line. */

@@ -55,7 +55,7 @@ const CASES: Record<string, readonly DiagnosticCode[]> = {
   "hostile-qube-name": ["QW2003"],
   "hostile-uplink": ["QW2006"],
   "inner-qube-port-clash": ["QW3010"],
-  "ipv6-not-built-yet": ["QW4004"],
+  "ipv6-chain-incomplete": ["QW3017"],
   "link-across-firewalls": ["QW3007"],
   "link-to-itself": ["QW3011"],
   "local-port-without-qrexec": ["QW2002"],

@@ -55,11 +55,11 @@ describe("port", () => {
 });
 
 describe("cidr and cidrSet", () => {
-  it.each(["10.0.0.0/8", "0.0.0.0/0", "255.255.255.255/32", "192.168.1.0/24"])("accepts %j, bare or as {text}", (v) => {
+  it.each(["10.0.0.0/8", "0.0.0.0/0", "255.255.255.255/32", "192.168.1.0/24", "::1/128", "2001:db8::/32", "::/0"])("accepts %j, bare or as {text}", (v) => {
     expect(cidr(v)).toBe(v);
     expect(cidr({ family: 4, text: v })).toBe(v);
   });
-  it.each(["10.0.0.0", "10.0.0.0/33", "256.0.0.0/8", "010.0.0.0/8", "10.0.0.0/8; flush ruleset", "10.0.0.0/8\n", "::1/128", "", 10, null, undefined, { text: "x" }])(
+  it.each(["10.0.0.0", "10.0.0.0/33", "256.0.0.0/8", "010.0.0.0/8", "10.0.0.0/8; flush ruleset", "10.0.0.0/8\n", "::1", "2001:DB8::/32", "::1/129", "", 10, null, undefined, { text: "x" }])(
     "refuses %j",
     (v) => expect(() => cidr(v)).toThrow(TemplateValueError),
   );

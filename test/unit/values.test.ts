@@ -72,7 +72,7 @@ describe("parseIpv4", () => {
 
 describe("parseCidr", () => {
   const v4 = (text: string) => ({ family: 4, cidr: { family: 4, text } });
-  const v6 = (text: string) => ({ family: 6, text });
+  const v6 = (text: string) => ({ family: 6, cidr: { family: 6, text } });
   const TABLE: [given: unknown, want: Want<unknown>][] = [
     ["192.168.1.0/24", { ok: v4("192.168.1.0/24") }],
     ["10.0.0.5", { ok: v4("10.0.0.5/32") }],
@@ -93,18 +93,22 @@ describe("parseCidr", () => {
     ["192.168.1.0/24; reboot", { fail: /bad prefix length/ }],
     ["192.168.1.0/24\nreboot", { fail: /\\x0a/ }],
     [24, { fail: /must be a string, found number 24/ }],
-    // IPv6: validated here, refused later (QW4004) by this version
+    // IPv6: canonical text (RFC 5952) with the prefix, host bits refused
     ["2001:db8::/32", { ok: v6("2001:db8::/32") }],
-    ["2001:DB8::1", { ok: v6("2001:db8::1") }],
-    ["::1", { ok: v6("::1") }],
-    ["::", { ok: v6("::") }],
+    ["2001:DB8::1", { ok: v6("2001:db8::1/128") }],
+    ["::1", { ok: v6("::1/128") }],
+    ["::", { ok: v6("::/128") }],
     ["::/0", { ok: v6("::/0") }],
     ["fe80::/10", { ok: v6("fe80::/10") }],
-    ["1:2:3:4:5:6:7:8", { ok: v6("1:2:3:4:5:6:7:8") }],
-    ["1:2:3:4:5:6:7::", { ok: v6("1:2:3:4:5:6:7::") }],
-    ["::ffff:192.168.1.1", { ok: v6("::ffff:192.168.1.1") }],
-    ["1:2:3:4:5:6:1.2.3.4", { ok: v6("1:2:3:4:5:6:1.2.3.4") }],
+    ["1:2:3:4:5:6:7:8", { ok: v6("1:2:3:4:5:6:7:8/128") }],
+    // RFC 5952: a single zero group is not compressed
+    ["1:2:3:4:5:6:7::", { ok: v6("1:2:3:4:5:6:7:0/128") }],
+    ["::ffff:192.168.1.1", { ok: v6("::ffff:c0a8:101/128") }],
+    ["1:2:3:4:5:6:1.2.3.4", { ok: v6("1:2:3:4:5:6:102:304/128") }],
     ["2001:db8::/128", { ok: v6("2001:db8::/128") }],
+    ["2001:db8::1/64", { fail: /host bits set: the network is 2001:db8::\/64/ }],
+    ["2001:0db8:0000:0000:0000:0000:0000:0000/32", { ok: v6("2001:db8::/32") }],
+    ["2001:db8:0:0:1:0:0:1", { ok: v6("2001:db8::1:0:0:1/128") }],
     ["2001:db8::/129", { fail: /an IPv6 prefix is at most \/128/ }],
     ["2001:db8::/032", { fail: /bad prefix length/ }],
     ["1:2:3:4:5:6:7:8:9", { fail: /not an IPv6 address or network/ }],

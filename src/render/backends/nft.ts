@@ -6,7 +6,7 @@
  * `jump qubes-forward`, issue #9340); qwire never touches that table, so the
  * scripts are the same for both releases.
  */
-import type { ForwardHop, LinkInput, LinkPass, Placement, QubePlan, Traffic } from "../../plan/index.js";
+import type { FamilyRules, ForwardHop, LinkInput, LinkPass, Placement, QubePlan, Traffic } from "../../plan/index.js";
 import type { Release } from "../../validate/index.js";
 import type { Backend } from "../backend.js";
 import { renderTemplate } from "../handlebars-env.js";
@@ -28,16 +28,32 @@ export const nftBackend: Backend = {
 };
 
 function scriptView(q: QubePlan, release: Release, installedAs: string) {
+  const families = [familyView("ip", q)];
+  if (q.ipv6) families.push(familyView("ip6", q.v6));
   return {
     qube: q.qube,
     release,
     installedAs,
     isNetQube: q.placement === "qubes-firewall.d",
     summary: q.summary,
-    forwardInputs: q.forwardInputs.map((i) => ({ ...i, label: `forward ${i.intent}` })),
-    forwardHops: q.forwardHops.map(hopView),
-    linkPasses: q.linkPasses.map((p: LinkPass) => ({ label: `link ${p.intents.join(", ")}`, from: p.from, to: p.to, traffic: p.traffic.map(trafficView) })),
-    linkInputs: q.linkInputs.map((i: LinkInput) => ({ label: `link ${i.intents.join(", ")}`, from: i.from, traffic: i.traffic.map(trafficView) })),
+    ipv6: q.ipv6,
+    families,
+  };
+}
+
+/** One address family: table ip qubes (IPv4) or ip6 qubes (IPv6). */
+function familyView(table: "ip" | "ip6", rules: FamilyRules) {
+  const suffix = table === "ip6" ? " (IPv6)" : "";
+  return {
+    table,
+    addrType: table === "ip" ? "ipv4_addr" : "ipv6_addr",
+    lookup: table === "ip" ? "address_of" : "address6_of",
+    // nft writes an IPv6 address with a port as [addr]:port.
+    bracketed: table === "ip6",
+    forwardInputs: rules.forwardInputs.map((i) => ({ ...i, label: `forward ${i.intent}${suffix}` })),
+    forwardHops: rules.forwardHops.map((h) => ({ ...hopView(h), label: `forward ${h.intent}${suffix}` })),
+    linkPasses: rules.linkPasses.map((p: LinkPass) => ({ label: `link ${p.intents.join(", ")}${suffix}`, from: p.from, to: p.to, traffic: p.traffic.map(trafficView) })),
+    linkInputs: rules.linkInputs.map((i: LinkInput) => ({ label: `link ${i.intents.join(", ")}${suffix}`, from: i.from, traffic: i.traffic.map(trafficView) })),
   };
 }
 

@@ -126,3 +126,57 @@ export function qubesFirewallTable(release: ModelRelease, downstream: readonly D
 
 /** qubes-firewall's `cleanup()` on service stop. */
 export const DELETE_QUBES_FIREWALL = "delete table ip qubes-firewall\n";
+
+/**
+ * `table ip6 qubes` (network/qubes-ipv6.nft), as far as qwire relies on it:
+ * the same filter chains as `ip qubes` with custom-input/custom-forward
+ * jumped to first. Left out: the `_icmpv6` chain (RA/redirect drops) and the
+ * DHCPv6 accept, which no qwire rule touches.
+ */
+export function qubes6Table(): string {
+  return `table ip6 qubes {
+	set downstream {
+		type ipv6_addr
+	}
+	set allowed {
+		type ifname . ipv6_addr
+	}
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+		iifgroup 2 goto antispoof
+		ip6 saddr @downstream counter drop
+	}
+	chain antispoof {
+		iifname . ip6 saddr @allowed accept
+		counter drop
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifgroup 2 accept
+		oif lo accept
+		masquerade
+	}
+	chain input {
+		type filter hook input priority filter; policy drop;
+		jump custom-input
+		ct state invalid counter drop
+		ct state related,established accept
+		iifgroup 2 meta l4proto icmpv6 accept
+		iif lo accept
+		iifgroup 2 counter reject with icmpv6 admin-prohibited
+		counter
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		jump custom-forward
+		ct state invalid counter drop
+		ct state related,established accept
+		oifgroup 2 counter drop
+	}
+	chain custom-input {
+	}
+	chain custom-forward {
+	}
+}
+`;
+}

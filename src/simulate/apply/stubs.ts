@@ -146,6 +146,8 @@ export async function writeDom0Db(paths: StubPaths, model: QubesModel): Promise<
       name: q.name,
       ip: q.ip,
       visible_ip: q.ip,
+      // qubesd's ip6 for a qube with the ipv6 feature: the Qubes prefix and the IPv4 address.
+      ip6: q.ipv6 ? ipv6Of(q.ip) : "",
       netvm: q.netvm ?? "",
       gateway: netvm?.ip ?? "",
       provides_network: q.providesNetwork ? "True" : "False",
@@ -171,4 +173,9 @@ export async function writeQubesDb(paths: StubPaths, model: QubesModel, q: Model
   await mkdir(dir, { recursive: true });
   for (const [k, v] of Object.entries(keys)) await writeFile(join(dir, k), v);
   return dir;
+}
+
+function ipv6Of(ipv4: string): string {
+  const [a, b, c, d] = ipv4.split(".").map(Number) as [number, number, number, number];
+  return `fd09:24ef:4179::${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }

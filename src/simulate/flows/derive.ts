@@ -82,11 +82,12 @@ export function deriveFlows(topology: Topology): DerivedFlows {
   for (const route of topology.forwards) {
     const f = route.forward;
     const origin = `forward ${f.name}`;
-    const nets = f.from.map((c) => parseCidr(c.text));
+    // The model carries IPv4 only: IPv6 sources are not probed (docs/simulate.md).
+    const nets = f.from.filter((c) => !c.text.includes(":")).map((c) => parseCidr(c.text));
     for (const iface of route.interfaces) {
       const lan: LanKey = { qube: route.entry, iface };
       const dial: Dial = { kind: "lan", lan };
-      const inside = lans.inside(lan, nets[0]!);
+      const inside = nets.length > 0 ? lans.inside(lan, nets[0]!) : undefined;
       if (inside) {
         const src: Source = { kind: "outside", address: inside, lan };
         for (const p of new Set([f.externalPort.first, f.externalPort.last])) derived(src, dial, f.proto, p, origin, "client inside 'from'", f.to, mapPort(route, p));
@@ -95,7 +96,7 @@ export function deriveFlows(topology: Topology): DerivedFlows {
         derived(src, dial, other(f.proto), f.externalPort.first, origin, `${other(f.proto)} instead of ${f.proto}`, f.to, f.port.first);
       }
       const outside = lans.outside(lan, nets);
-      if (outside) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, "client outside 'from'", f.to, f.port.first);
+      if (outside && nets.length > 0) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, "client outside 'from'", f.to, f.port.first);
     }
     for (const q of qubes) if (q !== f.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to }, f.proto, f.port.first, origin, "from another qube", f.to);
   }
@@ -142,7 +143,7 @@ export function oracle(topology: Topology, from: Source, dial: Dial, proto: Prot
         r.interfaces.includes(lan.iface as never) &&
         r.forward.proto === proto &&
         inRange(r.forward.externalPort, port) &&
-        r.forward.from.some((c) => contains(parseCidr(c.text), from.address)),
+        r.forward.from.some((c) => !c.text.includes(":") && contains(parseCidr(c.text), from.address)),
     );
     if (route) return { open: true, reaches: route.forward.to, serverPort: mapPort(route, port), by: `forward ${route.forward.name}` };
     return { open: false };

@@ -22,13 +22,15 @@ import type { QubeName } from "../../validate/index.js";
 import { SimulateError } from "../errors.js";
 import { AddressBook } from "./addresses.js";
 import type { Namespaces } from "./namespaces.js";
-import { DELETE_QUBES_FIREWALL, downstreamElements, qubesFirewallTable, qubesTable, type ModelRelease } from "./qubes-tables.js";
+import { DELETE_QUBES_FIREWALL, downstreamElements, qubes6Table, qubesFirewallTable, qubesTable, type ModelRelease } from "./qubes-tables.js";
 
 export interface ModelQube {
   readonly name: QubeName;
   readonly netvm: QubeName | undefined;
   readonly providesNetwork: boolean;
   readonly pinned: string | undefined;
+  /** The Qubes `ipv6` feature: it has an ip6 address (qvm-prefs ip6); the model carries no IPv6 traffic. */
+  readonly ipv6: boolean;
   ip: string;
   domid: number;
   /** Host directory bind-mounted on /rw inside the qube. */
@@ -87,6 +89,7 @@ export class QubesModel {
         netvm: q.netvm,
         providesNetwork: q.providesNetwork,
         pinned: q.ip,
+        ipv6: q.ipv6 === true,
         ip: q.ip ?? this.#book.qubeAddress(),
         domid: 0,
         rwDir: "",
@@ -142,7 +145,8 @@ export class QubesModel {
     await mkdir(q.runDir, { recursive: true });
     await mkdir(q.tmpDir, { recursive: true, mode: 0o1777 });
     q.ns = await this.ns.create("q");
-    await this.ns.nft(q.ns, qubesTable());
+    // qubes-iptables loads both families in every qube, whether IPv6 is on or not.
+    await this.ns.nft(q.ns, qubesTable() + qubes6Table());
     const netvm = q.netvm && this.#qubes.get(q.netvm);
     if (netvm?.ns) await this.#attach(q, netvm);
     for (const lan of this.#lans.filter((l) => l.qube === name)) await this.#startLan(q, lan);

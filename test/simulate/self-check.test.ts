@@ -1,0 +1,95 @@
+/**
+ * The simulator must catch broken bundles: each test breaks a built bundle
+ * on purpose and expects exactly the flows (or checks) that break to FAIL,
+ * and the rest to PASS.
+ */
+import { describe, expect, it } from "vitest";
+import { SimulateError, simulateCompiled, sourceLabel, type SimulationReport } from "../../src/simulate/index.js";
+import type { Artifact } from "../../src/render/index.js";
+import { compileOk } from "../helpers/compile.js";
+import { isRoot } from "./helpers.js";
+
+const WEB_AND_WORK = `version: 1
+qubes:
+  sys-net:      { provides_network: true, uplink: ens6 }
+  sys-firewall: { netvm: sys-net, provides_network: true }
+  web:          { netvm: sys-firewall }
+  work:         { netvm: sys-firewall }
+forwards:
+  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }
+links:
+  - { name: work-web, from: work, to: web, ports: [8080] }
+`;
+
+const WEB_ONLY = WEB_AND_WORK.replace(/links:[\s\S]*$/, "");
+
+function edit(path: string, change: (text: string) => string) {
+  return (artifacts: readonly Artifact[]): readonly Artifact[] =>
+    artifacts.map((a) => {
+      if (a.path !== path) return a;
+      const content = change(a.content);
+      if (content === a.content) throw new Error(`the tamper did not change ${path}`);
+      return { ...a, content };
+    });
+}
+
+function run(text: string, events: ("apply" | "reapply" | "delete-intent")[], tamper: (a: readonly Artifact[], phase: "initial" | "after-delete") => readonly Artifact[]) {
+  const compiled = compileOk(text);
+  return simulateCompiled({ name: "qwire.yaml", text }, compiled as never, { events, tamper });
+}
+
+/** "event: source -> to proto/port" of every failing flow. */
+function failing(report: SimulationReport): string[] {
+  return report.events.flatMap((e) => e.flows.filter((r) => !r.pass).map((r) => `${e.name}: ${sourceLabel(r.flow.from)} -> ${r.flow.to} ${r.flow.proto}/${r.flow.port}`));
+}
+
+describe.skipIf(!isRoot)("the simulator catches broken bundles", () => {
+  it("the untouched bundle passes (control)", async () => {
+    const report = await run(WEB_AND_WORK, ["apply"], (a) => a);
+    expect(failing(report)).toEqual([]);
+    expect(report.passed).toBe(true);
+  });
+
+  it("the destination's input accept removed: the forward FAILs, the link still holds", async () => {
+    const report = await run(WEB_AND_WORK, ["apply"], (a, phase) =>
+      phase === "initial" ? edit("salt/qwire/files/web/50-qwire.rc", (t) => t.replace(/^add rule ip qubes qwire-input .*dport 443 accept\n/m, ""))(a) : a,
+    );
+    expect(failing(report)).toEqual(["apply: outside 192.168.1.50 -> web tcp/443"]);
+    expect(report.passed).toBe(false);
+    const flow = report.events[0]!.flows.find((r) => !r.pass)!;
+    expect(flow.reason).toMatch(/^expected open, but no answer within/);
+  });
+
+  it("a forward that DNATs to the wrong qube FAILs", async () => {
+    const report = await run(WEB_ONLY.replace("web:          { netvm: sys-firewall }", "web:          { netvm: sys-firewall }\n  other:        { netvm: sys-firewall }"), ["apply"], (a, phase) =>
+      phase === "initial" ? edit("pillar/qwire/qubes/sys-firewall.sls", (t) => t.replace("qvm-prefs -- web ip", "qvm-prefs -- other ip"))(a) : a,
+    );
+    expect(failing(report)).toEqual(["apply: outside 192.168.1.50 -> web tcp/443"]);
+  });
+
+  it("a script that is not idempotent FAILs the reapply check", async () => {
+    const report = await run(WEB_ONLY, ["reapply"], (a, phase) =>
+      phase === "initial" ? edit("salt/qwire/files/web/50-qwire.rc", (t) => `${t}nft add rule ip qubes custom-input counter\n`)(a) : a,
+    );
+    const reapply = report.events.find((e) => e.name === "reapply")!;
+    expect(reapply.checks.filter((c) => !c.pass).map((c) => c.name)).toEqual(["ruleset of web identical"]);
+    expect(failing(report)).toEqual([]);
+  });
+
+  it("a deleted intent whose rules stay behind FAILs: its port must be closed", async () => {
+    const report = await run(WEB_ONLY, ["delete-intent"], (a, phase) =>
+      phase === "after-delete" ? edit("salt/qwire/teardown-nft", () => "#!/bin/sh\nexit 0\n")(a) : a,
+    );
+    expect(failing(report)).toEqual(["delete-intent: outside 192.168.1.50 -> web tcp/443"]);
+    const flow = report.events.at(-1)!.flows.find((r) => !r.pass)!;
+    expect(flow.reason).toBe("expected closed, but web answered");
+  });
+
+  it("a state outside the Salt subset is refused loudly", async () => {
+    const run1 = run(WEB_ONLY, ["apply"], (a, phase) =>
+      phase === "initial" ? edit("salt/qwire/qubes/web.sls", (t) => `${t}qwire-web-extra:\n  pkg.installed:\n    - name: nginx\n`)(a) : a,
+    );
+    await expect(run1).rejects.toThrow(SimulateError);
+    await expect(run1).rejects.toThrow(/pkg\.installed, which is not in qwire's Salt subset/);
+  });
+});

@@ -1,0 +1,140 @@
+/** The parts of the simulator that need no root: flow derivation, the matrix, qvm-firewall translation, the Salt subset. */
+import { describe, expect, it } from "vitest";
+import { compileChunks } from "../../src/simulate/apply/salt-subset.js";
+import { deriveFlows } from "../../src/simulate/flows/derive.js";
+import { formatMatrix, sourceLabel, dialLabel, SimulateError } from "../../src/simulate/index.js";
+import { qvmFirewallToNft } from "../../src/simulate/model/qvm-firewall.js";
+import { normalizeRuleset } from "../../src/simulate/events.js";
+import { compileOk } from "../helpers/compile.js";
+
+const LAN_WEB = `version: 1
+qubes:
+  sys-net:      { provides_network: true, uplink: ens6 }
+  sys-firewall: { netvm: sys-net, provides_network: true }
+  web:          { netvm: sys-firewall }
+  work:         { netvm: sys-firewall }
+  dev:          { netvm: sys-firewall }
+forwards:
+  - { name: web-https, to: web, port: 443, external_port: 8443, from: [192.168.1.0/24] }
+links:
+  - { name: work-dev, from: work, to: dev, ports: [22] }
+expect:
+  - { from: "outside:192.168.1.7", to: web, port: 8443, result: open }
+`;
+
+describe("deriveFlows", () => {
+  const { flows, lans } = deriveFlows(compileOk(LAN_WEB).topology!);
+  const line = (f: (typeof flows)[number]) => `${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port} (${f.to}:${f.serverPort}) ${f.expect}: ${f.origin}, ${f.why}`;
+
+  it("derives every expectation of issue #3 from the intents, and keeps expect entries", () => {
+    expect(flows.map(line)).toEqual([
+      "outside 192.168.1.7 -> sys-net:ens6 tcp/8443 (web:443) open: expect #1, as written in qwire.yaml",
+      "outside 192.168.1.50 -> sys-net:ens6 tcp/8443 (web:443) open: forward web-https, client inside 'from'",
+      "outside 192.168.1.50 -> sys-net:ens6 tcp/8444 (web:444) closed: forward web-https, neighbouring port",
+      "outside 192.168.1.50 -> sys-net:ens6 udp/8443 (web:443) closed: forward web-https, udp instead of tcp",
+      "outside 10.9.9.9 -> sys-net:ens6 tcp/8443 (web:443) closed: forward web-https, client outside 'from'",
+      "dev -> web tcp/443 (web:443) closed: forward web-https, from another qube",
+      "sys-firewall -> web tcp/443 (web:443) closed: forward web-https, from another qube",
+      "sys-net -> web tcp/443 (web:443) closed: forward web-https, from another qube",
+      "work -> web tcp/443 (web:443) closed: forward web-https, from another qube",
+      "work -> dev tcp/22 (dev:22) open: link work-dev, from 'from' to 'to'",
+      "dev -> work tcp/22 (work:22) closed: link work-dev, the other direction",
+      "sys-firewall -> dev tcp/22 (dev:22) closed: link work-dev, from a third qube",
+      "sys-net -> dev tcp/22 (dev:22) closed: link work-dev, from a third qube",
+      "web -> dev tcp/22 (dev:22) closed: link work-dev, from a third qube",
+      "work -> dev tcp/23 (dev:23) closed: link work-dev, neighbouring port",
+      "work -> dev udp/22 (dev:22) closed: link work-dev, udp instead of tcp",
+    ]);
+  });
+
+  it("puts the clients on the entry's outside network", () => {
+    expect(lans).toEqual([{ qube: "sys-net", iface: "ens6", clients: ["10.9.9.9", "192.168.1.50", "192.168.1.7"] }]);
+  });
+
+  it("expects a port open when another intent opens it", () => {
+    const both = deriveFlows(compileOk(LAN_WEB.replace("links:", "links:\n  - { name: dev-web, from: dev, to: web, ports: [443] }")).topology!);
+    const f = both.flows.find((x) => sourceLabel(x.from) === "dev" && x.to === "web" && x.port === 443)!;
+    expect(f.expect).toBe("open");
+    expect(f.why).toBe("from another qube; open by link dev-web");
+  });
+});
+
+describe("formatMatrix", () => {
+  it("shows one row per client, one column per qube, ! where the probe disagreed", () => {
+    const { flows } = deriveFlows(compileOk(LAN_WEB).topology!);
+    const results = flows.slice(0, 3).map((flow, i) => ({
+      flow,
+      outcome: i === 2 ? ({ state: "open", reached: "web" } as const) : ({ state: flow.expect === "open" ? "open" : "closed", ...(flow.expect === "open" ? { reached: "web" } : { how: "refused" }) } as never),
+      attempts: 1,
+      pass: i !== 2,
+      reason: "",
+    }));
+    expect(formatMatrix(results)).toBe(
+      [
+        "from \\ to             web",
+        "--------------------  -----------------------------",
+        "outside 192.168.1.7   8443/tcp open",
+        "outside 192.168.1.50  8443/tcp open, !8444/tcp open",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
+describe("qvmFirewallToNft", () => {
+  it("turns a qvm-firewall list into the agent's statements, first match wins", () => {
+    expect(
+      qvmFirewallToNft([
+        "action=accept proto=tcp dst4=192.0.2.10/32 dstports=443-443 comment=mirror",
+        "action=accept specialtarget=dns",
+        "action=accept dsthost=198.51.100.0/24 dstports=123",
+        "action=drop proto=icmp icmptype=8",
+        "action=drop",
+      ]),
+    ).toEqual([
+      "ip daddr 192.0.2.10/32 tcp dport 443 accept",
+      "ip daddr { 10.139.1.1, 10.139.1.2 } tcp dport 53 accept",
+      "ip daddr { 10.139.1.1, 10.139.1.2 } udp dport 53 accept",
+      "ip daddr 198.51.100.0/24 tcp dport 123 accept",
+      "ip daddr 198.51.100.0/24 udp dport 123 accept",
+      "ip protocol icmp icmp type 8 reject with icmp admin-prohibited",
+      "reject with icmp admin-prohibited",
+    ]);
+  });
+
+  it("refuses host names, which Qubes resolves in dom0 and the model cannot", () => {
+    expect(() => qvmFirewallToNft(["action=accept dsthost=example.org"])).toThrow(SimulateError);
+  });
+});
+
+describe("the Salt subset", () => {
+  const doc = (data: Record<string, unknown>) => [{ sls: "qwire.qubes.web", data }];
+
+  it("reads both state forms and their requisites", () => {
+    const chunks = compileChunks(
+      doc({
+        a: { "file.managed": [{ name: "/rw/config/x" }, { contents: "x" }, { mode: "0644" }] },
+        b: { cmd: ["run", { name: "/rw/config/x" }, { require: [{ file: "a" }] }, { onchanges: [{ file: "a" }] }] },
+      }),
+    );
+    expect(chunks.map((c) => [c.id, `${c.module}.${c.fun}`, c.name, c.requisites.map((r) => `${r.kind} ${r.module}:${r.ref}`)])).toEqual([
+      ["a", "file.managed", "/rw/config/x", []],
+      ["b", "cmd.run", "/rw/config/x", ["require file:a", "onchanges file:a"]],
+    ]);
+  });
+
+  it.each([
+    [{ x: { "pkg.installed": [{ name: "nginx" }] } }, /pkg\.installed, which is not in qwire's Salt subset/],
+    [{ x: { "file.managed": [{ name: "/rw/x" }, { template: "jinja" }] } }, /argument 'template'/],
+    [{ x: { "file.replace": [{ name: "/rw/x" }] } }, /file\.replace/],
+    [{ x: { "cmd.run": [{ name: "true" }, { prereq: [{ file: "y" }] }] } }, /argument 'prereq'/],
+  ])("refuses %j", (data, message) => {
+    expect(() => compileChunks(doc(data))).toThrow(message);
+  });
+});
+
+describe("normalizeRuleset", () => {
+  it("ignores counters only", () => {
+    expect(normalizeRuleset("counter packets 12 bytes 720 accept\ncounter packets 0 bytes 0")).toBe("counter accept\ncounter");
+  });
+});

@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { simulate } from "../../src/simulate/index.js";
-import { failures, isRoot, ROOT, scenarioFiles } from "./helpers.js";
+import { failures, isRoot, limit, ROOT, scenarioFiles } from "./helpers.js";
+
+const slot = limit(3);
 
 /** The machine of the issue's time budget (the same as bench/simulate.js). */
 const FIVE_QUBES_FOUR_INTENTS = `version: 1
@@ -25,16 +27,16 @@ links:
 `;
 
 describe.skipIf(!isRoot)("qwire simulate on every recipe", () => {
-  it("5 qubes, 4 intents, every event: passes in under 30 s", async () => {
-    const { report } = await simulate({ name: "five-qubes.yaml", text: FIVE_QUBES_FOUR_INTENTS });
+  it.concurrent("5 qubes, 4 intents, every event: passes in under 30 s", async () => {
+    const { report } = await slot(() => simulate({ name: "five-qubes.yaml", text: FIVE_QUBES_FOUR_INTENTS }));
     expect(failures(report!)).toEqual([]);
     expect(report!.events).toHaveLength(6);
     expect(report!.durationMs).toBeLessThan(30_000);
   });
 
   for (const file of scenarioFiles(ROOT).filter((f) => f.startsWith("formulas"))) {
-    it(file, async () => {
-      const { report, diagnostics } = await simulate({ name: file, text: readFileSync(join(ROOT, file), "utf8") });
+    it.concurrent(file, async () => {
+      const { report, diagnostics } = await slot(() => simulate({ name: file, text: readFileSync(join(ROOT, file), "utf8") }));
       expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
       expect(failures(report!)).toEqual([]);
       expect(report!.passed).toBe(true);

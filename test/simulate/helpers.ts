@@ -25,3 +25,23 @@ export function scenarioFiles(root: string): string[] {
 }
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
+
+/**
+ * At most `n` simulations at a time in one test file: a simulation mostly
+ * waits on probe timeouts, so a few side by side keep a 2-core run short
+ * without starving the probes (open flows get retries anyway).
+ */
+export function limit(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async (task) => {
+    if (active >= n) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}

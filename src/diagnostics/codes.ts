@@ -49,6 +49,8 @@ export const DIAGNOSTIC_CODES = {
   QW4004: "IPv6 sources are not built by this qwire version yet",
   QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",
   QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228)",
+  QW4007: "outbound policy (`firewall:`) is not built for Qubes R3.2 yet",
+  QW4008: "a pinned `ip` on Qubes R3.2, whose qvm-prefs cannot set one",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -9,6 +9,7 @@ import type { IntentName, PortRange, Proto, QubeName } from "../validate/index.j
 import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
+import { backendOf, placementsOf } from "./plan.js";
 import type { Arrival, Dom0Prefs, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
@@ -111,6 +112,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   qrexecPolicy.sort((a, b) => a.port - b.port || compare(a.from, b.from) || compare(a.to, b.to));
 
   const graph = topology.graph;
+  const placements = placementsOf(topology.spec.release);
   const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
     const linkPasses: LinkPass[] = [...d.passes.values()]
       .map((p) => ({ from: p.from, to: p.to, intents: unique(p.intents), traffic: normalizeTraffic(p.traffic) }))
@@ -126,7 +128,11 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     return {
       qube,
       stem: saltStem(qube),
-      placement: graph.get(qube)?.providesNetwork ? "qubes-firewall.d" : "rc.local.d",
+      placement: !graph.get(qube)?.providesNetwork
+        ? placements.leaf
+        : graph.get(qube)?.netvm === undefined && placements.top !== undefined
+          ? placements.top
+          : placements.net,
       forwardHops: d.forwardHops,
       forwardInputs: d.forwardInputs,
       linkPasses,
@@ -164,7 +170,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
 
   return {
     release: topology.spec.release,
-    backend: "nft",
+    backend: backendOf(topology.spec.release),
     prefs,
     firewalls,
     qrexecPolicy,

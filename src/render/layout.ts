@@ -78,7 +78,9 @@ export function layoutOf(release: Release): Layout {
       if (q.hasPacketRules && q.placement === "rc.local") rc.push(call(HOOK_PATHS[q.placement]));
       if (q.hasPacketRules && q.placement === "qubes-firewall-user-script") userScript.push(call(HOOK_PATHS[q.placement]));
       if (q.connects.length > 0) rc.push(call(connectPath));
-      const blocks: MarkedBlock[] = [{ file: "/rw/config/rc.local", lines: rc }];
+      // A net qube gets no markers in its rc.local unless it starts qrexec links: a stale
+      // line there is harmless, as each line only runs a script that still exists.
+      const blocks: MarkedBlock[] = rc.length > 0 || q.placement === "rc.local" ? [{ file: "/rw/config/rc.local", lines: rc }] : [];
       // R3.2 ProxyVMs: their user script; a block emptied elsewhere would only touch a file the qube never runs.
       if (q.placement === "qubes-firewall-user-script") blocks.push({ file: "/rw/config/qubes-firewall-user-script", lines: userScript });
       return blocks;

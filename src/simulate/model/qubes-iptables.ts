@@ -65,3 +65,12 @@ export const JUMP_ANCHORS = {
   FORWARD: "-A FORWARD -i vif+ -o vif+ -j DROP",
   INPUT: "-A INPUT -i vif+ -j REJECT --reject-with icmp-host-prohibited",
 } as const;
+
+/**
+ * What R4.1's vif-route-qubes does for a downstream vif (reference §2.1:
+ * raw-table `-I PREROUTING 1 -i vifX ! -s addr -j DROP`), as
+ * iptables-restore --noflush input.
+ */
+export function vifAntispoof(action: "add" | "delete", vif: string, address: string): string {
+  return `*raw\n${action === "add" ? "-I PREROUTING 1" : "-D PREROUTING"} -i ${vif} ! -s ${address}/32 -j DROP\nCOMMIT\n`;
+}

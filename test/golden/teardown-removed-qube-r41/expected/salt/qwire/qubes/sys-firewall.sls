@@ -36,21 +36,3 @@ qwire-sys-firewall-load:
 qwire-sys-firewall-connect-script:
   file.absent:
     - name: /rw/config/qwire/connect.sh
-qwire-sys-firewall-rc-local:
-  file.managed:
-    - name: /rw/config/rc.local
-    - contents: |
-        #!/bin/sh
-    - replace: false
-    - user: root
-    - group: root
-    - mode: '0755'
-qwire-sys-firewall-rc-local-block:
-  file.blockreplace:
-    - name: /rw/config/rc.local
-    - marker_start: '# BEGIN qwire: managed by qubesctl (qwire.vm), do not edit between these markers'
-    - marker_end: '# END qwire'
-    - content: ''
-    - append_if_not_found: true
-    - require:
-        - file: qwire-sys-firewall-rc-local

@@ -6,6 +6,8 @@ import { readFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
 import { check, compile, reconnect } from "../pipeline.js";
+import type { Placement } from "../plan/index.js";
+import { layoutOf } from "../render/layout.js";
 import type { SourceFile } from "../parse/index.js";
 import { EXIT } from "./exit-codes.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
@@ -122,11 +124,15 @@ async function build(file: string, opts: { output: string; previous?: string; fo
   }
   if (opts.format === "text") {
     const p = result.plan;
+    const layout = layoutOf(p.release);
+    // "in /rw/config/qubes-firewall.d" as before for hook folders; the file itself when a marked block calls it.
+    const scriptWhere = (placement: Placement) =>
+      placement === "qubes-firewall.d" || placement === "rc.local.d" ? `in /rw/config/${placement}` : `${layout.scriptPath(placement)} (called from ${placement})`;
     const lines = [
       `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
       ...p.qubes.map(
         (q) =>
-          `  ${q.qube}: ${q.summary.length} intent line(s)${q.hasPacketRules ? `, nft script in /rw/config/${q.placement}` : ""}${q.connects.length > 0 ? ", qrexec sockets in /rw/config/rc.local.d" : ""}`,
+          `  ${q.qube}: ${q.summary.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q.placement)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
       ),
       ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
       `  dom0: ${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,

@@ -47,8 +47,11 @@ export const DIAGNOSTIC_CODES = {
   QW3016: "two qrexec links from one qube use the same port or local port",
   QW3017: "IPv6 for a qube, or an IPv6 source, whose netvm chain does not all have `ipv6: true`",
   QW4001: "this qwire version does not build bundles for the requested Qubes release yet",
+  QW4004: "IPv6 on a release built with iptables (R4.1 and older)",
   QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",
   QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228)",
+  QW4007: "outbound policy (`firewall:`) is not built for Qubes R3.2 yet",
+  QW4008: "a pinned `ip` on Qubes R3.2, whose qvm-prefs cannot set one",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

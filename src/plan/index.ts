@@ -9,6 +9,7 @@ import type { IntentName, PortRange, Proto, QubeName } from "../validate/index.j
 import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
+import { backendOf, placementsOf } from "./plan.js";
 import type { Arrival, Dom0Prefs, FamilyRules, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
@@ -131,13 +132,18 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   }
   qrexecPolicy.sort((a, b) => a.port - b.port || compare(a.from, b.from) || compare(a.to, b.to));
 
+  const placements = placementsOf(topology.spec.release);
   const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
     const v4 = familyRules(d.v4);
     const v6 = familyRules(d.v6);
     return {
       qube,
       stem: saltStem(qube),
-      placement: graph.get(qube)?.providesNetwork ? "qubes-firewall.d" : "rc.local.d",
+      placement: !graph.get(qube)?.providesNetwork
+        ? placements.leaf
+        : graph.get(qube)?.netvm === undefined && placements.top !== undefined
+          ? placements.top
+          : placements.net,
       ...v4,
       ipv6: graph.get(qube)?.ipv6 === true,
       v6,
@@ -173,7 +179,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
 
   return {
     release: topology.spec.release,
-    backend: "nft",
+    backend: backendOf(topology.spec.release),
     prefs,
     firewalls,
     ipv6Qubes: topology.spec.qubes.filter((q) => q.ipv6).map((q) => q.name),

@@ -63,11 +63,42 @@ export interface QrexecConnect {
 }
 
 /**
- * Where a qube's script lives. Net qubes run /rw/config/qubes-firewall.d/*
- * when qubes-firewall starts; other qubes run /rw/config/rc.local.d/*.rc at
- * boot (R4.2+). See reference/qubes-networking.md §3.
+ * What runs a qube's script (reference/qubes-networking.md §3):
+ * - "qubes-firewall.d": net qubes, /rw/config/qubes-firewall.d/* when
+ *   qubes-firewall starts (R4.0 ≥ v4.0.22 and later);
+ * - "rc.local.d": other qubes, /rw/config/rc.local.d/*.rc at boot (R4.2+);
+ * - "rc.local": other qubes on R4.1 and older, which have no rc.local.d: a
+ *   marked block in the user's /rw/config/rc.local calls qwire's script;
+ * - "qubes-firewall-user-script": ProxyVMs on R3.2, whose qubes-firewall
+ *   rebuilds the filter table on every reload and runs this file after it
+ *   (R3.2 NetVMs run no qubes-firewall: they use rc.local).
  */
-export type Placement = "qubes-firewall.d" | "rc.local.d";
+export type Placement = "qubes-firewall.d" | "rc.local.d" | "rc.local" | "qubes-firewall-user-script";
+
+/**
+ * The placements of a release: net qubes, other qubes. On R3.2 only ProxyVMs
+ * (net qubes with a netvm) run qubes-firewall; a NetVM at the top of the
+ * chain is placed like any other qube there (`netvmPlacement`).
+ */
+export function placementsOf(release: Release): { readonly net: Placement; readonly leaf: Placement; readonly top?: Placement } {
+  switch (release) {
+    case "4.3":
+    case "4.2":
+      return { net: "qubes-firewall.d", leaf: "rc.local.d" };
+    case "4.1":
+    case "4.0":
+      return { net: "qubes-firewall.d", leaf: "rc.local" };
+    case "3.2":
+      return { net: "qubes-firewall-user-script", leaf: "rc.local", top: "rc.local" };
+  }
+}
+
+/** The firewall backend of a release: nftables from R4.2, iptables base rules before (reference §1, §2). */
+export type BackendName = "nft" | "iptables";
+
+export function backendOf(release: Release): BackendName {
+  return release === "4.2" || release === "4.3" ? "nft" : "iptables";
+}
 
 /** A qube's packet rules of one address family (table ip qubes or ip6 qubes). */
 export interface FamilyRules {
@@ -116,6 +147,7 @@ export interface Dom0Prefs {
  */
 export interface OutboundPolicy {
   readonly qube: QubeName;
+  /** Each rule in qubesadmin's canonical form (`action=accept proto=tcp ...`), as `qvm-firewall --raw list` prints it. */
   readonly rules: readonly string[];
   /** How many rules at the front qwire added for links (Qubes #3644). */
   readonly addedForLinks: number;
@@ -131,7 +163,7 @@ export interface QrexecPolicyLine {
 
 export interface Plan {
   readonly release: Release;
-  readonly backend: "nft";
+  readonly backend: BackendName;
   readonly prefs: readonly Dom0Prefs[];
   /** Sorted by qube. */
   readonly firewalls: readonly OutboundPolicy[];

@@ -3,7 +3,7 @@
  * is for HTML and corrupts scripts; safety comes from the typed helpers
  * instead. strict + knownHelpersOnly make a typo fail at compile time.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { HELPERS } from "./helpers.js";
@@ -13,6 +13,17 @@ export const TEMPLATE_DIR = fileURLToPath(new URL("../../templates/", import.met
 
 const hb = Handlebars.create();
 for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
+
+/**
+ * Partials shared between backends (the script skeleton: header, logging,
+ * address lookup, fail-closed tail): templates/_partials/<name>.sh.hbs is
+ * `{{> name}}`. Registered as text, so Handlebars compiles each with the
+ * options of the template that includes it (knownHelpersOnly, strict).
+ */
+const PARTIAL_DIR = TEMPLATE_DIR + "_partials/";
+for (const file of readdirSync(PARTIAL_DIR).filter((f) => f.endsWith(".hbs")).sort()) {
+  hb.registerPartial(file.replace(/\.sh\.hbs$|\.hbs$/, ""), readFileSync(PARTIAL_DIR + file, "utf8"));
+}
 
 export const COMPILE_OPTIONS = {
   noEscape: true,

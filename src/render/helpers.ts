@@ -71,6 +71,29 @@ export function arrival(value: unknown): string {
   return `iifname "${a!.name as string}"`;
 }
 
+/** iptables port or range: 443 or 8000:8010. */
+export function iptPort(value: unknown): string {
+  return port(value).replace("-", ":");
+}
+
+/** iptables protocol (`-p`, `-m`): tcp or udp, nothing else. */
+export function iptProto(value: unknown): string {
+  assert(value === "tcp" || value === "udp", "iptProto", value);
+  return value as string;
+}
+
+/**
+ * How a packet arrives, for iptables: `-i ens6`, or `-i eth0` for the Qubes
+ * uplink (R4.1 and older put no interface groups on it). Names never carry
+ * iptables' `+` wildcard: the validator allows [A-Za-z0-9_.-] only.
+ */
+export function iptArrival(value: unknown): string {
+  const a = value as { kind?: unknown; name?: unknown } | null;
+  if (a?.kind === "uplink") return "-i eth0";
+  assert(a?.kind === "interface" && typeof a.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(a.name), "iptArrival", value);
+  return `-i ${a!.name as string}`;
+}
+
 /** Text after `#` in a shell or nft comment: one line, printable. */
 export function comment(value: unknown): string {
   assert(typeof value === "string" && /^[\x20-\x7e]*$/.test(value), "comment", value);
@@ -95,4 +118,4 @@ export function code(value: unknown): string {
   return `\`${text}\``;
 }
 
-export const HELPERS = { sh, command, code, nftId, port, cidr, cidrSet, arrival, comment, join, md } as const;
+export const HELPERS = { sh, command, code, nftId, port, cidr, cidrSet, arrival, iptPort, iptProto, iptArrival, comment, join, md } as const;

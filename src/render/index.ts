@@ -8,8 +8,10 @@ import { fileURLToPath } from "node:url";
 import type { Plan } from "../plan/index.js";
 import type { Artifact } from "./artifact.js";
 import type { Backend } from "./backend.js";
+import { iptablesBackend } from "./backends/iptables.js";
 import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
+import { layoutOf, type Layout } from "./layout.js";
 import { reconnectWords } from "./reconnect.js";
 import { renderSalt } from "./salt.js";
 
@@ -24,6 +26,8 @@ export function backendFor(plan: Plan): Backend {
   switch (plan.backend) {
     case "nft":
       return nftBackend;
+    case "iptables":
+      return iptablesBackend;
   }
 }
 
@@ -32,25 +36,34 @@ export function render(plan: Plan): Artifact[] {
   const files: Artifact[] = [...renderSalt(plan, backend)];
   files.push({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
   if (plan.teardowns.length > 0 || plan.qubes.some((q) => !q.hasPacketRules)) {
-    files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: readFileSync(SALT_DIR + backend.teardown.repoFile, "utf8"), mode: 0o755 });
+    files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: backend.teardown.render(), mode: 0o755 });
   }
-  const view = docsView(plan, backend);
+  const layout = layoutOf(plan.release);
+  const view = docsView(plan, layout);
   files.push({ path: "install.sh", content: renderTemplate("bundle/install.sh.hbs", view), mode: 0o755 });
   files.push({ path: "README.md", content: renderTemplate("bundle/README.md.hbs", view), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  files.push({ path: "plan.json", content: planJson(plan, backend, files), mode: 0o644 });
+  files.push({ path: "plan.json", content: planJson(plan, layout, files), mode: 0o644 });
   return files;
 }
 
-function docsView(plan: Plan, backend: Backend) {
+function docsView(plan: Plan, layout: Layout) {
   return {
     release: plan.release,
+    isNft: plan.backend === "nft",
+    isR40: plan.release === "4.0",
+    isR32: plan.release === "3.2",
+    addressCommand: plan.release === "3.2" ? "qvm-prefs -g -- <qube> ip" : "qvm-prefs -- <qube> ip",
+    prefsTool: plan.release === "3.2" ? "qvm-prefs -s" : "qvm.prefs",
+    connectPath: layout.connectPath,
     hasPrefs: plan.prefs.length > 0,
     hasFirewalls: plan.firewalls.length > 0,
     hasQrexec: plan.qrexecPolicy.length > 0,
     hasIpv6: plan.ipv6Qubes.length > 0,
     ipv6Qubes: plan.ipv6Qubes,
-    qrexecPolicy: plan.qrexecPolicy.map((l) => `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`),
+    qrexecPolicy: plan.qrexecPolicy.map((l) =>
+      plan.release === "4.0" ? `qubes.ConnectTCP+${l.port}: ${l.from} @default allow,target=${l.to}` : `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`,
+    ),
     firewalls: plan.firewalls.map((f) => ({ qube: f.qube, rules: f.rules, added: f.addedForLinks > 0, addedCount: String(f.addedForLinks) })),
     hasTargets: plan.targets.length > 0,
     hasPins: plan.pins.size > 0,
@@ -67,13 +80,14 @@ function docsView(plan: Plan, backend: Backend) {
     })),
     qubes: plan.qubes.map((q) => ({
       qube: q.qube,
-      installedAs: backend.installPath(q.placement),
-      isNetQube: q.placement === "qubes-firewall.d",
+      installedAs: layout.scriptPath(q.placement),
+      isNetQube: q.placement === "qubes-firewall.d" || q.placement === "qubes-firewall-user-script",
       hasAddresses: q.addresses.length > 0,
       hasConnects: q.connects.length > 0,
       hasPacketRules: q.hasPacketRules,
       addresses: q.addresses,
       summary: q.summary,
+      blocks: layout.blocks(q).map((b) => ({ file: b.file, used: b.lines.length > 0 })),
     })),
     teardowns: plan.teardowns,
     hasReconnect: plan.reconnect.length > 0,
@@ -85,7 +99,7 @@ function docsView(plan: Plan, backend: Backend) {
  * Machine-readable plan. `qubes` (with the files each carries) is what the
  * next build reads to know which qubes need a teardown.
  */
-function planJson(plan: Plan, backend: Backend, files: readonly Artifact[]): string {
+function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): string {
   const doc = {
     generator: "qwire",
     format: PLAN_FORMAT,
@@ -97,7 +111,7 @@ function planJson(plan: Plan, backend: Backend, files: readonly Artifact[]): str
       name: q.qube,
       connects: q.connects,
       placement: q.placement,
-      script: q.hasPacketRules ? backend.installPath(q.placement) : null,
+      script: q.hasPacketRules ? layout.scriptPath(q.placement) : null,
       addresses: q.addresses,
       intents: q.summary,
     })),

@@ -4,28 +4,28 @@
  * run that loads them), the tops, and the pillars whose Jinja asks dom0 for
  * addresses at apply time. Only the Salt subset of DESIGN.md §3 appears here.
  */
-import type { Plan, QubePlan, Teardown } from "../plan/index.js";
-import type { QubeName } from "../validate/index.js";
+import type { OutboundPolicy, Plan, QubePlan, Teardown } from "../plan/index.js";
+import type { QubeName, Release } from "../validate/index.js";
 import { BANNER, type Artifact } from "./artifact.js";
 import { renderTemplate } from "./handlebars-env.js";
 import type { Backend } from "./backend.js";
-import { sh } from "./helpers.js";
+import { command, sh } from "./helpers.js";
+import { BLOCK_MARKERS, fileName, layoutOf, QWIRE_DIR, type Layout, type MarkedBlock } from "./layout.js";
 import { reconnectCommand } from "./reconnect.js";
 import { dumpYaml } from "./yaml.js";
 
 type State = Record<string, Record<string, unknown[]>>;
 
-const QWIRE_DIR = "/rw/config/qwire";
 const ADDRESSES = `${QWIRE_DIR}/addresses`;
 const TEARDOWN = `${QWIRE_DIR}/teardown`;
 
 export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
+  const layout = layoutOf(plan.release);
   const files: Artifact[] = [];
   const yamlFile = (path: string, data: unknown, comment: string[] = []) => files.push({ path, content: dumpYaml(data, comment), mode: 0o644 });
 
   yamlFile("salt/qwire/dom0.sls", dom0State(plan), [
-    "dom0 part: the netvm layout declared in qwire.yaml (qvm.prefs), the outbound policies (qvm.firewall set: the whole list)",
-    "and the qrexec policy of qrexec links (/etc/qubes/policy.d/30-qwire.policy, removed when there is none).",
+    ...dom0Comment(plan.release),
     "Apply: sudo qubesctl state.apply qwire.dom0 saltenv=user",
   ]);
   if (plan.reconnect.length > 0) yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
@@ -38,21 +38,22 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
 
   for (const q of plan.qubes) {
     if (q.hasPacketRules) {
-      files.push({ path: `salt/qwire/files/${q.stem}/${backend.scriptName(q.placement)}`, content: backend.renderScript(q, plan.release), mode: 0o755 });
-      files.push({ path: `pillar/qwire/qubes/${q.stem}.sls`, content: pillar(q, plan.pins), mode: 0o644 });
+      const script = layout.scriptPath(q.placement);
+      files.push({ path: `salt/qwire/files/${q.stem}/${fileName(script)}`, content: backend.renderScript(q, plan.release, script), mode: 0o755 });
+      files.push({ path: `pillar/qwire/qubes/${q.stem}.sls`, content: pillar(q, plan.pins, plan.release), mode: 0o644 });
     }
-    yamlFile(`salt/qwire/qubes/${q.stem}.sls`, qubeState(q, backend), [
+    yamlFile(`salt/qwire/qubes/${q.stem}.sls`, qubeState(q, backend, layout), [
       q.hasPacketRules
         ? `Qube ${q.qube}: installs its qwire script and the addresses it needs, then runs it.`
         : `Qube ${q.qube}: no packet rules (its old ones, if any, are removed); qrexec link sockets only.`,
     ]);
     if (q.connects.length > 0) {
-      files.push({ path: `salt/qwire/files/${q.stem}/${CONNECT_SCRIPT}`, content: renderConnectScript(q, plan.release), mode: 0o755 });
+      files.push({ path: `salt/qwire/files/${q.stem}/${fileName(layout.connectPath)}`, content: renderConnectScript(q, plan.release, layout), mode: 0o755 });
     }
   }
   if (plan.teardowns.length > 0) {
     for (const t of plan.teardowns) {
-      yamlFile(`salt/qwire/qubes/${t.stem}.sls`, teardownState(t, backend), [
+      yamlFile(`salt/qwire/qubes/${t.stem}.sls`, teardownState(t, backend, layout), [
         `Qube ${t.qube}: no longer carries any qwire intent; remove what qwire installed there.`,
       ]);
     }
@@ -60,28 +61,77 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   return files;
 }
 
+function dom0Comment(release: Release): string[] {
+  const prefs = release === "3.2" ? "netvm via cmd.run of qvm-prefs -s (R3.2)" : "qvm.prefs";
+  const firewall =
+    release === "4.0" ? "cmd.run of qvm-firewall: reset, then the whole list" : release === "3.2" ? "none on R3.2" : "qvm.firewall set: the whole list";
+  const qrexec =
+    release === "3.2"
+      ? "none on R3.2: only a 30-qwire.policy left by another release's bundle is removed"
+      : release === "4.0"
+      ? "/etc/qubes-rpc/policy/qubes.ConnectTCP+PORT, a marked block in each (R4.0 format)"
+      : "/etc/qubes/policy.d/30-qwire.policy, removed when there is none";
+  return [
+    `dom0 part: the netvm layout declared in qwire.yaml (${prefs}), the outbound policies (${firewall})`,
+    `and the qrexec policy of qrexec links (${qrexec}).`,
+  ];
+}
+
 function dom0State(plan: Plan): State {
   const state: State = {};
+  const legacyPrefs = plan.release === "3.2";
   const id = (q: QubeName) => `qwire-prefs-${q}`;
-  const hasPrefs = new Set(plan.prefs.map((p) => p.qube));
+  const requisite = (q: QubeName) => (legacyPrefs ? { cmd: id(q) } : { qvm: id(q) });
+  const hasPrefs = new Set(plan.prefs.filter((p) => !legacyPrefs || p.netvm !== undefined).map((p) => p.qube));
   for (const p of plan.prefs) {
+    // A netvm must provide network before a qube is attached to it.
+    const after = p.netvm !== undefined && hasPrefs.has(p.netvm) ? [{ require: [requisite(p.netvm)] }] : [];
+    if (legacyPrefs) {
+      // R3.2: `qvm-prefs -s` sets; a NetVM/ProxyVM is a VM type there (qvm-create --proxy), not a
+      // property, and the validator refused pinned addresses (QW4008).
+      if (p.netvm === undefined) continue;
+      state[id(p.qube)] = {
+        "cmd.run": [
+          { name: command(["qvm-prefs", "-s", p.qube, "netvm", p.netvm]) },
+          { unless: `test "$(qvm-prefs -g ${sh(p.qube)} netvm)" = ${sh(p.netvm)}` },
+          ...after,
+        ],
+      };
+      continue;
+    }
     const args: unknown[] = [{ name: p.qube }];
     if (p.providesNetwork) args.push({ "provides-network": true });
     if (p.netvm !== undefined) args.push({ netvm: p.netvm });
     if (p.ip !== undefined) args.push({ ip: p.ip });
-    // A netvm must provide network before a qube is attached to it.
-    if (p.netvm !== undefined && hasPrefs.has(p.netvm)) args.push({ require: [{ qvm: id(p.netvm) }] });
+    args.push(...after);
     state[id(p.qube)] = { "qvm.prefs": args };
   }
   // IPv6 is opt-in per qube in Qubes (qvm-features QUBE ipv6 1).
   for (const q of plan.ipv6Qubes) state[`qwire-ipv6-${q}`] = { "qvm.features": [{ name: q }, { enable: ["ipv6"] }] };
-  Object.assign(state, qrexecPolicyState(plan));
+  Object.assign(state, plan.release === "4.0" ? qrexecPolicyStateR40(plan) : qrexecPolicyState(plan));
   for (const f of plan.firewalls) {
-    state[`qwire-firewall-${f.qube}`] = {
-      "qvm.firewall": [{ name: f.qube }, { set: [...f.rules] }, ...(hasPrefs.has(f.qube) ? [{ require: [{ qvm: id(f.qube) }] }] : [])],
-    };
+    const after = hasPrefs.has(f.qube) ? [{ require: [requisite(f.qube)] }] : [];
+    state[`qwire-firewall-${f.qube}`] =
+      plan.release === "4.0" ? { "cmd.run": [...qvmFirewallCommands(f), ...after] } : { "qvm.firewall": [{ name: f.qube }, { set: [...f.rules] }, ...after] };
   }
   return state;
+}
+
+/**
+ * R4.0 has no qvm.firewall state: qvm-firewall itself, run only when the
+ * list differs (`--raw list` prints the canonical form the plan holds).
+ * `reset` leaves the default `action=accept`, and `add` appends after it,
+ * so that rule is deleted first and the whole list added in order
+ * (reference qubes-networking.md §4).
+ */
+function qvmFirewallCommands(f: OutboundPolicy): unknown[] {
+  const vm = sh(f.qube);
+  const add = f.rules.map((r) => command(["qvm-firewall", f.qube, "add", ...r.split(" ")]));
+  const expected = f.rules.map(sh).join(" ");
+  return [
+    { name: [`qvm-firewall ${vm} reset`, `qvm-firewall ${vm} del --rule-no 0`, ...add].join(" && ") },
+    { unless: `test "$(qvm-firewall --raw ${vm} list)" = "$(printf '%s\\n' ${expected})"` },
+  ];
 }
 
 function reconnectState(plan: Plan): State {
@@ -115,26 +165,36 @@ function pillarTop(plan: Plan) {
   return { user: top };
 }
 
-function qubeState(q: QubePlan, backend: Backend): State {
+function qubeState(q: QubePlan, backend: Backend, layout: Layout): State {
   const p = (suffix: string) => `qwire-${q.stem}-${suffix}`;
-  return { ...(q.hasPacketRules ? packetRuleStates(q, backend, p) : noPacketRuleStates(backend, p)), ...connectStates(q, p) };
+  return {
+    ...(q.hasPacketRules ? packetRuleStates(q, layout, p) : noPacketRuleStates(backend, layout, p)),
+    ...connectStates(q, layout, p),
+    ...blockStates(layout.blocks(q), p),
+  };
+}
+
+/** State IDs of the removal of each script path: the R4.2 names stay as they were. */
+function removeIds(paths: readonly string[]): string[] {
+  return paths.map((_, i) => (i === 0 ? "remove-hooks" : i === 1 ? "remove-rc" : `remove-script-${i}`));
 }
 
 /**
  * A qube that carries qrexec links only: if an earlier bundle gave it packet
  * rules, delete qwire's chains and sets and its hook, so no port stays open.
  */
-function noPacketRuleStates(backend: Backend, p: (suffix: string) => string): State {
-  const hooks = [backend.installPath("qubes-firewall.d"), backend.installPath("rc.local.d")];
-  return {
+function noPacketRuleStates(backend: Backend, layout: Layout, p: (suffix: string) => string): State {
+  const hooks = layout.scriptPaths;
+  const ids = removeIds(hooks);
+  const state: State = {
     [p("teardown-script")]: { "file.managed": teardownScriptState(backend) },
     [p("teardown-rules")]: {
       "cmd.run": [{ name: `${TEARDOWN} rules` }, { onlyif: hooks.map((h) => `test -e ${h}`).join(" || ") }, { require: [{ file: p("teardown-script") }] }],
     },
-    [p("remove-hooks")]: { "file.absent": [{ name: hooks[0] }, { require: [{ cmd: p("teardown-rules") }] }] },
-    [p("remove-rc")]: { "file.absent": [{ name: hooks[1] }, { require: [{ cmd: p("teardown-rules") }] }] },
-    [p("remove-addresses")]: { "file.absent": [{ name: ADDRESSES }] },
   };
+  hooks.forEach((h, i) => (state[p(ids[i]!)] = { "file.absent": [{ name: h }, { require: [{ cmd: p("teardown-rules") }] }] }));
+  state[p("remove-addresses")] = { "file.absent": [{ name: ADDRESSES }] };
+  return state;
 }
 
 function teardownScriptState(backend: Backend): unknown[] {
@@ -148,48 +208,81 @@ function teardownScriptState(backend: Backend): unknown[] {
   ];
 }
 
-function packetRuleStates(q: QubePlan, backend: Backend, p: (suffix: string) => string): State {
-  const script = backend.installPath(q.placement);
-  const other = backend.installPath(q.placement === "rc.local.d" ? "qubes-firewall.d" : "rc.local.d");
+function packetRuleStates(q: QubePlan, layout: Layout, p: (suffix: string) => string): State {
+  const script = layout.scriptPath(q.placement);
+  const others = layout.scriptPaths.filter((h) => h !== script);
   const owner = [{ user: "root" }, { group: "root" }];
-  return {
+  const state: State = {
     [p("dir")]: { "file.directory": [{ name: QWIRE_DIR }, ...owner, { mode: "0755" }] },
     [p("addresses")]: {
       "file.managed": [{ name: ADDRESSES }, { contents_pillar: "qwire:addresses" }, ...owner, { mode: "0644" }, { require: [{ file: p("dir") }] }],
     },
     [p("script")]: {
-      "file.managed": [{ name: script }, { source: `salt://qwire/files/${q.stem}/${backend.scriptName(q.placement)}` }, ...owner, { mode: "0755" }, { makedirs: true }],
+      "file.managed": [{ name: script }, { source: `salt://qwire/files/${q.stem}/${fileName(script)}` }, ...owner, { mode: "0755" }, { makedirs: true }],
     },
-    // A net qube that became a leaf (or the reverse) must not keep the old hook.
-    [p("other-hook")]: { "file.absent": [{ name: other }] },
-    // Run on every apply, not only on changes: the script is idempotent, and
-    // this reloads rules a failed run (missing address) left out.
-    [p("load")]: { "cmd.run": [{ name: script }, { require: [{ file: p("addresses") }, { file: p("script") }, { file: p("other-hook") }] }] },
   };
+  // A net qube that became a leaf (or the reverse) must not keep the old hook.
+  const otherIds = others.map((_, i) => (i === 0 ? "other-hook" : `other-hook-${i}`));
+  others.forEach((h, i) => (state[p(otherIds[i]!)] = { "file.absent": [{ name: h }] }));
+  // Run on every apply, not only on changes: the script is idempotent, and
+  // this reloads rules a failed run (missing address) left out.
+  state[p("load")] = {
+    "cmd.run": [{ name: script }, { require: [{ file: p("addresses") }, { file: p("script") }, ...otherIds.map((id) => ({ file: p(id) }))] }],
+  };
+  return state;
 }
 
-const CONNECT_SCRIPT = "51-qwire-connect.rc";
-const CONNECT_PATH = `/rw/config/rc.local.d/${CONNECT_SCRIPT}`;
+/**
+ * R4.1 and older: the user's rc.local (R3.2 ProxyVMs: also
+ * qubes-firewall-user-script) gets a marked block that calls qwire's
+ * scripts; everything outside the markers stays the user's. The file is
+ * created as the executable stub Qubes itself creates when it is missing.
+ * An empty block is how qwire takes its lines back out.
+ */
+function blockStates(blocks: readonly MarkedBlock[], p: (suffix: string) => string): State {
+  const state: State = {};
+  for (const b of blocks) {
+    const id = b.file === "/rw/config/rc.local" ? "rc-local" : "user-script";
+    state[p(id)] = {
+      "file.managed": [{ name: b.file }, { contents: "#!/bin/sh\n" }, { replace: false }, { user: "root" }, { group: "root" }, { mode: "0755" }],
+    };
+    state[p(`${id}-block`)] = {
+      "file.blockreplace": [
+        { name: b.file },
+        { marker_start: BLOCK_MARKERS.start },
+        { marker_end: BLOCK_MARKERS.end },
+        { content: b.lines.map((l) => `${l}\n`).join("") },
+        { append_if_not_found: true },
+        { require: [{ file: p(id) }] },
+      ],
+    };
+  }
+  return state;
+}
 
 /**
  * qrexec link sockets: installed and started where the qube starts links;
  * elsewhere the script is removed (dom0's policy no longer allows the calls,
  * and /run forgets the sockets at shutdown).
  */
-function connectStates(q: QubePlan, p: (suffix: string) => string): State {
-  if (q.connects.length === 0) return { [p("connect-script")]: { "file.absent": [{ name: CONNECT_PATH }] } };
+function connectStates(q: QubePlan, layout: Layout, p: (suffix: string) => string): State {
+  const path = layout.connectPath;
+  if (q.connects.length === 0) return { [p("connect-script")]: { "file.absent": [{ name: path }] } };
   return {
     [p("connect-script")]: {
-      "file.managed": [{ name: CONNECT_PATH }, { source: `salt://qwire/files/${q.stem}/${CONNECT_SCRIPT}` }, { user: "root" }, { group: "root" }, { mode: "0755" }, { makedirs: true }],
+      "file.managed": [{ name: path }, { source: `salt://qwire/files/${q.stem}/${fileName(path)}` }, { user: "root" }, { group: "root" }, { mode: "0755" }, { makedirs: true }],
     },
-    [p("connect")]: { "cmd.run": [{ name: CONNECT_PATH }, { require: [{ file: p("connect-script") }] }] },
+    [p("connect")]: { "cmd.run": [{ name: path }, { require: [{ file: p("connect-script") }] }] },
   };
 }
 
-function renderConnectScript(q: QubePlan, release: Plan["release"]): string {
+function renderConnectScript(q: QubePlan, release: Plan["release"], layout: Layout): string {
   return renderTemplate("qrexec/connect-script.sh.hbs", {
     qube: q.qube,
     release,
+    installedAs: layout.connectPath,
+    runs: layout.markedBlocks ? "a marked block in /rw/config/rc.local calls it at boot," : "the qube runs it at boot and",
+    policyFile: release === "4.0" ? "/etc/qubes-rpc/policy/qubes.ConnectTCP+PORT" : QREXEC_POLICY,
     connects: q.connects.map((c) => ({
       label: `qrexec link ${c.intent}`,
       to: c.to,
@@ -222,18 +315,65 @@ function qrexecPolicyState(plan: Plan): State {
   };
 }
 
-function teardownState(t: Teardown, backend: Backend): State {
+const R40_POLICY_DIR = "/etc/qubes-rpc/policy";
+
+/**
+ * R4.0's qrexec policy (reference §5): one file per port,
+ * /etc/qubes-rpc/policy/qubes.ConnectTCP+PORT, lines `source destination
+ * action[,options]`, first match wins. The user may have such a file, so
+ * qwire's lines go in a marked block at its top; blocks in files of ports
+ * no longer used are deleted (and a file left empty with them), which closes
+ * links deleted from qwire.yaml.
+ */
+function qrexecPolicyStateR40(plan: Plan): State {
+  const state: State = {};
+  const ports = [...new Set(plan.qrexecPolicy.map((l) => l.port))];
+  for (const port of ports) {
+    const file = `${R40_POLICY_DIR}/qubes.ConnectTCP+${port}`;
+    const id = `qwire-qrexec-policy-${port}`;
+    state[id] = { "file.managed": [{ name: file }, { contents: "" }, { replace: false }, { user: "root" }, { group: "qubes" }, { mode: "0664" }] };
+    const lines = plan.qrexecPolicy.filter((l) => l.port === port).map((l) => `${l.from} @default allow,target=${l.to}\n`);
+    state[`${id}-block`] = {
+      "file.blockreplace": [
+        { name: file },
+        { marker_start: `# BEGIN qwire: ${BANNER}` },
+        { marker_end: "# END qwire" },
+        { content: lines.join("") },
+        { prepend_if_not_found: true },
+        { require: [{ file: id }] },
+      ],
+    };
+  }
+  // Files of other ports that still hold a qwire block: the ports of links deleted from qwire.yaml.
+  const stale = `grep -l -F -x -e '# END qwire' ${R40_POLICY_DIR}/qubes.ConnectTCP+* 2>/dev/null | grep -v -x -F${["", ...ports.map((p) => `${R40_POLICY_DIR}/qubes.ConnectTCP+${p}`)].map((f) => ` -e ${sh(f)}`).join("")}`;
+  state["qwire-qrexec-policy-stale"] = {
+    "cmd.run": [
+      { name: `${stale} | while read -r f; do sed -i '/^# BEGIN qwire: /,/^# END qwire$/d' "$f"; if [ ! -s "$f" ]; then rm -f -- "$f"; fi; done` },
+      { onlyif: stale },
+    ],
+  };
+  return state;
+}
+
+function teardownState(t: Teardown, backend: Backend, layout: Layout): State {
   const p = (suffix: string) => `qwire-${t.stem}-${suffix}`;
   const teardown = TEARDOWN;
-  return {
-    // Boot hooks first, so a reboot in between cannot bring the rules back.
-    [p("remove-hooks")]: { "file.absent": [{ name: backend.installPath("qubes-firewall.d") }] },
-    [p("remove-rc")]: { "file.absent": [{ name: backend.installPath("rc.local.d") }] },
-    [p("remove-connect")]: { "file.absent": [{ name: CONNECT_PATH }] },
-    [p("teardown-script")]: { "file.managed": teardownScriptState(backend) },
-    [p("teardown")]: { "cmd.run": [{ name: teardown }, { require: [{ file: p("teardown-script") }, { file: p("remove-hooks") }, { file: p("remove-rc") }, { file: p("remove-connect") }] }] },
-    [p("remove-dir")]: { "file.absent": [{ name: QWIRE_DIR }, { require: [{ cmd: p("teardown") }] }] },
+  const hooks = layout.scriptPaths;
+  const ids = removeIds(hooks);
+  const state: State = {};
+  // Boot hooks first, so a reboot in between cannot bring the rules back.
+  hooks.forEach((h, i) => (state[p(ids[i]!)] = { "file.absent": [{ name: h }] }));
+  state[p("remove-connect")] = { "file.absent": [{ name: layout.connectPath }] };
+  Object.assign(state, blockStates(layout.emptyBlocks(), p));
+  state[p("teardown-script")] = { "file.managed": teardownScriptState(backend) };
+  state[p("teardown")] = {
+    "cmd.run": [
+      { name: teardown },
+      { require: [{ file: p("teardown-script") }, ...ids.map((id) => ({ file: p(id) })), { file: p("remove-connect") }] },
+    ],
   };
+  state[p("remove-dir")] = { "file.absent": [{ name: QWIRE_DIR }, { require: [{ cmd: p("teardown") }] }] };
+  return state;
 }
 
 /**
@@ -242,9 +382,11 @@ function teardownState(t: Teardown, backend: Backend): State {
  * a qube that is missing or has no IP yields an empty address, which the
  * script treats as missing (fail closed). Pinned addresses are written as is.
  */
-function pillar(q: QubePlan, pins: ReadonlyMap<QubeName, string>): string {
+function pillar(q: QubePlan, pins: ReadonlyMap<QubeName, string>, release: Release): string {
+  // R3.2's qvm-prefs needs -g to get one property (reference §6); R4 takes the bare form.
+  const getIp = release === "3.2" ? "qvm-prefs -g --" : "qvm-prefs --";
   const lookup = (key: string, name: QubeName, property: "ip" | "ip6") =>
-    `${key} {{ salt['cmd.shell']('qvm-prefs -- ${name} ${property} 2>/dev/null || true') | replace('\\n', ' ') }}`;
+    `${key} {{ salt['cmd.shell']('${getIp} ${name} ${property} 2>/dev/null || true') | replace('\\n', ' ') }}`;
   const lines = [
     ...q.addresses.map((name) => {
       const pinned = pins.get(name);

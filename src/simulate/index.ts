@@ -105,7 +105,7 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
   let dir: string | undefined;
   const progress = options.onProgress ?? (() => {});
   try {
-    await checkPrerequisites(runner);
+    await checkPrerequisites(runner, compiled.topology.spec.release);
     const wanted = new Set<EventName>(["apply", ...(options.events ?? EVENT_NAMES)]);
     const events = EVENT_NAMES.filter((e) => wanted.has(e));
     const topology = compiled.topology;

@@ -49,7 +49,10 @@ export { ruleString } from "./firewall-rule.js";
 export const MAX_FIREWALL_RULES = 900;
 
 /** Releases whose backend this version of qwire has. */
-export const BUILT_RELEASES: readonly Release[] = ["4.3", "4.2"];
+export const BUILT_RELEASES: readonly Release[] = ["4.3", "4.2", "4.1", "4.0", "3.2"];
+
+/** Releases whose firewall is nftables (IPv6 rules are built for these only). */
+export const NFT_RELEASES: readonly Release[] = ["4.3", "4.2"];
 
 type Obj = Record<string, unknown>;
 
@@ -93,7 +96,7 @@ export function validate(doc: ParsedDocument, diag: DiagnosticBag): Validated | 
   const expect = list(root.expect).map((raw, i) => v.expectation(raw, ["expect", i]));
 
   const firewall = Object.entries(isObj(root.firewall) ? root.firewall : {})
-    .map(([qube, raw]) => v.firewall(qube, raw))
+    .map(([qube, raw]) => v.firewall(qube, raw, release))
     .filter((f): f is FirewallSpec => f !== undefined)
     .sort((a, b) => (a.qube < b.qube ? -1 : a.qube > b.qube ? 1 : 0));
   v.uniqueNames([...forwards, ...links].filter((x): x is ForwardSpec | LinkSpec => x !== undefined));
@@ -162,7 +165,18 @@ class Narrower {
         if (iface !== undefined && !uplinks.includes(iface)) uplinks.push(iface);
       }
     }
-    const ip = q.ip === undefined ? undefined : this.take("QW2005", [...path, "ip"], parseIpv4(q.ip), "pin an IPv4 address such as 10.137.0.40");
+    let ip = q.ip === undefined ? undefined : this.take("QW2005", [...path, "ip"], parseIpv4(q.ip), "pin an IPv4 address such as 10.137.0.40");
+    if (ip !== undefined && release === "3.2") {
+      this.diag.error("QW4008", this.doc.positions.value([...path, "ip"]), `Qubes R3.2 cannot pin the address of '${name}': its qvm-prefs has no 'ip' to set`, {
+        hint: "remove 'ip:'; qwire looks addresses up in dom0 when the bundle is applied",
+      });
+      ip = undefined;
+    }
+    if (q.ipv6 === true && !NFT_RELEASES.includes(release)) {
+      this.diag.error("QW4004", this.doc.positions.key([...path, "ipv6"]), `IPv6 on Qubes R${release} (iptables base rules) is not built by this version of qwire`, {
+        hint: "remove 'ipv6: true'; on R4.2 and R4.3 qwire builds IPv6 rules",
+      });
+    }
     if (q.disposable_template !== undefined) {
       this.diag.error("QW4001", this.doc.positions.key([...path, "disposable_template"]), `disposable net qubes are not built by this version of qwire`, {
         hint: "use a named (non-disposable) net qube for now",
@@ -348,8 +362,17 @@ class Narrower {
     return { via: "qrexec", ports: unique.map((port) => ({ port, localPort: localPort ?? port })) };
   }
 
-  firewall(qube: string, raw: unknown): FirewallSpec | undefined {
+  firewall(qube: string, raw: unknown, release: Release): FirewallSpec | undefined {
     const path = ["firewall", qube];
+    if (release === "3.2") {
+      // R3.2's qvm-firewall keeps a per-qube allow/deny policy with a list of
+      // exceptions (and dns/icmp switches), not an ordered list of accept and
+      // drop rules, and checks 3 kB per qube: not built rather than guessed.
+      this.diag.error("QW4007", this.doc.positions.key(path), `outbound policy for '${qube}' is not built for Qubes R3.2 by this version of qwire`, {
+        hint: "set it in the Qube Manager's firewall tab (or qvm-firewall) on R3.2, and remove it from qwire.yaml",
+      });
+      return undefined;
+    }
     const name = parseQubeName(qube);
     if (!name.ok) {
       this.diag.error("QW2003", this.doc.positions.key(path), name.message);

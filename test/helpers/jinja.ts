@@ -41,8 +41,12 @@ function qvmPrefsStub(ips: Readonly<Record<string, string>>): string {
   const arms = Object.entries(ips).map(([qube, ip]) => `'${qube}') echo '${ip}' ;;`);
   return `#!/bin/sh
 printf '%s\\n' "$*" >>"$QWT_STATE/qvm-prefs-calls"
+# R3.2's get form: qvm-prefs -g -- NAME ip
+if [ "$#" -eq 4 ] && [ "$1" = -g ]; then
+	shift
+fi
 if [ "$#" -ne 3 ] || [ "$1" != -- ] || [ "$3" != ip ]; then
-	echo "qvm-prefs stub: only 'qvm-prefs -- NAME ip' is known, got: $*" >&2
+	echo "qvm-prefs stub: only 'qvm-prefs [-g] -- NAME ip' is known, got: $*" >&2
 	exit 2
 fi
 case $2 in

@@ -117,7 +117,7 @@ export function installed(script: QubeScript): { path: string; content: string }
   return { path: `/rw/config/${script.placement}/${script.fileName}`, content: script.content };
 }
 
-/** salt/files/teardown-nft, installed where the teardown state puts it. */
+/** The teardown script (teardown-nft in a bundle), installed where the teardown state puts it. */
 export function installedTeardown(content: string): { path: string; content: string } {
   return { path: "/rw/config/qwire/teardown", content };
 }

@@ -68,7 +68,7 @@ describe("IPv6 rules", () => {
   it("the teardown removes qwire's objects from both tables", async () => {
     const ns = await qube(true);
     expect((await runInQube(ns, installed(scriptOf(bundle.artifacts, "sys-firewall")), ADDRESSES)).exitCode).toBe(0);
-    const teardown = readFileSync(new URL("../../salt/files/teardown-nft", import.meta.url), "utf8");
+    const teardown = bundle.artifacts.find((a) => a.path === "salt/qwire/teardown-nft")?.content ?? compileOk(YAML, { previousQubes: ["gone"] }).artifacts.find((a) => a.path === "salt/qwire/teardown-nft")!.content;
     expect((await runInQube(ns, { path: "/rw/config/qwire/teardown", content: teardown }, undefined)).exitCode).toBe(0);
     expect(await listRuleset(ns)).not.toContain("qwire");
   });

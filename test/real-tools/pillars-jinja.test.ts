@@ -9,7 +9,7 @@ import { compileOk, file } from "../helpers/compile.js";
 import { renderSls } from "../helpers/jinja.js";
 import { NetnsPool, installed, listTable, qwirePart, runInQube } from "../helpers/netns.js";
 import { scriptOf } from "../helpers/tools.js";
-import { PINNED_DOTTED, SCENARIOS, STUB_IPS, TWO_FORWARDS, build, standUpQube } from "./scenarios.js";
+import { LAN_WEB, PINNED_DOTTED, SCENARIOS, STUB_IPS, TWO_FORWARDS, build, standUpQube } from "./scenarios.js";
 
 const pool = new NetnsPool();
 afterEach(() => pool.deleteAll());
@@ -108,5 +108,17 @@ describe("salt/qwire/vm.sls dispatch on grains['id']", () => {
     for (const [id, pillars] of Object.entries(pillarTop.user)) {
       for (const sls of pillars) expect(paths, `${id} -> ${sls}`).toContain(`pillar/${sls.replaceAll(".", "/")}.sls`);
     }
+  });
+});
+
+describe("R3.2 pillars", () => {
+  // R3.2's qvm-prefs gets one property with -g (reference §6); R4 ignores -g.
+  const built = build(LAN_WEB.yaml.replace(/^version: 1\n/m, 'version: 1\nrelease: "3.2"\n'));
+
+  it("ask `qvm-prefs -g -- NAME ip` and render the same addresses", async () => {
+    const r = await renderSls(file(built, "pillar/qwire/qubes/sys-firewall.sls"), { ips: STUB_IPS });
+    expect(r.yamlError).toBeUndefined();
+    expect(r.data).toEqual({ qwire: { addresses: `web ${STUB_IPS.web}\n` } });
+    expect(r.qvmPrefsCalls).toEqual(["-g -- web ip"]);
   });
 });

@@ -1,9 +1,8 @@
 /**
  * Taking rules away, run for real: an intent deleted from qwire.yaml closes
- * its port on the next apply, and salt/files/teardown-nft (what a qube
+ * its port on the next apply, and the nft teardown script (what a qube
  * dropped from qwire.yaml gets) removes every trace of qwire and nothing else.
  */
-import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   NetnsPool,
@@ -17,6 +16,7 @@ import {
   qwirePart,
   runInQube,
 } from "../helpers/netns.js";
+import { nftBackend } from "../../src/render/backends/nft.js";
 import { compileOk, file } from "../helpers/compile.js";
 import { scriptOf } from "../helpers/tools.js";
 import { TWO_FORWARDS, TWO_FORWARDS_V2_YAML, build, standUpQube, stubAddresses, type Built } from "./scenarios.js";
@@ -24,7 +24,7 @@ import { TWO_FORWARDS, TWO_FORWARDS_V2_YAML, build, standUpQube, stubAddresses, 
 const pool = new NetnsPool();
 afterEach(() => pool.deleteAll());
 
-const TEARDOWN = await readFile(new URL("../../salt/files/teardown-nft", import.meta.url), "utf8");
+const TEARDOWN = nftBackend.teardown.render();
 
 const V1 = build(TWO_FORWARDS.yaml);
 const V2_YAML = TWO_FORWARDS_V2_YAML;

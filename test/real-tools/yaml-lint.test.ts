@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
+import { scenarios } from "../helpers/golden.js";
 import { renderSls, yamlErrors } from "../helpers/jinja.js";
 import { YAMLLINT, removeDir, tempDir, writeBundle } from "../helpers/tools.js";
 import { PINNED_DOTTED, SCENARIOS, STUB_IPS, TWO_FORWARDS_QUBES, TWO_FORWARDS_V2_YAML } from "./scenarios.js";
@@ -27,6 +28,10 @@ async function yamllint(paths: readonly string[]): Promise<{ exitCode: number; o
 
 const bundles = [
   ...[...SCENARIOS, PINNED_DOTTED].map((s) => ({ name: s.name, artifacts: compileOk(s.yaml).artifacts })),
+  // R4.1, R4.0 and R3.2: marked blocks, qvm-firewall and qvm-prefs -s commands, R4.0 policy blocks, a teardown.
+  ...scenarios()
+    .filter((s) => /-r(41|40|32)$/.test(s.name))
+    .map((s) => ({ name: s.name, artifacts: compileOk(s.yaml, { previousQubes: s.previousQubes }).artifacts })),
   {
     // Carries a teardown state (db dropped from qwire.yaml).
     name: "two forwards, db's forward deleted since the previous build",

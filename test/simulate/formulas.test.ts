@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { simulate } from "../../src/simulate/index.js";
 import { failures, isRoot, limit, ROOT, scenarioFiles } from "./helpers.js";
 
-const slot = limit(3);
+const slot = limit(2);
 
 /** The machine of the issue's time budget (the same as bench/simulate.js). */
 const FIVE_QUBES_FOUR_INTENTS = `version: 1

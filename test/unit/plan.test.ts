@@ -188,3 +188,28 @@ links:
     expect(r.plan.targets).toEqual(["a", "b", "sys-firewall"]);
   });
 });
+
+describe("backend and placements per release (reference §2, §3)", () => {
+  const yamlFor = (release: string) => `version: 1
+release: "${release}"
+qubes:
+  sys-net: { provides_network: true, uplink: ens6 }
+  sys-firewall: { netvm: sys-net, provides_network: true }
+  web: { netvm: sys-firewall }
+forwards:
+  - { to: web, port: 443, from: [192.168.1.0/24] }
+`;
+  const given: [string, string, Record<string, string>][] = [
+    ["4.3", "nft", { "sys-net": "qubes-firewall.d", "sys-firewall": "qubes-firewall.d", web: "rc.local.d" }],
+    ["4.2", "nft", { "sys-net": "qubes-firewall.d", "sys-firewall": "qubes-firewall.d", web: "rc.local.d" }],
+    ["4.1", "iptables", { "sys-net": "qubes-firewall.d", "sys-firewall": "qubes-firewall.d", web: "rc.local" }],
+    ["4.0", "iptables", { "sys-net": "qubes-firewall.d", "sys-firewall": "qubes-firewall.d", web: "rc.local" }],
+    // R3.2: only ProxyVMs run qubes-firewall; the NetVM at the top uses rc.local.
+    ["3.2", "iptables", { "sys-net": "rc.local", "sys-firewall": "qubes-firewall-user-script", web: "rc.local" }],
+  ];
+  it.each(given)("R%s: backend %s, placements %o", (release, backend, placements) => {
+    const p = compileOk(yamlFor(release)).plan;
+    expect(p.backend).toBe(backend);
+    expect(Object.fromEntries(p.qubes.map((q) => [q.qube, q.placement]))).toEqual(placements);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * A small interpreter of exactly the Salt subset of DESIGN.md §3:
- * file.managed, file.absent, file.directory, cmd.run, qvm.prefs and
- * qvm.features, with the requisites require, onchanges and watch. Anything
+ * file.managed, file.absent, file.directory, file.blockreplace (R4.1 and
+ * older), cmd.run, qvm.prefs and qvm.features, with the requisites require, onchanges and watch. Anything
  * else (another state function, an unknown argument, a requisite that names
  * no state) is a SimulateError: the bundle left the subset qwire promises.
  *
@@ -20,7 +20,9 @@ type Requisite = (typeof REQUISITES)[number];
 
 /** Arguments each function accepts (besides the requisites). */
 const ALLOWED: Record<string, readonly string[] | "any"> = {
-  "file.managed": ["name", "source", "contents", "contents_pillar", "mode", "user", "group", "makedirs"],
+  "file.managed": ["name", "source", "contents", "contents_pillar", "mode", "user", "group", "makedirs", "replace"],
+  // R4.1 and older only (DESIGN.md §3): qwire's marked block in the user's rc.local.
+  "file.blockreplace": ["name", "marker_start", "marker_end", "content", "append_if_not_found", "prepend_if_not_found"],
   "file.absent": ["name"],
   "file.directory": ["name", "user", "group", "mode", "makedirs"],
   "cmd.run": ["name", "onlyif", "unless"],
@@ -149,6 +151,8 @@ async function execute(c: Chunk, t: StateTarget): Promise<Outcome> {
       return fileManaged(c, t);
     case "file.directory":
       return fileDirectory(c, t);
+    case "file.blockreplace":
+      return fileBlockreplace(c, t);
     case "file.absent": {
       const path = t.hostPath(c.name);
       const existed = await exists(path);
@@ -219,10 +223,42 @@ async function fileManaged(c: Chunk, t: StateTarget): Promise<Outcome> {
     await mkdir(parent, { recursive: true });
   }
   const before = (await exists(path)) ? await readFile(path, "utf8") : undefined;
+  // replace: False only creates a missing file; an existing one keeps its content (mode still applies).
+  if (c.args.get("replace") === false && before !== undefined) content = before;
   let changed = before !== content;
   if (changed) await writeFile(path, content);
   changed = (await applyMode(c, path)) || changed;
   return { result: true, changed, comment: changed ? "file updated" : "file is in the correct state" };
+}
+
+/**
+ * Salt's file.blockreplace: the lines between the line holding marker_start
+ * and the next line holding marker_end become `content`; markers missing
+ * means append (or prepend) the whole block when asked to, else failure.
+ */
+async function fileBlockreplace(c: Chunk, t: StateTarget): Promise<Outcome> {
+  const path = t.hostPath(c.name);
+  if (!(await exists(path))) return { result: false, changed: false, comment: `${c.name}: file not found` };
+  const start = String(c.args.get("marker_start"));
+  const end = String(c.args.get("marker_end"));
+  let body = String(c.args.get("content") ?? "");
+  if (body !== "" && !body.endsWith("\n")) body += "\n";
+  const before = await readFile(path, "utf8");
+  const lines = before.split("\n");
+  const first = lines.findIndex((l) => l.includes(start));
+  const last = first === -1 ? -1 : lines.findIndex((l, i) => i > first && l.includes(end));
+  let after: string;
+  if (first !== -1 && last !== -1) {
+    after = [...lines.slice(0, first + 1), ...(body === "" ? [] : body.slice(0, -1).split("\n")), ...lines.slice(last)].join("\n");
+  } else if (c.args.get("append_if_not_found") === true) {
+    after = `${before === "" || before.endsWith("\n") ? before : `${before}\n`}${start}\n${body}${end}\n`;
+  } else if (c.args.get("prepend_if_not_found") === true) {
+    after = `${start}\n${body}${end}\n${before}`;
+  } else {
+    return { result: false, changed: false, comment: `${c.name}: markers not found` };
+  }
+  if (after !== before) await writeFile(path, after);
+  return { result: true, changed: after !== before, comment: after !== before ? "block updated" : "block is in the correct state" };
 }
 
 async function fileDirectory(c: Chunk, t: StateTarget): Promise<Outcome> {

@@ -47,6 +47,11 @@ export class Namespaces {
     return this.runner.run("ip", args);
   }
 
+  /** iptables-restore --noflush in the namespace (the R4.1 model's base rules and vif antispoof). */
+  iptablesRestore(ns: string, text: string): Promise<unknown> {
+    return this.runner.run("ip", ["netns", "exec", ns, "iptables-restore", "--noflush"], { input: text });
+  }
+
   nft(ns: string, text: string): Promise<unknown> {
     return this.runner.run("ip", ["netns", "exec", ns, "nft", "-f", "-"], { input: text });
   }

@@ -22,6 +22,7 @@ import type { QubeName } from "../../validate/index.js";
 import { SimulateError } from "../errors.js";
 import { AddressBook } from "./addresses.js";
 import type { Namespaces } from "./namespaces.js";
+import { qubesIptablesRules, vifAntispoof } from "./qubes-iptables.js";
 import { DELETE_QUBES_FIREWALL, downstreamElements, qubes6Table, qubesFirewallTable, qubesTable, type ModelRelease } from "./qubes-tables.js";
 
 export interface ModelQube {
@@ -64,7 +65,8 @@ export interface LanRequest {
 }
 
 export class QubesModel {
-  readonly release: ModelRelease;
+  /** "4.1": iptables base rules (reference §2.1) and the R4.2-shaped qubes-firewall table (§2.2). */
+  readonly release: ModelRelease | "4.1";
   readonly #qubes = new Map<QubeName, ModelQube>();
   readonly #lans: Lan[] = [];
   readonly #book: AddressBook;
@@ -76,8 +78,8 @@ export class QubesModel {
     private readonly dir: string,
   ) {
     const release = topology.spec.release;
-    if (release !== "4.2" && release !== "4.3") {
-      throw new SimulateError("unsupported", `the simulator models Qubes R4.2 and R4.3 (nftables); this file is for R${release}`);
+    if (release !== "4.2" && release !== "4.3" && release !== "4.1") {
+      throw new SimulateError("unsupported", `the simulator models Qubes R4.3, R4.2 (nftables) and R4.1 (iptables base rules); this file is for R${release}`);
     }
     this.release = release;
     this.#book = new AddressBook(topology.spec.qubes.flatMap((q) => (q.ip !== undefined ? [q.ip] : [])));
@@ -145,8 +147,9 @@ export class QubesModel {
     await mkdir(q.runDir, { recursive: true });
     await mkdir(q.tmpDir, { recursive: true, mode: 0o1777 });
     q.ns = await this.ns.create("q");
+    if (this.release === "4.1") await this.ns.iptablesRestore(q.ns, qubesIptablesRules("4.1"));
     // qubes-iptables loads both families in every qube, whether IPv6 is on or not.
-    await this.ns.nft(q.ns, qubesTable() + qubes6Table());
+    else await this.ns.nft(q.ns, qubesTable() + qubes6Table());
     const netvm = q.netvm && this.#qubes.get(q.netvm);
     if (netvm?.ns) await this.#attach(q, netvm);
     for (const lan of this.#lans.filter((l) => l.qube === name)) await this.#startLan(q, lan);
@@ -166,7 +169,8 @@ export class QubesModel {
     const netvm = q.netvm && this.#qubes.get(q.netvm);
     if (netvm?.ns && q.vif) {
       // vif-route-qubes "offline"
-      await this.ns.nft(netvm.ns, `delete element ip qubes allowed { "${q.vif}" . ${q.ip} }\ndelete element ip qubes downstream { ${q.ip} }\n`);
+      if (this.release === "4.1") await this.ns.iptablesRestore(netvm.ns, vifAntispoof("delete", q.vif, q.ip));
+      else await this.ns.nft(netvm.ns, `delete element ip qubes allowed { "${q.vif}" . ${q.ip} }\ndelete element ip qubes downstream { ${q.ip} }\n`);
       q.vif = undefined;
       if (netvm.providesNetwork) await this.loadFirewallTable(netvm.name);
     }
@@ -199,7 +203,7 @@ export class QubesModel {
     const q = this.qube(name);
     if (!q.ns) return;
     const downstream = this.qubes().filter((c) => c.netvm === name && c.vif).map((c) => ({ address: c.ip, ...(c.firewallRules ? { rules: c.firewallRules } : {}) }));
-    await this.ns.nft(q.ns, (q.firewallTable ? DELETE_QUBES_FIREWALL : "") + qubesFirewallTable(this.release, downstream));
+    await this.ns.nft(q.ns, (q.firewallTable ? DELETE_QUBES_FIREWALL : "") + qubesFirewallTable(this.release === "4.1" ? "4.2" : this.release, downstream));
     q.firewallTable = true;
   }
 
@@ -228,7 +232,8 @@ export class QubesModel {
       `route add default via ${netvm.ip} dev eth0`,
     ]);
     await this.ns.ipBatch(netvm.ns!, [`link set ${vif} group 2 up`, `address add ${netvm.ip}/32 dev ${vif}`, `route add ${child.ip} dev ${vif}`]);
-    await this.ns.nft(netvm.ns!, downstreamElements(vif, child.ip));
+    if (this.release === "4.1") await this.ns.iptablesRestore(netvm.ns!, vifAntispoof("add", vif, child.ip));
+    else await this.ns.nft(netvm.ns!, downstreamElements(vif, child.ip));
     child.vif = vif;
     if (netvm.providesNetwork && netvm.firewallTable) await this.loadFirewallTable(netvm.name);
   }

@@ -1,0 +1,74 @@
+/**
+ * The view every backend's qube script template gets: the same data for nft
+ * and iptables, built from a qube's plan without decisions of its own. Only
+ * the rule text differs between backends, and that lives in their templates
+ * (templates/<backend>/qube-script.sh.hbs); the skeleton is in
+ * templates/_partials/.
+ */
+import type { FamilyRules, ForwardHop, LinkInput, LinkPass, Placement, QubePlan, Traffic } from "../plan/index.js";
+import type { Release } from "../validate/index.js";
+
+/** When the qube runs the script, one comment line each. */
+const RUNS: Record<Placement, readonly string[]> = {
+  "qubes-firewall.d": ["qubes-firewall runs it when it starts; qubesctl runs it on every apply."],
+  "rc.local.d": ["The qube runs it at boot; qubesctl runs it on every apply."],
+  "rc.local": ["The qube runs it at boot (a marked block in /rw/config/rc.local calls it);", "qubesctl runs it on every apply."],
+  "qubes-firewall-user-script": [
+    "qubes-firewall runs it after every reload (a marked block in",
+    "/rw/config/qubes-firewall-user-script calls it); qubesctl on every apply.",
+  ],
+};
+
+export function scriptView(q: QubePlan, release: Release, installedAs: string, family: string) {
+  const families = [familyView("ip", q)];
+  if (q.ipv6) families.push(familyView("ip6", q.v6));
+  return {
+    qube: q.qube,
+    release,
+    family,
+    installedAs,
+    runs: RUNS[q.placement],
+    summary: q.summary,
+    ipv6: q.ipv6,
+    // IPv4 at the top level, for backends without IPv6 (iptables).
+    ...families[0]!,
+    families,
+  };
+}
+
+/** One address family: table ip qubes (IPv4) or ip6 qubes (IPv6). */
+function familyView(table: "ip" | "ip6", rules: FamilyRules) {
+  const suffix = table === "ip6" ? " (IPv6)" : "";
+  return {
+    table,
+    addrType: table === "ip" ? "ipv4_addr" : "ipv6_addr",
+    lookup: table === "ip" ? "address_of" : "address6_of",
+    // nft writes an IPv6 address with a port as [addr]:port.
+    bracketed: table === "ip6",
+    forwardInputs: rules.forwardInputs.map((i) => ({ ...i, label: `forward ${i.intent}${suffix}` })),
+    forwardHops: rules.forwardHops.map((h) => ({ ...hopView(h), label: `forward ${h.intent}${suffix}` })),
+    linkPasses: rules.linkPasses.map((p: LinkPass) => ({ label: `link ${p.intents.join(", ")}${suffix}`, from: p.from, to: p.to, traffic: p.traffic.map(trafficView) })),
+    linkInputs: rules.linkInputs.map((i: LinkInput) => ({ label: `link ${i.intents.join(", ")}${suffix}`, from: i.from, traffic: i.traffic.map(trafficView) })),
+  };
+}
+
+function hopView(h: ForwardHop) {
+  const translated = h.translateTo !== undefined;
+  return {
+    label: `forward ${h.intent}`,
+    arrival: h.arrival,
+    sources: h.sources,
+    proto: h.proto,
+    dport: h.dport,
+    next: h.next,
+    translated,
+    targetPort: h.translateTo ?? h.dport.first,
+    // After DNAT the forward chain sees the translated port.
+    acceptPort: translated ? { first: h.translateTo!, last: h.translateTo! } : h.dport,
+  };
+}
+
+/** Templates run in strict mode: every field exists in both shapes. */
+function trafficView(t: Traffic) {
+  return t.kind === "all" ? { all: true, proto: "", ports: [] } : { all: false, proto: t.proto, ports: t.ports };
+}

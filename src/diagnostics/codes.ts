@@ -29,6 +29,7 @@ export const DIAGNOSTIC_CODES = {
   QW2014: "warning: a firewall rule names a host, resolved once when the rules are applied",
   QW2015: "warning: qwire adds an outbound accept so that a link passes the qube's own firewall (Qubes #3644)",
   QW2016: "a `via: qrexec` link that qubes.ConnectTCP cannot carry (not TCP, a port range, no ports, R3.2)",
+  QW2017: "warning: a forward's sources include Qubes' own addresses, so the target's netvm can reach it too",
   QW3001: "a referenced qube is not declared under `qubes`",
   QW3002: "the netvm chain has a cycle",
   QW3003: "a qube's netvm does not provide network",

@@ -244,6 +244,13 @@ function resolveForward(
       return undefined;
     }
   }
+  // 0.0.0.0/0 ("any") has its own warning, QW2010.
+  const internal = f.from.filter((c) => c.text !== "0.0.0.0/0" && QUBES_INTERNAL.some((q) => overlapsV4(c.text, q)));
+  if (internal.length > 0 && hops.length > 1) {
+    diag.warning("QW2017", at([...f.path, "from"]), `${internal.map((c) => `'${c.text}'`).join(", ")} includes Qubes' own addresses (${QUBES_INTERNAL.join(", ")})`, {
+      hint: `'${hops[hops.length - 2]}', the netvm of '${f.to}', can then reach ${f.to}:${formatPortRange(f.port)} as well; list only the outside networks that need it`,
+    });
+  }
   const entrySpec = graph.get(entry)!;
   const interfaces = f.interface !== undefined ? [f.interface] : entrySpec.uplinks;
   if (interfaces.length === 0) {
@@ -389,6 +396,20 @@ function outboundAccepts(l: NetworkLinkSpec, graph: NetvmGraph, doc: ParsedDocum
     });
   }
   return out;
+}
+
+/** Qube addresses (10.137), disposables (10.138) and the virtual DNS (10.139): ADMIN qubes/vm/mix/net.py. */
+const QUBES_INTERNAL = ["10.137.0.0/16", "10.138.0.0/16", "10.139.0.0/16"] as const;
+
+function overlapsV4(a: string, b: string): boolean {
+  const range = (cidr: string): [number, number] => {
+    const [addr = "", len = "32"] = cidr.split("/");
+    const start = addr.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+    return [start, start + 2 ** (32 - Number(len)) - 1];
+  };
+  const [a1, a2] = range(a);
+  const [b1, b2] = range(b);
+  return a1 <= b2 && b1 <= a2;
 }
 
 /** Salt state and pillar names cannot hold '.', which Qubes allows in qube names. */

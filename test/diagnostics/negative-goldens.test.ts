@@ -56,6 +56,7 @@ const CASES: Record<string, readonly DiagnosticCode[]> = {
   "hostile-uplink": ["QW2006"],
   "inner-qube-port-clash": ["QW3010"],
   "ipv6-chain-incomplete": ["QW3017"],
+  "forward-from-includes-qubes-network": ["QW2017"],
   "ipv6-on-iptables-release": ["QW4004"],
   "link-across-firewalls": ["QW3007"],
   "link-to-itself": ["QW3011"],

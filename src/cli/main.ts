@@ -20,8 +20,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
     .name("qwire")
     .description(
-      "Compile qwire.yaml, your Qubes OS networking intents (port forwards from the LAN, links between\n" +
-        "qubes, the netvm layout), into a Salt bundle that dom0's qubesctl applies.\n" +
+      "Compile qwire.yaml, your Qubes OS networking intents (port forwards from the LAN, links between qubes, " +
+        "outbound policy, the netvm layout), into a Salt bundle that dom0's qubesctl applies. " +
         "Build it in an ordinary qube, copy the bundle to dom0, read it, then run its install.sh.",
     )
     .version("0.1.0")

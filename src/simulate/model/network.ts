@@ -231,7 +231,9 @@ export class QubesModel {
       `route add ${netvm.ip} dev eth0`,
       `route add default via ${netvm.ip} dev eth0`,
     ]);
-    await this.ns.ipBatch(netvm.ns!, [`link set ${vif} group 2 up`, `address add ${netvm.ip}/32 dev ${vif}`, `route add ${child.ip} dev ${vif}`]);
+    // `replace`, not `add`: after a restart the kernel may not yet have removed
+    // the route through the old vif (namespace teardown is asynchronous).
+    await this.ns.ipBatch(netvm.ns!, [`link set ${vif} group 2 up`, `address add ${netvm.ip}/32 dev ${vif}`, `route replace ${child.ip} dev ${vif}`]);
     if (this.release === "4.1") await this.ns.iptablesRestore(netvm.ns!, vifAntispoof("add", vif, child.ip));
     else await this.ns.nft(netvm.ns!, downstreamElements(vif, child.ip));
     child.vif = vif;

@@ -35,7 +35,7 @@ export function render(plan: Plan): Artifact[] {
   const backend = backendFor(plan);
   const files: Artifact[] = [...renderSalt(plan, backend)];
   files.push({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
-  if (plan.teardowns.length > 0 || plan.qubes.some((q) => !q.hasPacketRules)) {
+  if (plan.teardowns.length > 0 || plan.hosts.some((h) => h.teardown) || plan.qubes.some((q) => !q.hasPacketRules)) {
     files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: backend.teardown.render(), mode: 0o755 });
   }
   const layout = layoutOf(plan.release);
@@ -95,6 +95,7 @@ function docsView(plan: Plan, layout: Layout) {
     })),
     teardowns: plan.teardowns,
     hasGuests: plan.qubes.some((q) => q.host !== undefined),
+    hasDisposableGuests: plan.qubes.some((q) => q.host?.kind === "disposable"),
     guestNames: plan.qubes.filter((q) => q.host !== undefined).map((q) => q.qube),
     guests: plan.qubes.filter((q) => q.host !== undefined).map((q) => ({ qube: q.qube, host: q.host!.qube, disposable: q.host!.kind === "disposable" })),
     formerHosts: plan.hosts.filter((h) => h.guests.length === 0).map((h) => h.host),

@@ -148,8 +148,8 @@ async function build(file: string, opts: { output: string; previous?: string; fo
           ]),
       ...(p.qubes.some((q) => q.host !== undefined)
         ? [
-            `note: ${p.qubes.filter((q) => q.host !== undefined).map((q) => q.qube).join(", ")} load their rules only when they next start: after install.sh, restart them`,
-            "      (once the template that holds their scripts has shut down; qubesctl shuts it down if it was not running)",
+            `note: restart ${p.qubes.filter((q) => q.host !== undefined).map((q) => q.qube).join(", ")} after install.sh: a qube whose scripts are in its (disposable) template`,
+            "      loads its qwire rules only when it starts (once that template has shut down; qubesctl shuts it down if it was not running)",
           ]
         : []),
       `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,

@@ -16,6 +16,8 @@ import { parseQubeName, printable } from "./validate/values.js";
 export interface CompileOptions {
   /** Qube names from the previous build's plan.json, for teardowns. */
   readonly previousQubes?: readonly string[];
+  /** Hosts of guest net qubes in the previous build's plan.json. */
+  readonly previousHosts?: readonly string[];
 }
 
 export interface CompileResult {
@@ -58,15 +60,19 @@ export function compile(source: SourceFile, options: CompileOptions = {}): Compi
   if (!checked.topology) return checked;
   const diag = new DiagnosticBag();
   const previousQubes: QubeName[] = [];
-  for (const name of options.previousQubes ?? []) {
+  const previousHosts: QubeName[] = [];
+  for (const [name, into] of [
+    ...(options.previousQubes ?? []).map((n) => [n, previousQubes] as const),
+    ...(options.previousHosts ?? []).map((n) => [n, previousHosts] as const),
+  ]) {
     const parsed = parseQubeName(name);
-    if (parsed.ok) previousQubes.push(parsed.value);
+    if (parsed.ok) into.push(parsed.value);
     else diag.error("QW1004", { line: 1, column: 1, length: 1 }, `the previous build's plan.json names '${printable(name)}': ${parsed.message}`, {
       hint: "that plan.json was not written by qwire; delete it, or build into a fresh folder",
     });
   }
   const diagnostics = [...checked.diagnostics, ...diag.sorted()];
   if (diag.hasErrors()) return { diagnostics };
-  const thePlan = plan(checked.topology, { previousQubes });
+  const thePlan = plan(checked.topology, { previousQubes, previousHosts });
   return { diagnostics, topology: checked.topology, plan: thePlan, artifacts: render(thePlan) };
 }

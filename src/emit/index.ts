@@ -60,6 +60,8 @@ async function assertOwnedByQwire(target: string): Promise<void> {
 export interface PreviousPlan {
   /** Qubes that carried qwire files in that build. */
   readonly qubes: readonly string[];
+  /** Hosts of guest net qubes in that build (absent before qwire knew guests). */
+  readonly hosts: readonly string[];
 }
 
 /** The plan.json of an earlier build in `dir`, or undefined when there is none. */
@@ -82,5 +84,10 @@ export async function readPreviousPlan(dir: string): Promise<PreviousPlan | unde
   if (!qubes.every((q): q is string => typeof q === "string")) {
     throw new EmitError(`${join(dir, "plan.json")} lists a qube without a name; remove it or choose another -o`);
   }
-  return { qubes };
+  const rawHosts: unknown[] = Array.isArray((d as { hosts?: unknown }).hosts) ? ((d as { hosts: unknown[] }).hosts) : [];
+  const hosts = rawHosts.map((h) => (h as { name?: unknown } | null)?.name);
+  if (!hosts.every((h): h is string => typeof h === "string")) {
+    throw new EmitError(`${join(dir, "plan.json")} lists a host without a name; remove it or choose another -o`);
+  }
+  return { qubes, hosts };
 }

@@ -10,7 +10,7 @@ import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
 import { backendOf, placementsOf } from "./plan.js";
-import type { Arrival, Dom0Prefs, FamilyRules, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
+import type { Arrival, Dom0Prefs, HostPlan, FamilyRules, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
 export { reconnectOrder, type Reattach } from "./reconnect.js";
@@ -18,6 +18,8 @@ export { reconnectOrder, type Reattach } from "./reconnect.js";
 export interface PlanOptions {
   /** Qubes that carried qwire files in the previous build (its plan.json). */
   readonly previousQubes?: readonly QubeName[];
+  /** Hosts of guest net qubes in the previous build (its plan.json). */
+  readonly previousHosts?: readonly QubeName[];
 }
 
 /** The rules of one address family in one qube, as they are collected. */
@@ -136,26 +138,41 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
     const v4 = familyRules(d.v4);
     const v6 = familyRules(d.v6);
+    const guestOf = graph.get(qube)?.guestOf;
     return {
       qube,
       stem: saltStem(qube),
-      placement: !graph.get(qube)?.providesNetwork
-        ? placements.leaf
-        : graph.get(qube)?.netvm === undefined && placements.top !== undefined
-          ? placements.top
-          : placements.net,
+      placement:
+        guestOf?.kind === "template"
+          ? "template-qubes-firewall.d"
+          : !graph.get(qube)?.providesNetwork
+            ? placements.leaf
+            : graph.get(qube)?.netvm === undefined && placements.top !== undefined
+              ? placements.top
+              : placements.net,
       ...v4,
       ipv6: graph.get(qube)?.ipv6 === true,
       v6,
       hasPacketRules: v4.hasRules || v6.hasRules,
       connects: [...d.connects].sort((a, b) => a.localPort - b.localPort),
       summary: d.summary,
+      ...(guestOf === undefined ? {} : { host: { qube: guestOf.host, kind: guestOf.kind } }),
     };
   });
 
   const carrying = new Set(qubes.map((q) => q.qube));
+  const previous = new Set(options.previousQubes ?? []);
+  // Hosts now, and hosts of the previous build that lost all their guests (unless they carry rules now).
+  const hostNames = unique([...qubes.flatMap((q) => (q.host ? [q.host.qube] : [])), ...(options.previousHosts ?? []).filter((h) => !carrying.has(h))]).sort(compare);
+  const hosts: HostPlan[] = hostNames.map((host) => ({
+    host,
+    stem: saltStem(host),
+    guests: qubes.filter((q) => q.host?.qube === host).map((q) => ({ qube: q.qube, kind: q.host!.kind })),
+    teardown: previous.has(host),
+  }));
+  const hostSet = new Set(hostNames);
   const teardowns: Teardown[] = unique(options.previousQubes ?? [])
-    .filter((q) => !carrying.has(q))
+    .filter((q) => !carrying.has(q) && !hostSet.has(q))
     .sort(compare)
     .map((qube) => ({ qube, stem: saltStem(qube) }));
 
@@ -185,9 +202,11 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     ipv6Qubes: topology.spec.qubes.filter((q) => q.ipv6).map((q) => q.name),
     qrexecPolicy,
     qubes,
+    hosts,
     teardowns,
     pins,
-    targets: [...carrying, ...teardowns.map((t) => t.qube)].sort(compare),
+    // A guest's files are in its host: the host is the target, the guest never.
+    targets: [...qubes.filter((q) => q.host === undefined).map((q) => q.qube), ...hostNames, ...teardowns.map((t) => t.qube)].sort(compare),
     reconnect: reconnectOrder(topology.spec, graph),
   };
 }

@@ -71,9 +71,27 @@ export interface QrexecConnect {
  *   marked block in the user's /rw/config/rc.local calls qwire's script;
  * - "qubes-firewall-user-script": ProxyVMs on R3.2, whose qubes-firewall
  *   rebuilds the filter table on every reload and runs this file after it
- *   (R3.2 NetVMs run no qubes-firewall: they use rc.local).
+ *   (R3.2 NetVMs run no qubes-firewall: they use rc.local);
+ * - "template-qubes-firewall.d": a guest net qube with `placement: template`
+ *   (R4.3 custom-persist skips /rw/config hooks): /etc/qubes/qubes-firewall.d/*
+ *   in its template, which qubes-firewall runs first.
+ * A guest of a disposable template keeps "qubes-firewall.d": the folder is
+ * the template's /rw, which the disposable starts from.
  */
-export type Placement = "qubes-firewall.d" | "rc.local.d" | "rc.local" | "qubes-firewall-user-script";
+export type Placement = "qubes-firewall.d" | "rc.local.d" | "rc.local" | "qubes-firewall-user-script" | "template-qubes-firewall.d";
+
+/** Where a guest's files live: its disposable template's /rw, or its template's /etc/qubes. */
+export type GuestKind = "disposable" | "template";
+
+/** A qube that holds the files of guest net qubes and runs nothing of its own. */
+export interface HostPlan {
+  readonly host: QubeName;
+  readonly stem: string;
+  /** Sorted by name; empty when a host of the previous build lost all its guests (their files are removed). */
+  readonly guests: readonly { readonly qube: QubeName; readonly kind: GuestKind }[];
+  /** The host carried rules of its own in the previous build: its state also tears them down. */
+  readonly teardown: boolean;
+}
 
 /**
  * The placements of a release: net qubes, other qubes. On R3.2 only ProxyVMs
@@ -125,6 +143,8 @@ export interface QubePlan extends FamilyRules {
   readonly connects: readonly QrexecConnect[];
   /** One line per intent, for the bundle README. */
   readonly summary: readonly string[];
+  /** Set for a guest: its script and addresses are installed in this host, guarded by the guest's name. */
+  readonly host?: { readonly qube: QubeName; readonly kind: GuestKind };
 }
 
 /** A qube that carried qwire files in the previous build and carries none now. */
@@ -172,6 +192,8 @@ export interface Plan {
   /** dom0 qrexec policy for qrexec links, sorted by port, then source. */
   readonly qrexecPolicy: readonly QrexecPolicyLine[];
   readonly qubes: readonly QubePlan[];
+  /** Hosts of guest net qubes, sorted; VM-phase targets in place of their guests. */
+  readonly hosts: readonly HostPlan[];
   readonly teardowns: readonly Teardown[];
   /** Pinned addresses, by qube: the only IPs that may be written into a bundle. */
   readonly pins: ReadonlyMap<QubeName, string>;

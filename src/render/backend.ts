@@ -11,8 +11,8 @@ import type { Release } from "../validate/index.js";
 
 export interface Backend {
   readonly name: BackendName;
-  /** The qube's script; `installedAs` is where the layout puts it. */
-  renderScript(qube: QubePlan, release: Release, installedAs: string): string;
+  /** The qube's script; `installedAs` is where the layout puts it, `addresses` the file it reads them from. */
+  renderScript(qube: QubePlan, release: Release, installedAs: string, addresses: string): string;
   /**
    * The teardown script: its name in the bundle's salt/qwire/ (beside
    * qubes/ and files/, so no qube name can collide with it) and its bytes.

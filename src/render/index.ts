@@ -11,7 +11,7 @@ import type { Backend } from "./backend.js";
 import { iptablesBackend } from "./backends/iptables.js";
 import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
-import { layoutOf, type Layout } from "./layout.js";
+import { guestFiles, layoutOf, type Layout } from "./layout.js";
 import { reconnectWords } from "./reconnect.js";
 import { renderSalt } from "./salt.js";
 
@@ -35,7 +35,7 @@ export function render(plan: Plan): Artifact[] {
   const backend = backendFor(plan);
   const files: Artifact[] = [...renderSalt(plan, backend)];
   files.push({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
-  if (plan.teardowns.length > 0 || plan.qubes.some((q) => !q.hasPacketRules)) {
+  if (plan.teardowns.length > 0 || plan.hosts.some((h) => h.teardown) || plan.qubes.some((q) => !q.hasPacketRules)) {
     files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: backend.teardown.render(), mode: 0o755 });
   }
   const layout = layoutOf(plan.release);
@@ -80,7 +80,11 @@ function docsView(plan: Plan, layout: Layout) {
     })),
     qubes: plan.qubes.map((q) => ({
       qube: q.qube,
-      installedAs: layout.scriptPath(q.placement),
+      isGuest: q.host !== undefined,
+      host: q.host?.qube ?? "",
+      hostIsDisposable: q.host?.kind === "disposable",
+      addressesPath: q.host !== undefined ? guestFiles(q.host.kind, q.qube).addresses : "/rw/config/qwire/addresses",
+      installedAs: q.host !== undefined ? guestFiles(q.host.kind, q.qube).script : layout.scriptPath(q.placement),
       isNetQube: q.placement === "qubes-firewall.d" || q.placement === "qubes-firewall-user-script",
       hasAddresses: q.addresses.length > 0,
       hasConnects: q.connects.length > 0,
@@ -90,6 +94,11 @@ function docsView(plan: Plan, layout: Layout) {
       blocks: layout.blocks(q).map((b) => ({ file: b.file, used: b.lines.length > 0 })),
     })),
     teardowns: plan.teardowns,
+    hasGuests: plan.qubes.some((q) => q.host !== undefined),
+    hasDisposableGuests: plan.qubes.some((q) => q.host?.kind === "disposable"),
+    guestNames: plan.qubes.filter((q) => q.host !== undefined).map((q) => q.qube),
+    guests: plan.qubes.filter((q) => q.host !== undefined).map((q) => ({ qube: q.qube, host: q.host!.qube, disposable: q.host!.kind === "disposable" })),
+    formerHosts: plan.hosts.filter((h) => h.guests.length === 0).map((h) => h.host),
     hasReconnect: plan.reconnect.length > 0,
     reconnect: plan.reconnect.map((r) => reconnectWords(plan.release, r)),
   };
@@ -111,10 +120,16 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
       name: q.qube,
       connects: q.connects,
       placement: q.placement,
-      script: q.hasPacketRules ? layout.scriptPath(q.placement) : null,
+      // A guest's script is in its host, at this path.
+      ...(q.host === undefined ? {} : { host: q.host.qube, hostKind: q.host.kind }),
+      script: !q.hasPacketRules ? null : q.host !== undefined ? guestFiles(q.host.kind, q.qube).script : layout.scriptPath(q.placement),
       addresses: q.addresses,
       intents: q.summary,
     })),
+    // Read by the next build: a host that loses all its guests gets their files removed.
+    ...(plan.hosts.some((h) => h.guests.length > 0)
+      ? { hosts: plan.hosts.filter((h) => h.guests.length > 0).map((h) => ({ name: h.host, guests: h.guests.map((g) => g.qube) })) }
+      : {}),
     teardowns: plan.teardowns.map((t) => t.qube),
     files: files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), sha256: createHash("sha256").update(f.content).digest("hex") })),
   };

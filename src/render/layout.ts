@@ -10,9 +10,9 @@
  * /rw/config/qwire/; the block is one line per script, the logic is in the
  * script. Everything outside the markers stays the user's.
  */
-import type { Placement, QubePlan } from "../plan/index.js";
+import type { GuestKind, Placement, QubePlan } from "../plan/index.js";
 import { placementsOf } from "../plan/index.js";
-import type { Release } from "../validate/index.js";
+import type { QubeName, Release } from "../validate/index.js";
 
 export const QWIRE_DIR = "/rw/config/qwire";
 
@@ -21,7 +21,32 @@ const HOOK_PATHS: Record<Placement, string> = {
   "rc.local.d": "/rw/config/rc.local.d/50-qwire.rc",
   "rc.local": `${QWIRE_DIR}/rules.sh`,
   "qubes-firewall-user-script": `${QWIRE_DIR}/rules.sh`,
+  "template-qubes-firewall.d": "/etc/qubes/qubes-firewall.d/50-qwire",
 };
+
+/** The addresses file of an ordinary qube. */
+export const ADDRESSES = `${QWIRE_DIR}/addresses`;
+
+/**
+ * Where a guest's files sit in its host, per kind: the hook folder its
+ * script goes to (as 50-qwire-<guest>, so guests of one host never collide,
+ * and never the host's own 50-qwire) and the folder that holds one
+ * sub-folder per guest with its addresses. A disposable template's /rw is
+ * copied into each of its disposables; a template's /etc/qubes is what its
+ * qubes see after it shuts down.
+ */
+export const GUEST_LOCATIONS: Readonly<Record<GuestKind, { readonly hookDir: string; readonly dataDir: string }>> = {
+  disposable: { hookDir: "/rw/config/qubes-firewall.d", dataDir: `${QWIRE_DIR}/guests` },
+  template: { hookDir: "/etc/qubes/qubes-firewall.d", dataDir: "/etc/qubes/qwire" },
+};
+
+export const GUEST_SCRIPT_PREFIX = "50-qwire-";
+
+export function guestFiles(kind: GuestKind, guest: QubeName): { readonly script: string; readonly dir: string; readonly addresses: string } {
+  const where = GUEST_LOCATIONS[kind];
+  const dir = `${where.dataDir}/${guest}`;
+  return { script: `${where.hookDir}/${GUEST_SCRIPT_PREFIX}${guest}`, dir, addresses: `${dir}/addresses` };
+}
 
 /** The user files a marked block can sit in. */
 export type BlockFile = "/rw/config/rc.local" | "/rw/config/qubes-firewall-user-script";

@@ -4,19 +4,18 @@
  * run that loads them), the tops, and the pillars whose Jinja asks dom0 for
  * addresses at apply time. Only the Salt subset of DESIGN.md §3 appears here.
  */
-import type { OutboundPolicy, Plan, QubePlan, Teardown } from "../plan/index.js";
+import type { GuestKind, HostPlan, OutboundPolicy, Plan, QubePlan, Teardown } from "../plan/index.js";
 import type { QubeName, Release } from "../validate/index.js";
 import { BANNER, type Artifact } from "./artifact.js";
 import { renderTemplate } from "./handlebars-env.js";
 import type { Backend } from "./backend.js";
 import { command, sh } from "./helpers.js";
-import { BLOCK_MARKERS, fileName, layoutOf, QWIRE_DIR, type Layout, type MarkedBlock } from "./layout.js";
+import { ADDRESSES, BLOCK_MARKERS, fileName, GUEST_LOCATIONS, GUEST_SCRIPT_PREFIX, guestFiles, layoutOf, QWIRE_DIR, type Layout, type MarkedBlock } from "./layout.js";
 import { reconnectCommand } from "./reconnect.js";
 import { dumpYaml } from "./yaml.js";
 
 type State = Record<string, Record<string, unknown[]>>;
 
-const ADDRESSES = `${QWIRE_DIR}/addresses`;
 const TEARDOWN = `${QWIRE_DIR}/teardown`;
 
 export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
@@ -37,9 +36,11 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   yamlFile("pillar/qwire/init.top", pillarTop(plan), ["Enabled by: sudo qubesctl top.enable qwire saltenv=user pillar=true"]);
 
   for (const q of plan.qubes) {
+    // A guest's files are written by its host's state (below).
+    if (q.host !== undefined) continue;
     if (q.hasPacketRules) {
       const script = layout.scriptPath(q.placement);
-      files.push({ path: `salt/qwire/files/${q.stem}/${fileName(script)}`, content: backend.renderScript(q, plan.release, script), mode: 0o755 });
+      files.push({ path: `salt/qwire/files/${q.stem}/${fileName(script)}`, content: backend.renderScript(q, plan.release, script, ADDRESSES), mode: 0o755 });
       files.push({ path: `pillar/qwire/qubes/${q.stem}.sls`, content: pillar(q, plan.pins, plan.release), mode: 0o644 });
     }
     yamlFile(`salt/qwire/qubes/${q.stem}.sls`, qubeState(q, backend, layout), [
@@ -50,6 +51,20 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
     if (q.connects.length > 0) {
       files.push({ path: `salt/qwire/files/${q.stem}/${fileName(layout.connectPath)}`, content: renderConnectScript(q, plan.release, layout), mode: 0o755 });
     }
+  }
+  for (const h of plan.hosts) {
+    const guests = h.guests.map((g) => plan.qubes.find((q) => q.qube === g.qube)!);
+    for (const g of guests) {
+      const where = guestFiles(g.host!.kind, g.qube);
+      files.push({ path: `salt/qwire/files/${h.stem}/${fileName(where.script)}`, content: backend.renderScript(g, plan.release, where.script, where.addresses), mode: 0o755 });
+    }
+    if (guests.length > 0) files.push({ path: `pillar/qwire/qubes/${h.stem}.sls`, content: hostPillar(h, guests, plan.pins, plan.release), mode: 0o644 });
+    yamlFile(`salt/qwire/qubes/${h.stem}.sls`, { ...(h.teardown ? teardownState({ qube: h.host, stem: h.stem }, backend, layout) : {}), ...hostState(h) }, [
+      guests.length > 0
+        ? `${h.host} holds the qwire scripts of ${guests.map((g) => g.qube).join(", ")}, each guarded by its name; they load when that qube starts.`
+        : `${h.host} holds the qwire scripts of no qube any more: remove the ones an earlier bundle put there.`,
+      ...(h.teardown ? ["It carried qwire rules of its own in the previous build: they are removed first."] : []),
+    ]);
   }
   if (plan.teardowns.length > 0) {
     for (const t of plan.teardowns) {
@@ -161,8 +176,55 @@ function stateTop(plan: Plan) {
 
 function pillarTop(plan: Plan) {
   const top: Record<string, string[]> = {};
-  for (const q of plan.qubes) if (q.hasPacketRules) top[q.qube] = [`qwire.qubes.${q.stem}`];
-  return { user: top };
+  for (const q of plan.qubes) if (q.hasPacketRules && q.host === undefined) top[q.qube] = [`qwire.qubes.${q.stem}`];
+  for (const h of plan.hosts) if (h.guests.length > 0) top[h.host] = [`qwire.qubes.${h.stem}`];
+  return { user: Object.fromEntries(Object.entries(top).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+}
+
+/**
+ * A host: each guest's script and addresses, where the guest finds them at
+ * its next start; nothing is run here (the guard would skip it anyway).
+ * Files of guests it no longer holds are removed by one cmd.run that lists
+ * qwire's guest files other than the current ones.
+ */
+function hostState(h: HostPlan): State {
+  const p = (suffix: string) => `qwire-${h.stem}-${suffix}`;
+  const owner = [{ user: "root" }, { group: "root" }];
+  const state: State = {};
+  for (const { qube, kind } of h.guests) {
+    const g = (suffix: string) => p(`guest-${saltKey(qube)}-${suffix}`);
+    const where = guestFiles(kind, qube);
+    state[g("dir")] = {
+      "file.directory": [{ name: where.dir }, ...owner, { mode: "0755" }, { makedirs: true }, ...(h.teardown ? [{ require: [{ file: p("remove-dir") }] }] : [])],
+    };
+    state[g("addresses")] = {
+      "file.managed": [{ name: where.addresses }, { contents_pillar: `qwire:guests:${qube}:addresses` }, ...owner, { mode: "0644" }, { require: [{ file: g("dir") }] }],
+    };
+    state[g("script")] = {
+      "file.managed": [{ name: where.script }, { source: `salt://qwire/files/${h.stem}/${fileName(where.script)}` }, ...owner, { mode: "0755" }, { makedirs: true }],
+    };
+  }
+  const stale = staleGuestFiles(h.guests);
+  state[p("stale-guests")] = { "cmd.run": [{ name: `${stale} | while read -r f; do rm -rf -- "$f"; done` }, { onlyif: `test -n "$(${stale})"` }] };
+  return state;
+}
+
+/** A shell pipeline that prints qwire's guest files in a host other than those of `guests` (names hold no glob or blank characters). */
+function staleGuestFiles(guests: HostPlan["guests"]): string {
+  const keep = (kind: GuestKind, prefix: string) => guests.filter((g) => g.kind === kind).map((g) => ` ! -name ${sh(prefix + g.qube)}`).join("");
+  const finds = (Object.keys(GUEST_LOCATIONS) as GuestKind[]).flatMap((kind) => {
+    const { hookDir, dataDir } = GUEST_LOCATIONS[kind];
+    return [
+      `find ${hookDir} -mindepth 1 -maxdepth 1 -name '${GUEST_SCRIPT_PREFIX}*'${keep(kind, GUEST_SCRIPT_PREFIX)} -print`,
+      `find ${dataDir} -mindepth 1 -maxdepth 1${keep(kind, "")} -print`,
+    ];
+  });
+  return `{ ${finds.join("; ")}; } 2>/dev/null`;
+}
+
+/** A qube name as part of a Salt state ID. */
+function saltKey(name: QubeName): string {
+  return name.replace(/\./g, "_");
 }
 
 function qubeState(q: QubePlan, backend: Backend, layout: Layout): State {
@@ -383,6 +445,32 @@ function teardownState(t: Teardown, backend: Backend, layout: Layout): State {
  * script treats as missing (fail closed). Pinned addresses are written as is.
  */
 function pillar(q: QubePlan, pins: ReadonlyMap<QubeName, string>, release: Release): string {
+  const lines = addressLines(q, pins, release);
+  return dumpYaml({ qwire: { addresses: lines.length === 0 ? "" : `${lines.join("\n")}\n` } }, [
+    `Pillar for qube ${q.qube}, rendered in dom0 when qubesctl applies qwire.vm to it.`,
+    lines.length === 0 ? "It needs no qube addresses." : `Addresses it needs, looked up now (not at build time): ${addressNames(q).join(", ")}.`,
+  ]);
+}
+
+/** The pillar of a host: each guest's addresses, looked up in dom0 as for any qube. */
+function hostPillar(h: HostPlan, guests: readonly QubePlan[], pins: ReadonlyMap<QubeName, string>, release: Release): string {
+  const entries = guests.map((g) => {
+    const lines = addressLines(g, pins, release);
+    return [g.qube, { addresses: lines.length === 0 ? "" : `${lines.join("\n")}\n` }] as const;
+  });
+  return dumpYaml({ qwire: { guests: Object.fromEntries(entries) } }, [
+    `Pillar for ${h.host}, which holds the scripts of ${guests.map((g) => g.qube).join(", ")}; rendered in dom0 when qubesctl applies qwire.vm to it.`,
+    ...guests.map((g) =>
+      addressNames(g).length === 0 ? `${g.qube} needs no qube addresses.` : `Addresses ${g.qube} needs, looked up now (not at build time): ${addressNames(g).join(", ")}.`,
+    ),
+  ]);
+}
+
+function addressNames(q: QubePlan): string[] {
+  return [...q.addresses, ...(q.ipv6 ? q.v6.addresses.map((a) => `${a} (IPv6)`) : [])];
+}
+
+function addressLines(q: QubePlan, pins: ReadonlyMap<QubeName, string>, release: Release): string[] {
   // R3.2's qvm-prefs needs -g to get one property (reference §6); R4 takes the bare form.
   const getIp = release === "3.2" ? "qvm-prefs -g --" : "qvm-prefs --";
   const lookup = (key: string, name: QubeName, property: "ip" | "ip6") =>
@@ -395,8 +483,5 @@ function pillar(q: QubePlan, pins: ReadonlyMap<QubeName, string>, release: Relea
     // IPv6 addresses are never pinned; "<qube>/6" keeps them apart (no qube name has a '/').
     ...(q.ipv6 ? q.v6.addresses.map((name) => lookup(`${name}/6`, name, "ip6")) : []),
   ];
-  return dumpYaml({ qwire: { addresses: lines.length === 0 ? "" : `${lines.join("\n")}\n` } }, [
-    `Pillar for qube ${q.qube}, rendered in dom0 when qubesctl applies qwire.vm to it.`,
-    lines.length === 0 ? "It needs no qube addresses." : `Addresses it needs, looked up now (not at build time): ${[...q.addresses, ...(q.ipv6 ? q.v6.addresses.map((a) => `${a} (IPv6)`) : [])].join(", ")}.`,
-  ]);
+  return lines;
 }

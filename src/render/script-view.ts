@@ -17,9 +17,24 @@ const RUNS: Record<Placement, readonly string[]> = {
     "qubes-firewall runs it after every reload (a marked block in",
     "/rw/config/qubes-firewall-user-script calls it); qubesctl on every apply.",
   ],
+  "template-qubes-firewall.d": ["qubes-firewall runs it when it starts, before the /rw/config hooks."],
 };
 
-export function scriptView(q: QubePlan, release: Release, installedAs: string, family: string) {
+/** When a guest's script runs: never at apply time (its host is not the guest). */
+function guestRuns(q: QubePlan): string[] {
+  const host = q.host!;
+  return host.kind === "disposable"
+    ? [
+        `It is in the /rw of the disposable template ${host.qube}, which each disposable`,
+        `starts from: qubes-firewall runs it when ${q.qube} starts. qubesctl does not run it.`,
+      ]
+    : [
+        `It is in the template ${host.qube}: qubes-firewall runs it when ${q.qube} starts,`,
+        "before the /rw/config hooks (which R4.3 custom-persist skips). qubesctl does not run it.",
+      ];
+}
+
+export function scriptView(q: QubePlan, release: Release, installedAs: string, family: string, addresses: string) {
   const families = [familyView("ip", q)];
   if (q.ipv6) families.push(familyView("ip6", q.v6));
   return {
@@ -27,7 +42,10 @@ export function scriptView(q: QubePlan, release: Release, installedAs: string, f
     release,
     family,
     installedAs,
-    runs: RUNS[q.placement],
+    addresses,
+    guest: q.host !== undefined,
+    host: q.host?.qube ?? "",
+    runs: q.host !== undefined ? guestRuns(q) : RUNS[q.placement],
     summary: q.summary,
     ipv6: q.ipv6,
     // IPv4 at the top level, for backends without IPv6 (iptables).

@@ -114,6 +114,7 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
   }
 
   checkQrexecClashes(qrexecLinks, doc, diag);
+  checkGuests(spec, graph, doc, diag, forwards, links, qrexecLinks, declaredAt);
 
   for (const e of spec.expect) {
     if (e.from.kind === "qube") known(e.from.qube, [...e.path, "from"]);
@@ -183,6 +184,71 @@ function checkQubes(
       notes: cycle.slice(1).map((q) => ({ message: `'${q}' is part of the loop`, span: doc.positions.value([...graph.get(q)!.path, "netvm"]) })),
       hint: "one qube of the loop must be the top of the chain (no netvm), e.g. sys-net",
     });
+  }
+}
+
+/**
+ * Guests (qubes whose files live in a host: disposable_template, placement:
+ * template): only net qubes, since only qubes-firewall runs the hook
+ * directories a host can fill (a leaf's rc.local.d is /rw/config only);
+ * a host holds guests' files and nothing of its own, and is not a guest.
+ */
+function checkGuests(
+  spec: IntentSpec,
+  graph: NetvmGraph,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+  forwards: readonly ForwardRoute[],
+  links: readonly LinkRoute[],
+  qrexecLinks: readonly QrexecLinkSpec[],
+  declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>,
+): void {
+  const carrying = new Set<QubeName>([
+    ...forwards.flatMap((f) => f.hops),
+    ...links.flatMap((l) => [l.link.from, l.link.to, l.firewall]),
+    ...qrexecLinks.flatMap((l) => (l.bothWays ? [l.from, l.to] : [l.from])),
+  ]);
+  const stems = new Map(spec.qubes.map((q) => [saltStem(q.name), q.name] as const));
+  // Qubes whose address another qube's script needs: forward hops after the entry, link ends.
+  const addressed = new Set<QubeName>([...forwards.flatMap((f) => f.hops.slice(1)), ...links.flatMap((l) => [l.link.from, l.link.to])]);
+  for (const q of spec.qubes) {
+    const g = q.guestOf;
+    if (g === undefined) continue;
+    const key = g.kind === "disposable" ? "disposable_template" : "placement: template";
+    if (!q.providesNetwork) {
+      diag.error("QW3018", doc.positions.key(g.path), `'${q.name}' does not provide network, so nothing would run its rules from ${g.kind === "disposable" ? `'${g.host}'` : `the template '${g.host}'`}`, {
+        hint: `only net qubes (provides_network: true) run qubes-firewall, which runs the hook folders a ${g.kind === "disposable" ? "disposable template" : "template"} can hold; remove '${key}' here`,
+      });
+      continue;
+    }
+    const host = graph.get(g.host);
+    if (g.host === q.name || host?.guestOf !== undefined) {
+      diag.error("QW3019", doc.positions.value(g.path), g.host === q.name ? `'${q.name}' names itself as its ${g.kind === "disposable" ? "disposable template" : "template"}` : `'${q.name}' puts its files in '${g.host}', whose own files live in '${host!.guestOf!.host}'`, {
+        ...(host && g.host !== q.name ? { notes: [{ message: `'${g.host}' is declared here`, span: declaredAt(g.host) }] } : {}),
+        hint: `name the qube that owns the files: the disposable template (qvm-prefs ${q.name} template) or the template of the qube`,
+      });
+      continue;
+    }
+    if (carrying.has(g.host)) {
+      diag.error("QW3020", doc.positions.value(g.path), `'${g.host}' holds the files of '${q.name}' and carries qwire rules of its own`, {
+        notes: [{ message: `'${g.host}' is declared here`, span: declaredAt(g.host) }],
+        hint: `a ${g.kind === "disposable" ? "disposable template" : "template"} should not route traffic; take '${g.host}' out of the forwards and links`,
+      });
+      continue;
+    }
+    const twin = stems.get(saltStem(g.host));
+    if (twin !== undefined && twin !== g.host) {
+      diag.error("QW3014", doc.positions.value(g.path), `'${g.host}' and '${twin}' would share the Salt file name '${saltStem(g.host)}'`, {
+        notes: [{ message: `'${twin}' is declared here`, span: declaredAt(twin) }],
+        hint: "Salt state names cannot hold '.', so qwire writes it as '_'; rename one of the qubes",
+      });
+      continue;
+    }
+    if (g.kind === "disposable" && addressed.has(q.name) && q.ip === undefined) {
+      diag.warning("QW2018", doc.positions.key(g.path), `other qubes' rules send traffic to the disposable '${q.name}' at the address dom0 gives it when the bundle is applied`, {
+        hint: `disposables get 10.138.x.y addresses; if '${q.name}' comes back with another one, re-apply the bundle, or pin it with 'ip:' so no other qube can hold it`,
+      });
+    }
   }
 }
 

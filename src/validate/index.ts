@@ -29,6 +29,7 @@ import {
   type FirewallRule,
   type FirewallSpec,
   type ForwardSpec,
+  type GuestOf,
   type IntentSpec,
   type InterfaceName,
   type Ipv4Cidr,
@@ -177,17 +178,15 @@ class Narrower {
         hint: "remove 'ipv6: true'; on R4.2 and R4.3 qwire builds IPv6 rules",
       });
     }
-    if (q.disposable_template !== undefined) {
-      this.diag.error("QW4001", this.doc.positions.key([...path, "disposable_template"]), `disposable net qubes are not built by this version of qwire`, {
-        hint: "use a named (non-disposable) net qube for now",
-      });
-    }
-    if (q.custom_persist === true && release === "4.3") {
+    const guestOf = this.guestOf(qubeName, q, path, release);
+    if (q.custom_persist === true && release === "4.3" && q.placement !== "template") {
       this.diag.error(
         "QW4005",
         this.doc.positions.key([...path, "custom_persist"]),
         `'${name}' uses custom-persist: Qubes R4.3 then skips /rw/config/rc.local.d and /rw/config/qubes-firewall.d, so qwire's rules would never load there`,
-        { hint: `turn it off (qvm-features ${name} service.custom-persist '') or add the rules to the template's /etc/qubes/qubes-firewall.d yourself` },
+        {
+          hint: `add 'placement: template' and 'template: <its template>' (a net qube's rules then go to the template's /etc/qubes/qubes-firewall.d), or turn it off (qvm-features ${name} service.custom-persist '')`,
+        },
       );
     }
     return {
@@ -198,8 +197,51 @@ class Narrower {
       role: q.role === "service" ? "service" : "plain",
       ipv6: q.ipv6 === true,
       ...(ip === undefined ? {} : { ip }),
+      ...(guestOf === undefined ? {} : { guestOf }),
       path,
     };
+  }
+
+  /**
+   * `disposable_template: D` (files in D's /rw) or `placement: template` with
+   * `template: T` (files in T's /etc/qubes): R4.2 and R4.3 only. Whether the
+   * qube may be a guest at all (a net qube, a host of its own) is topology's.
+   */
+  guestOf(name: string, q: Obj, path: YamlPath, release: Release): GuestOf | undefined {
+    const disposable = q.disposable_template;
+    const placed = q.placement === "template";
+    if (q.template !== undefined && !placed) {
+      this.diag.error("QW2002", this.doc.positions.key([...path, "template"]), "'template' only applies with 'placement: template'", {
+        hint: "add 'placement: template', or remove 'template'",
+      });
+      return undefined;
+    }
+    if (placed && q.template === undefined) {
+      this.diag.error("QW2002", this.doc.positions.key([...path, "placement"]), `'placement: template' needs 'template:', the template of '${name}' that receives its scripts`, {
+        hint: `add e.g. 'template: debian-12' (qvm-prefs ${name} template)`,
+      });
+      return undefined;
+    }
+    if (placed && disposable !== undefined) {
+      this.diag.error("QW2002", this.doc.positions.key([...path, "placement"]), "'placement: template' and 'disposable_template' exclude each other", {
+        hint: "a disposable net qube gets its files through its disposable template: remove 'placement' and 'template'",
+      });
+      return undefined;
+    }
+    if (disposable === undefined && !placed) return undefined;
+    const key = placed ? "template" : "disposable_template";
+    const host = this.take("QW2003", [...path, key], parseQubeName(placed ? q.template : disposable));
+    if (host === undefined) return undefined;
+    if (!NFT_RELEASES.includes(release)) {
+      this.diag.error(
+        "QW4001",
+        this.doc.positions.key([...path, key]),
+        placed ? `'placement: template' is built for Qubes R4.2 and R4.3 only by this version of qwire` : `disposable net qubes are built for Qubes R4.2 and R4.3 only by this version of qwire`,
+        { hint: "use a named (non-disposable) net qube with its files in its own /rw on this release" },
+      );
+      return undefined;
+    }
+    return { kind: placed ? "template" : "disposable", host, path: [...path, key] };
   }
 
   forward(raw: unknown, path: YamlPath): ForwardSpec | undefined {

@@ -20,6 +20,7 @@ export const QubeSchema = z.strictObject({
   custom_persist: z.boolean().optional(),
   disposable_template: scalar.optional(),
   placement: z.enum(["template"]).optional(),
+  template: scalar.optional(),
 });
 
 export const ForwardSchema = z.strictObject({

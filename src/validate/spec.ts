@@ -53,6 +53,20 @@ export interface QubeSpec {
   readonly ip?: string;
   /** IPv6 on (Qubes feature `ipv6`); its netvm chain must have it too. */
   readonly ipv6: boolean;
+  /**
+   * A net qube whose files live in another qube, its host: for
+   * `disposable_template: D`, D's /rw (the disposable gets a copy of it at
+   * every start); for `placement: template` + `template: T`, T's
+   * /etc/qubes (R4.3 custom-persist qubes skip /rw/config hooks).
+   */
+  readonly guestOf?: GuestOf;
+  readonly path: YamlPath;
+}
+
+export interface GuestOf {
+  readonly kind: "disposable" | "template";
+  readonly host: QubeName;
+  /** The YAML key that names the host (disposable_template or template). */
   readonly path: YamlPath;
 }
 

@@ -5,7 +5,7 @@
  * /rw/config/qwire/addresses). Needs root, ip, unshare and /usr/sbin/nft.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { downstreamElements, qubesFirewallTable, qubesTable } from "../../src/simulate/model/qubes-tables.js";
 import { NFT, SYSTEM_PATH, removeDir, tempDir, writeExecutable, type QubeScript } from "./tools.js";
@@ -84,7 +84,8 @@ export interface ScriptRun {
  *   `nft -c` and the same arguments, so a transaction nft would reject in
  *   check mode fails the run even if the real load happened to pass;
  * - logger: records what the script logs instead of writing to the host's syslog;
- * - reboot: records that it ran (it must never run).
+ * - reboot: records that it ran (it must never run);
+ * - qubesdb-read: answers /name with the qube name the run was given (none: fails, as outside Qubes).
  */
 const STUBS: Readonly<Record<string, string>> = {
   nft: `#!/bin/sh
@@ -106,7 +107,22 @@ printf '%s\\n' "$*" >>"$QWT_STATE/logger"
 echo called >>"$QWT_STATE/reboot"
 exit 1
 `,
+  "qubesdb-read": `#!/bin/sh
+if [ "$1" = /name ] && [ -n "\${QWT_NAME-}" ]; then
+	printf '%s\n' "$QWT_NAME"
+	exit 0
+fi
+exit 1
+`,
 };
+
+/** How runInQube sets the qube up besides the script. */
+export interface QubeOptions {
+  /** Where the addresses go (under /rw); default /rw/config/qwire/addresses. */
+  readonly addressesPath?: string;
+  /** What `qubesdb-read /name` answers; unset: it fails. */
+  readonly name?: string;
+}
 
 async function readOr(path: string, fallback: string): Promise<string> {
   return readFile(path, "utf8").catch(() => fallback);
@@ -128,13 +144,18 @@ export function installedTeardown(content: string): { path: string; content: str
  * it in the namespace, in a private mount namespace where the temp folder is
  * bind-mounted on /rw. Never throws on the exit code: the caller asserts on it.
  */
-export async function runInQube(ns: string, file: { path: string; content: string }, addresses: string | undefined): Promise<ScriptRun> {
+export async function runInQube(ns: string, file: { path: string; content: string }, addresses: string | undefined, options: QubeOptions = {}): Promise<ScriptRun> {
   if (!file.path.startsWith("/rw/")) throw new Error(`not under /rw: ${file.path}`);
+  const addressesPath = options.addressesPath ?? "/rw/config/qwire/addresses";
+  if (!addressesPath.startsWith("/rw/")) throw new Error(`not under /rw: ${addressesPath}`);
   const rw = await tempDir("rw");
   const state = await tempDir("state");
   try {
     await mkdir(join(rw, "config", "qwire"), { recursive: true });
-    if (addresses !== undefined) await writeFile(join(rw, "config", "qwire", "addresses"), addresses);
+    if (addresses !== undefined) {
+      await mkdir(dirname(join(rw, addressesPath.slice("/rw/".length))), { recursive: true });
+      await writeFile(join(rw, addressesPath.slice("/rw/".length)), addresses);
+    }
     await writeExecutable(join(rw, file.path.slice("/rw/".length)), file.content);
     for (const [name, body] of Object.entries(STUBS)) await writeExecutable(join(state, "bin", name), body);
     // The bind mount needs a mount point; /rw exists in a qube, not here.
@@ -143,7 +164,11 @@ export async function runInQube(ns: string, file: { path: string; content: strin
     const r = await execa(
       "ip",
       ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", 'mount --bind "$1" /rw && exec "$2"', "qwt", rw, file.path],
-      { reject: false, extendEnv: false, env: { PATH: `${join(state, "bin")}:${SYSTEM_PATH}`, QWT_STATE: state } },
+      {
+        reject: false,
+        extendEnv: false,
+        env: { PATH: `${join(state, "bin")}:${SYSTEM_PATH}`, QWT_STATE: state, ...(options.name === undefined ? {} : { QWT_NAME: options.name }) },
+      },
     );
     const checks = await readOr(join(state, "nft-checks"), "");
     return {

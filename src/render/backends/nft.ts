@@ -11,6 +11,6 @@ import { scriptView } from "../script-view.js";
 
 export const nftBackend: Backend = {
   name: "nft",
-  renderScript: (qube, release, installedAs) => renderTemplate("nft/qube-script.sh.hbs", scriptView(qube, release, installedAs, "nftables")),
+  renderScript: (qube, release, installedAs, addresses) => renderTemplate("nft/qube-script.sh.hbs", scriptView(qube, release, installedAs, "nftables", addresses)),
   teardown: { bundleName: "teardown-nft", render: () => renderTemplate("teardown/nft.sh.hbs", {}) },
 };

@@ -81,6 +81,13 @@ export class QubesModel {
     if (release !== "4.2" && release !== "4.3" && release !== "4.1") {
       throw new SimulateError("unsupported", `the simulator models Qubes R4.3, R4.2 (nftables) and R4.1 (iptables base rules); this file is for R${release}`);
     }
+    const guest = topology.spec.qubes.find((q) => q.guestOf !== undefined);
+    if (guest !== undefined) {
+      throw new SimulateError(
+        "unsupported",
+        `the simulator does not model qubes whose files live in a disposable template or a template ('${guest.name}': ${guest.guestOf!.kind === "disposable" ? "disposable_template" : "placement: template"}); see docs/simulate.md`,
+      );
+    }
     this.release = release;
     this.#book = new AddressBook(topology.spec.qubes.flatMap((q) => (q.ip !== undefined ? [q.ip] : [])));
     // Top-down, so that addresses follow boot order as they would in a fresh install.

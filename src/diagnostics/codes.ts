@@ -46,7 +46,7 @@ export const DIAGNOSTIC_CODES = {
   QW3013: "a forward ends in its entry qube with `external_port` different from `port`",
   QW3014: "two qubes map to the same Salt file name",
   QW3015: "a pinned IP address is used by two qubes",
-  QW3016: "two qrexec links from one qube use the same port or local port",
+  QW3016: "qrexec links clash: the same port or local port twice in one qube, or a local port the qube also serves",
   QW3017: "IPv6 for a qube, or an IPv6 source, whose netvm chain does not all have `ipv6: true`",
   QW3018: "`disposable_template` or `placement: template` on a qube that does not provide network",
   QW3019: "a qube's host (its disposable template or template) has a host of its own",

@@ -399,6 +399,26 @@ function checkQrexecClashes(links: readonly QrexecLinkSpec[], doc: ParsedDocumen
       }
     }
   }
+  // qubes.ConnectTCP delivers to 127.0.0.1:PORT in the target (reference §5):
+  // if the target listens there with a qwire socket of its own, the call comes
+  // back to that socket instead of the service (a loop, with both_ways and
+  // local_port = port).
+  const served = new Map<string, QrexecLinkSpec>();
+  for (const l of links) {
+    for (const [, to] of l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]]) for (const { port } of l.ports) served.set(`${to} ${port}`, l);
+  }
+  for (const l of links) {
+    for (const [from] of l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]]) {
+      for (const { localPort } of l.ports) {
+        const other = served.get(`${from} ${localPort}`);
+        if (other === undefined) continue;
+        diag.error("QW3016", doc.positions.value(l.path), `qrexec link '${l.name}' listens on 127.0.0.1:${localPort} in '${from}', where '${from}' also serves port ${localPort} to qrexec link '${other.name}'`, {
+          ...(other === l ? {} : { notes: [{ message: `'${other.name}' is here`, span: doc.positions.value(other.path) }] }),
+          hint: "the call would reach qwire's own socket instead of the service: give the link a local_port that the qube does not serve",
+        });
+      }
+    }
+  }
 }
 
 /** QW3001 for undeclared ends, QW3011 for a link from a qube to itself. */

@@ -79,6 +79,7 @@ const CASES: Record<string, readonly DiagnosticCode[]> = {
   "qrexec-link-cannot-carry": ["QW2016"],
   "qrexec-link-on-r32": ["QW2016"],
   "qrexec-links-same-port": ["QW3016"],
+  "qrexec-link-loops-back": ["QW3016"],
   "qube-name-too-long": ["QW2003"],
   "reserved-qube-name": ["QW2003"],
   "salt-file-name-clash": ["QW3014"],

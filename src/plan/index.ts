@@ -4,8 +4,8 @@
  * Everything is sorted here so that later stages are deterministic.
  * No user errors are possible at this point; the topology stage refused them.
  */
-import { saltStem, type Topology } from "../topology/index.js";
-import type { IntentName, PortRange, Proto, QubeName } from "../validate/index.js";
+import { overflows, r32FirewallOf, saltStem, type Topology } from "../topology/index.js";
+import type { IntentName, PortRange, Proto, QubeName, R32Firewall } from "../validate/index.js";
 import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
@@ -134,11 +134,26 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   }
   qrexecPolicy.sort((a, b) => a.port - b.port || compare(a.from, b.from) || compare(a.to, b.to));
 
+  // R3.2: qvm-firewall's policy + exceptions; past the 3 kB budget the qube holds the list.
+  const r32 = new Map<QubeName, { fw: R32Firewall; inQube: boolean }>();
+  if (topology.spec.release === "3.2") {
+    for (const f of topology.spec.firewall) {
+      const fw = r32FirewallOf(f, topology.links);
+      const inQube = overflows(fw);
+      r32.set(f.qube, { fw, inQube });
+      if (inQube) {
+        const kind = fw.policy === "deny" ? "allow-list" : "deny-list";
+        draft(f.qube).summary.push(`outbound policy: ${fw.exceptions.length} exceptions, past R3.2's qvm-firewall limit, enforced here (${kind} in chain QWIRE-OUT)`);
+      }
+    }
+  }
+
   const placements = placementsOf(topology.spec.release);
   const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
     const v4 = familyRules(d.v4);
     const v6 = familyRules(d.v6);
     const guestOf = graph.get(qube)?.guestOf;
+    const outbound = r32.get(qube)?.inQube ? r32.get(qube)?.fw : undefined;
     return {
       qube,
       stem: saltStem(qube),
@@ -153,10 +168,11 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
       ...v4,
       ipv6: graph.get(qube)?.ipv6 === true,
       v6,
-      hasPacketRules: v4.hasRules || v6.hasRules,
+      hasPacketRules: v4.hasRules || v6.hasRules || outbound !== undefined,
       connects: [...d.connects].sort((a, b) => a.localPort - b.localPort),
       summary: d.summary,
       ...(guestOf === undefined ? {} : { host: { qube: guestOf.host, kind: guestOf.kind } }),
+      ...(outbound === undefined ? {} : { outbound }),
     };
   });
 
@@ -188,7 +204,14 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   const firewalls: OutboundPolicy[] = topology.spec.firewall.map((f) => {
     const added = unique(topology.links.flatMap((l) => l.outboundAccepts.filter((a) => a.qube === f.qube).flatMap((a) => a.rules.map(ruleString))));
     const own = f.rules.map(ruleString);
-    return { qube: f.qube, rules: [...added, ...own, `action=${f.policy}`], addedForLinks: added.length };
+    const legacy = r32.get(f.qube);
+    const set = legacy?.inQube ? { ...legacy.fw, policy: "allow" as const, exceptions: [] } : legacy?.fw;
+    return {
+      qube: f.qube,
+      rules: [...added, ...own, `action=${f.policy}`],
+      addedForLinks: added.length,
+      ...(legacy === undefined || set === undefined ? {} : { r32: { set, inQube: legacy.inQube } }),
+    };
   });
 
   const pins = new Map<QubeName, string>();

@@ -3,7 +3,7 @@
  * bytes without deciding anything; golden tests and plan.json show it as is.
  */
 import type { Reattach } from "./reconnect.js";
-import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, Proto, QubeName, Release } from "../validate/index.js";
+import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, Proto, QubeName, R32Firewall, Release } from "../validate/index.js";
 
 /** Source networks of one address family. */
 export type Cidr = Ipv4Cidr | Ipv6Cidr;
@@ -145,6 +145,11 @@ export interface QubePlan extends FamilyRules {
   readonly summary: readonly string[];
   /** Set for a guest: its script and addresses are installed in this host, guarded by the guest's name. */
   readonly host?: { readonly qube: QubeName; readonly kind: GuestKind };
+  /**
+   * R3.2 only, past qvm-firewall's 3 kB limit: the whole outbound policy,
+   * which this qube enforces itself in chain QWIRE-OUT (dom0 sets allow).
+   */
+  readonly outbound?: R32Firewall;
 }
 
 /** A qube that carried qwire files in the previous build and carries none now. */
@@ -171,6 +176,12 @@ export interface OutboundPolicy {
   readonly rules: readonly string[];
   /** How many rules at the front qwire added for links (Qubes #3644). */
   readonly addedForLinks: number;
+  /**
+   * R3.2: what dom0 sets with qvm-firewall (policy, switches, exceptions).
+   * `inQube` when the list is past the 3 kB limit: then `set` is policy
+   * allow without exceptions and the qube's plan holds the list.
+   */
+  readonly r32?: { readonly set: R32Firewall; readonly inQube: boolean };
 }
 
 /** One line of /etc/qubes/policy.d/30-qwire.policy. */

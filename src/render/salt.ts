@@ -11,6 +11,7 @@ import { renderTemplate } from "./handlebars-env.js";
 import type { Backend } from "./backend.js";
 import { command, sh } from "./helpers.js";
 import { ADDRESSES, BLOCK_MARKERS, fileName, GUEST_LOCATIONS, GUEST_SCRIPT_PREFIX, guestFiles, layoutOf, QWIRE_DIR, type Layout, type MarkedBlock } from "./layout.js";
+import { qvmFirewallR32Commands } from "./qvm-firewall-r32.js";
 import { reconnectCommand } from "./reconnect.js";
 import { dumpYaml } from "./yaml.js";
 
@@ -79,7 +80,9 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
 function dom0Comment(release: Release): string[] {
   const prefs = release === "3.2" ? "netvm via cmd.run of qvm-prefs -s (R3.2)" : "qvm.prefs";
   const firewall =
-    release === "4.0" ? "cmd.run of qvm-firewall: reset, then the whole list" : release === "3.2" ? "none on R3.2" : "qvm.firewall set: the whole list";
+    release === "4.0" ? "cmd.run of qvm-firewall: reset, then the whole list" : release === "3.2"
+        ? "cmd.run of qvm-firewall (R3.2): policy, ICMP and DNS, every exception re-added; past the 3 kB limit, in the qube"
+        : "qvm.firewall set: the whole list";
   const qrexec =
     release === "3.2"
       ? "none on R3.2: only a 30-qwire.policy left by another release's bundle is removed"
@@ -127,7 +130,11 @@ function dom0State(plan: Plan): State {
   for (const f of plan.firewalls) {
     const after = hasPrefs.has(f.qube) ? [{ require: [requisite(f.qube)] }] : [];
     state[`qwire-firewall-${f.qube}`] =
-      plan.release === "4.0" ? { "cmd.run": [...qvmFirewallCommands(f), ...after] } : { "qvm.firewall": [{ name: f.qube }, { set: [...f.rules] }, ...after] };
+      f.r32 !== undefined
+        ? { "cmd.run": [...qvmFirewallR32Commands(f.qube, f.r32.set), ...after] }
+        : plan.release === "4.0"
+          ? { "cmd.run": [...qvmFirewallCommands(f), ...after] }
+          : { "qvm.firewall": [{ name: f.qube }, { set: [...f.rules] }, ...after] };
   }
   return state;
 }

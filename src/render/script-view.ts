@@ -6,7 +6,7 @@
  * templates/_partials/.
  */
 import type { FamilyRules, ForwardHop, LinkInput, LinkPass, Placement, QubePlan, Traffic } from "../plan/index.js";
-import type { Release } from "../validate/index.js";
+import type { R32Firewall, Release } from "../validate/index.js";
 
 /** When the qube runs the script, one comment line each. */
 const RUNS: Record<Placement, readonly string[]> = {
@@ -48,6 +48,9 @@ export function scriptView(q: QubePlan, release: Release, installedAs: string, f
     runs: q.host !== undefined ? guestRuns(q) : RUNS[q.placement],
     summary: q.summary,
     ipv6: q.ipv6,
+    // R3.2 only (iptables): the outbound list past qvm-firewall's limit, or the cleanup of an old one.
+    outbound: q.outbound === undefined ? null : outboundView(q.outbound),
+    dropsOutbound: release === "3.2" && q.outbound === undefined,
     // IPv4 at the top level, for backends without IPv6 (iptables).
     ...families[0]!,
     families,
@@ -89,4 +92,31 @@ function hopView(h: ForwardHop) {
 /** Templates run in strict mode: every field exists in both shapes. */
 function trafficView(t: Traffic) {
   return t.kind === "all" ? { all: true, proto: "", ports: [] } : { all: false, proto: t.proto, ports: t.ports };
+}
+
+/**
+ * R3.2's outbound policy in the qube (chain QWIRE-OUT). An allow-list
+ * (policy deny) writes the switches that allow, a deny-list those that deny;
+ * each exception is a network or a host name resolved at run time.
+ */
+function outboundView(fw: R32Firewall) {
+  const allowList = fw.policy === "deny";
+  const differs = (s: "allow" | "deny") => (allowList ? s === "allow" : s === "deny");
+  return {
+    allowList,
+    dns: differs(fw.dns),
+    icmp: differs(fw.icmp),
+    exceptions: fw.exceptions.map((e) => {
+      const host = !/^[0-9./]+$/.test(e.address);
+      return {
+        label: `${e.address} ${e.proto}${e.ports ? ` ${e.ports.first === e.ports.last ? e.ports.first : `${e.ports.first}-${e.ports.last}`}` : ""}`,
+        host,
+        name: host ? e.address : "",
+        net: host ? "" : e.address.includes("/") ? e.address : `${e.address}/32`,
+        any: e.proto === "any",
+        proto: e.proto === "any" ? "" : e.proto,
+        ports: e.ports ?? null,
+      };
+    }),
+  };
 }

@@ -13,6 +13,9 @@ import type { ParsedDocument, YamlPath } from "../parse/index.js";
 import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { NetvmGraph } from "./graph.js";
+import { r32FirewallOf, warnR32Overflow } from "./firewall-r32.js";
+
+export { overflows, r32FirewallOf } from "./firewall-r32.js";
 
 export { NetvmGraph } from "./graph.js";
 
@@ -121,6 +124,7 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
     known(e.to, [...e.path, "to"]);
   }
   for (const f of spec.firewall) known(f.qube, [...f.path]);
+  if (spec.release === "3.2") for (const f of spec.firewall) warnR32Overflow(f, r32FirewallOf(f, links), doc, diag);
 
   if (diag.hasErrors()) return undefined;
   return { spec, graph, forwards, links, qrexecLinks };

@@ -10,6 +10,7 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { DiagnosticCode } from "../diagnostics/codes.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
 import { parseFirewallRule } from "./firewall-rule.js";
+import { r32Refusal } from "./firewall-r32.js";
 import { DocumentSchema } from "./schema.js";
 import { reportZodIssues } from "./zod-issues.js";
 import {
@@ -45,6 +46,7 @@ import {
 
 export * from "./spec.js";
 export { ruleString } from "./firewall-rule.js";
+export * from "./firewall-r32.js";
 
 /** Outbound rules one qube can carry before qubesd fails (Qubes issue #4228: ~900-950). */
 export const MAX_FIREWALL_RULES = 900;
@@ -406,15 +408,6 @@ class Narrower {
 
   firewall(qube: string, raw: unknown, release: Release): FirewallSpec | undefined {
     const path = ["firewall", qube];
-    if (release === "3.2") {
-      // R3.2's qvm-firewall keeps a per-qube allow/deny policy with a list of
-      // exceptions (and dns/icmp switches), not an ordered list of accept and
-      // drop rules, and checks 3 kB per qube: not built rather than guessed.
-      this.diag.error("QW4007", this.doc.positions.key(path), `outbound policy for '${qube}' is not built for Qubes R3.2 by this version of qwire`, {
-        hint: "set it in the Qube Manager's firewall tab (or qvm-firewall) on R3.2, and remove it from qwire.yaml",
-      });
-      return undefined;
-    }
     const name = parseQubeName(qube);
     if (!name.ok) {
       this.diag.error("QW2003", this.doc.positions.key(path), name.message);
@@ -422,6 +415,7 @@ class Narrower {
     }
     const f: Obj = isObj(raw) ? raw : {};
     const rules: FirewallRule[] = [];
+    const policy = f.policy === "accept" ? "accept" : "drop";
     let good = true;
     list(f.rules).forEach((r, i) => {
       const rule = this.take("QW2013", [...path, "rules", i], parseFirewallRule(r), "see 'man qvm-firewall' for the rule syntax");
@@ -434,6 +428,12 @@ class Narrower {
           hint: "a service whose address changes breaks until the next apply, and if the name does not resolve the netvm blocks all of this qube's traffic; prefer addresses",
         });
       }
+      // R3.2's qvm-firewall is a policy with exceptions and two switches: refuse what it cannot hold.
+      const refusal = release === "3.2" ? r32Refusal(rule, policy) : undefined;
+      if (refusal !== undefined) {
+        this.diag.error("QW4007", this.doc.positions.value([...path, "rules", i]), `outbound rule ${i + 1} of '${qube}' cannot be written on Qubes R3.2`, { hint: refusal });
+        good = false;
+      }
       rules.push(rule);
     });
     if (rules.length > MAX_FIREWALL_RULES) {
@@ -443,7 +443,7 @@ class Narrower {
       good = false;
     }
     if (!good) return undefined;
-    return { qube: name.value, policy: f.policy === "accept" ? "accept" : "drop", rules, path };
+    return { qube: name.value, policy, rules, path };
   }
 
   expectation(raw: unknown, path: YamlPath): ExpectSpec | undefined {

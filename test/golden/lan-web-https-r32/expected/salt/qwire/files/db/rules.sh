@@ -123,6 +123,16 @@ fi
 iptables-restore --noflush --test <"$rules"
 iptables-restore --noflush <"$rules"
 
+# R3.2, no outbound list here (dom0's qvm-firewall holds it, if any): remove
+# the QWIRE-OUT of an earlier bundle, whose list was past the 3 kB limit.
+if iptables -w -C OUTPUT -j QWIRE-OUT 2>/dev/null; then
+	iptables -w -D OUTPUT -j QWIRE-OUT
+fi
+if iptables -w -S QWIRE-OUT >/dev/null 2>&1; then
+	iptables -w -F QWIRE-OUT
+	iptables -w -X QWIRE-OUT
+fi
+
 if [ "$skipped" -gt 0 ]; then
 	log "$skipped rule group(s) left out; fix the addresses in dom0 (qvm-prefs) and re-apply"
 	exit 3

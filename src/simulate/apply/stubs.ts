@@ -4,12 +4,14 @@
  * simulator writes from the model:
  *
  * - dom0 (`$QWIRE_SIM_DB/<qube>/<property>`): qvm-prefs, qvm-check, qvm-features;
- * - in a qube (`$QWIRE_SIM_QUBESDB/<key>`): qubesdb-read; logger and
- *   systemctl only record their arguments in `$QWIRE_SIM_LOG`.
+ * - in a qube (`$QWIRE_SIM_QUBESDB/<key>`): qubesdb-read; logger only
+ *   records its arguments in `$QWIRE_SIM_LOG`; systemctl and
+ *   qrexec-client-vm model qrexec link sockets (qrexec-stubs.ts).
  */
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ModelQube, QubesModel } from "../model/network.js";
+import { QREXEC_CLIENT_VM, SYSTEMCTL } from "./qrexec-stubs.js";
 
 const QVM_PREFS = `#!/bin/sh
 # qwire simulate: qvm-prefs answering from the model.
@@ -117,18 +119,22 @@ export interface StubPaths {
   readonly db: string;
   readonly qubesdb: string;
   readonly logs: string;
+  /** Unix socket of dom0's qrexec in the model (qrexec/dom0-daemon.ts). */
+  readonly qrexec: string;
 }
 
 export async function writeStubs(dir: string): Promise<StubPaths> {
-  const paths = { bin: join(dir, "bin"), db: join(dir, "dom0db"), qubesdb: join(dir, "qubesdb"), logs: join(dir, "logs") };
-  for (const d of Object.values(paths)) await mkdir(d, { recursive: true });
+  const dirs = { bin: join(dir, "bin"), db: join(dir, "dom0db"), qubesdb: join(dir, "qubesdb"), logs: join(dir, "logs") };
+  for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
+  const paths = { ...dirs, qrexec: join(dir, "qrexec.sock") };
   const scripts: Record<string, string> = {
     "qvm-prefs": QVM_PREFS,
     "qvm-check": QVM_CHECK,
     "qvm-features": QVM_FEATURES,
     "qubesdb-read": QUBESDB_READ,
     logger: RECORD("logger"),
-    systemctl: RECORD("systemctl"),
+    systemctl: SYSTEMCTL,
+    "qrexec-client-vm": QREXEC_CLIENT_VM,
   };
   for (const [name, text] of Object.entries(scripts)) await writeFile(join(paths.bin, name), text, { mode: 0o755 });
   return paths;

@@ -8,6 +8,10 @@
  * - link: open from `from` to `to` on its ports, closed in the other
  *   direction unless `both_ways`, on the neighbouring port, in the other
  *   protocol, and from every third qube.
+ * - qrexec link: 127.0.0.1:local_port in `from` reaches `to`'s port (and
+ *   back in `to` with both_ways, else closed there); in every third qube
+ *   127.0.0.1:local_port reaches no other qube and a direct
+ *   `qrexec-client-vm @default qubes.ConnectTCP+PORT` is denied.
  *
  * Every derived expectation is settled by one oracle over all intents, so a
  * port that one intent closes and another opens is expected open.
@@ -127,6 +131,20 @@ export function deriveFlows(topology: Topology): DerivedFlows {
     }
   }
 
+  for (const link of topology.qrexecLinks) {
+    const origin = `qrexec link ${link.name}`;
+    const loopback: Dial = { kind: "loopback" };
+    for (const { port, localPort } of link.ports) {
+      derived({ kind: "qube", qube: link.from }, loopback, "tcp", localPort, origin, "127.0.0.1 in 'from'", link.to, port);
+      derived({ kind: "qube", qube: link.to }, loopback, "tcp", localPort, origin, link.bothWays ? "127.0.0.1 in 'to', both_ways" : "127.0.0.1 in 'to' (one way)", link.from, port);
+      for (const q of qubes) {
+        if (q === link.from || q === link.to) continue;
+        derived({ kind: "qube", qube: q }, loopback, "tcp", localPort, origin, "127.0.0.1 in a third qube", link.to, port);
+        derived({ kind: "qube", qube: q }, { kind: "qrexec" }, "tcp", port, origin, "direct qrexec call from a third qube", link.to, port);
+      }
+    }
+  }
+
   return { flows: [...flows.values()], lans: lans.requests(), unprobeable };
 }
 
@@ -146,6 +164,19 @@ export function oracle(topology: Topology, from: Source, dial: Dial, proto: Prot
         r.forward.from.some((c) => !c.text.includes(":") && contains(parseCidr(c.text), from.address)),
     );
     if (route) return { open: true, reaches: route.forward.to, serverPort: mapPort(route, port), by: `forward ${route.forward.name}` };
+    return { open: false };
+  }
+  if (from.kind === "qube" && (dial.kind === "loopback" || dial.kind === "qrexec")) {
+    // dom0's policy: the connecting qube's socket (local port) or call (service port) and its one target.
+    if (proto !== "tcp") return { open: false };
+    for (const link of topology.qrexecLinks) {
+      const directions: [QubeName, QubeName][] = link.bothWays ? [[link.from, link.to], [link.to, link.from]] : [[link.from, link.to]];
+      for (const [a, b] of directions) {
+        if (a !== from.qube) continue;
+        const hit = link.ports.find((p) => (dial.kind === "loopback" ? p.localPort : p.port) === port);
+        if (hit) return { open: true, reaches: b, serverPort: hit.port, by: `qrexec link ${link.name}` };
+      }
+    }
     return { open: false };
   }
   if (from.kind === "qube" && dial.kind === "qube") {

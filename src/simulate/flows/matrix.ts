@@ -3,7 +3,7 @@
  * one row per client, one column per qube that should (or must not) answer;
  * a cell lists what the probes saw, "!" marking what was not expected.
  */
-import { sourceLabel } from "./flow.js";
+import { sourceLabel, type Flow } from "./flow.js";
 import type { FlowResult } from "./probe.js";
 
 export function formatMatrix(results: readonly FlowResult[]): string {
@@ -14,13 +14,18 @@ export function formatMatrix(results: readonly FlowResult[]): string {
     results
       .filter((r) => sourceLabel(r.flow.from) === row && r.flow.to === col)
       .sort((a, b) => a.flow.port - b.flow.port || (a.flow.proto < b.flow.proto ? -1 : 1))
-      .map((r) => `${r.pass ? "" : "!"}${r.flow.port}/${r.flow.proto} ${r.outcome.state === "open" ? "open" : "shut"}`)
+      .map((r) => `${r.pass ? "" : "!"}${via(r.flow)}${r.flow.port}/${r.flow.proto} ${r.outcome.state === "open" && (r.pass ? r.flow.expect === "open" : true) ? "open" : "shut"}`)
       .join(", ") || ".";
   const table = [["from \\ to", ...cols], ...rows.map((row) => [row, ...cols.map((col) => cell(row, col))])];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
   const lines = table.map((line) => line.map((text, c) => text.padEnd(widths[c]!)).join("  ").trimEnd());
   lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
   return `${lines.join("\n")}\n`;
+}
+
+/** How the client dialled, when not straight to the qube: its own 127.0.0.1 (a qrexec socket) or a qrexec call. */
+function via(f: Flow): string {
+  return f.dial.kind === "loopback" ? "lo:" : f.dial.kind === "qrexec" ? "qrexec+" : "";
 }
 
 function unique<T>(items: readonly T[]): T[] {

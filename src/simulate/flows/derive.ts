@@ -13,12 +13,17 @@
  *   127.0.0.1:local_port reaches no other qube and a direct
  *   `qrexec-client-vm @default qubes.ConnectTCP+PORT` is denied.
  *
+ * IPv6: a forward's IPv6 `from` networks get the same flows from IPv6
+ * clients (inside and outside them), to the entry's IPv6 address on that
+ * interface; a link between two ipv6 qubes the same flows over IPv6.
+ *
  * Every derived expectation is settled by one oracle over all intents, so a
  * port that one intent closes and another opens is expected open.
  */
 import type { ForwardRoute, Topology } from "../../topology/index.js";
 import type { PortRange, Proto, QubeName } from "../../validate/index.js";
 import { contains, parseCidr, pickInside, pickOutside, type Network } from "../model/ipv4.js";
+import { contains6, parseCidr6, pickInside6, pickOutside6, type Network6 } from "../model/ipv6.js";
 import type { LanRequest } from "../model/network.js";
 import { flowKey, type Dial, type Flow, type LanKey, type Source } from "./flow.js";
 
@@ -83,26 +88,35 @@ export function deriveFlows(topology: Topology): DerivedFlows {
   });
 
   const qubes = topology.graph.names().sort();
+  const hasIpv6 = (q: QubeName) => topology.graph.get(q)?.ipv6 === true;
   for (const route of topology.forwards) {
     const f = route.forward;
     const origin = `forward ${f.name}`;
-    // The model carries IPv4 only: IPv6 sources are not probed (docs/simulate.md).
-    const nets = f.from.filter((c) => !c.text.includes(":")).map((c) => parseCidr(c.text));
+    const families: { suffix: string; inside: (lan: LanKey) => string | undefined; outside: (lan: LanKey) => string | undefined; any: boolean }[] = [];
+    const nets = f.from.map((c) => parseCidr(c.text));
+    families.push({ suffix: "", any: nets.length > 0, inside: (lan) => (nets.length > 0 ? lans.inside(lan, nets[0]!) : undefined), outside: (lan) => lans.outside(lan, nets) });
+    const nets6 = f.from6.map((c) => parseCidr6(c.text));
+    if (nets6.length > 0) families.push({ suffix: " (IPv6)", any: true, inside: (lan) => lans.inside6(lan, nets6[0]!), outside: (lan) => lans.outside6(lan, nets6) });
     for (const iface of route.interfaces) {
       const lan: LanKey = { qube: route.entry, iface };
       const dial: Dial = { kind: "lan", lan };
-      const inside = nets.length > 0 ? lans.inside(lan, nets[0]!) : undefined;
-      if (inside) {
-        const src: Source = { kind: "outside", address: inside, lan };
-        for (const p of new Set([f.externalPort.first, f.externalPort.last])) derived(src, dial, f.proto, p, origin, "client inside 'from'", f.to, mapPort(route, p));
-        const neighbour = f.externalPort.last < 65535 ? f.externalPort.last + 1 : f.externalPort.first - 1;
-        derived(src, dial, f.proto, neighbour, origin, "neighbouring port", f.to, mapPort(route, neighbour));
-        derived(src, dial, other(f.proto), f.externalPort.first, origin, `${other(f.proto)} instead of ${f.proto}`, f.to, f.port.first);
+      for (const fam of families) {
+        const inside = fam.inside(lan);
+        if (inside) {
+          const src: Source = { kind: "outside", address: inside, lan };
+          for (const p of new Set([f.externalPort.first, f.externalPort.last])) derived(src, dial, f.proto, p, origin, `client inside 'from'${fam.suffix}`, f.to, mapPort(route, p));
+          const neighbour = f.externalPort.last < 65535 ? f.externalPort.last + 1 : f.externalPort.first - 1;
+          derived(src, dial, f.proto, neighbour, origin, `neighbouring port${fam.suffix}`, f.to, mapPort(route, neighbour));
+          derived(src, dial, other(f.proto), f.externalPort.first, origin, `${other(f.proto)} instead of ${f.proto}${fam.suffix}`, f.to, f.port.first);
+        }
+        const outside = fam.any ? fam.outside(lan) : undefined;
+        if (outside) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, `client outside 'from'${fam.suffix}`, f.to, f.port.first);
       }
-      const outside = lans.outside(lan, nets);
-      if (outside && nets.length > 0) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, "client outside 'from'", f.to, f.port.first);
     }
     for (const q of qubes) if (q !== f.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to }, f.proto, f.port.first, origin, "from another qube", f.to);
+    if (hasIpv6(f.to)) {
+      for (const q of qubes) if (q !== f.to && hasIpv6(q)) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to, ipv6: true }, f.proto, f.port.first, origin, "from another qube (IPv6)", f.to);
+    }
   }
 
   for (const { link } of topology.links) {
@@ -116,10 +130,18 @@ export function deriveFlows(topology: Topology): DerivedFlows {
         : link.traffic.protos.flatMap((proto) => (link.traffic === "all" ? [] : link.traffic.ports).flatMap((r) => [...new Set([r.first, r.last])].map((port) => ({ proto, port }))));
     const a: Source = { kind: "qube", qube: link.from };
     const b: Source = { kind: "qube", qube: link.to };
-    for (const s of samples) {
-      derived(a, { kind: "qube", qube: link.to }, s.proto, s.port, origin, "from 'from' to 'to'", link.to);
-      derived(b, { kind: "qube", qube: link.from }, s.proto, s.port, origin, link.bothWays ? "back, both_ways" : "the other direction", link.from);
-      for (const q of qubes) if (q !== link.from && q !== link.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: link.to }, s.proto, s.port, origin, "from a third qube", link.to);
+    // The link carries IPv6 when both ends have it (qwire's validator makes their firewall qube have it too).
+    const families: { v6?: true; suffix: string }[] = [{ suffix: "" }, ...(hasIpv6(link.from) && hasIpv6(link.to) ? [{ v6: true as const, suffix: " (IPv6)" }] : [])];
+    for (const fam of families) {
+      const to = (qube: QubeName): Dial => (fam.v6 ? { kind: "qube", qube, ipv6: true } : { kind: "qube", qube });
+      for (const s of samples) {
+        derived(a, to(link.to), s.proto, s.port, origin, `from 'from' to 'to'${fam.suffix}`, link.to);
+        derived(b, to(link.from), s.proto, s.port, origin, `${link.bothWays ? "back, both_ways" : "the other direction"}${fam.suffix}`, link.from);
+        for (const q of qubes) {
+          if (q === link.from || q === link.to || (fam.v6 && !hasIpv6(q))) continue;
+          derived({ kind: "qube", qube: q }, to(link.to), s.proto, s.port, origin, `from a third qube${fam.suffix}`, link.to);
+        }
+      }
     }
     if (link.traffic !== "all") {
       const last = Math.max(...link.traffic.ports.map((r) => r.last));
@@ -161,7 +183,7 @@ export function oracle(topology: Topology, from: Source, dial: Dial, proto: Prot
         r.interfaces.includes(lan.iface as never) &&
         r.forward.proto === proto &&
         inRange(r.forward.externalPort, port) &&
-        r.forward.from.some((c) => !c.text.includes(":") && contains(parseCidr(c.text), from.address)),
+        (from.address.includes(":") ? r.forward.from6.some((c) => contains6(parseCidr6(c.text), from.address)) : r.forward.from.some((c) => contains(parseCidr(c.text), from.address))),
     );
     if (route) return { open: true, reaches: route.forward.to, serverPort: mapPort(route, port), by: `forward ${route.forward.name}` };
     return { open: false };
@@ -180,7 +202,9 @@ export function oracle(topology: Topology, from: Source, dial: Dial, proto: Prot
     return { open: false };
   }
   if (from.kind === "qube" && dial.kind === "qube") {
-    for (const { link } of topology.links) {
+    const v6 = dial.ipv6 === true;
+    for (const { link, firewall } of topology.links) {
+      if (v6 && ![link.from, link.to, firewall].every((q) => topology.graph.get(q)?.ipv6 === true)) continue;
       const forward = link.from === from.qube && link.to === dial.qube;
       const back = link.bothWays && link.to === from.qube && link.from === dial.qube;
       if (!forward && !back) continue;
@@ -252,6 +276,18 @@ class LanBook {
 
   outside(key: LanKey, nets: readonly Network[]): string | undefined {
     const a = pickOutside(nets, this.#taken(key));
+    if (a) this.use(key, a);
+    return a;
+  }
+
+  inside6(key: LanKey, net: Network6): string | undefined {
+    const a = pickInside6(net, this.#taken(key));
+    if (a) this.use(key, a);
+    return a;
+  }
+
+  outside6(key: LanKey, nets: readonly Network6[]): string | undefined {
+    const a = pickOutside6(nets, this.#taken(key));
     if (a) this.use(key, a);
     return a;
   }

@@ -16,7 +16,7 @@ export type Source = { readonly kind: "qube"; readonly qube: QubeName } | { read
  * qubes.ConnectTCP+PORT` call from the source qube.
  */
 export type Dial =
-  | { readonly kind: "qube"; readonly qube: QubeName }
+  | { readonly kind: "qube"; readonly qube: QubeName; readonly ipv6?: true }
   | { readonly kind: "lan"; readonly lan: LanKey }
   | { readonly kind: "loopback" }
   | { readonly kind: "qrexec" };
@@ -45,7 +45,7 @@ export function sourceLabel(s: Source): string {
 export function dialLabel(d: Dial): string {
   switch (d.kind) {
     case "qube":
-      return d.qube;
+      return d.ipv6 ? `${d.qube} (IPv6)` : d.qube;
     case "lan":
       return `${d.lan.qube}:${d.lan.iface}`;
     case "loopback":

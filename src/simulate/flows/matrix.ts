@@ -23,9 +23,11 @@ export function formatMatrix(results: readonly FlowResult[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** How the client dialled, when not straight to the qube: its own 127.0.0.1 (a qrexec socket) or a qrexec call. */
+/** How the client dialled, when not straight to the qube over IPv4: its own 127.0.0.1 (a qrexec socket), a qrexec call, IPv6. */
 function via(f: Flow): string {
-  return f.dial.kind === "loopback" ? "lo:" : f.dial.kind === "qrexec" ? "qrexec+" : "";
+  if (f.dial.kind === "loopback") return "lo:";
+  if (f.dial.kind === "qrexec") return "qrexec+";
+  return (f.dial.kind === "qube" && f.dial.ipv6) || (f.from.kind === "outside" && f.from.address.includes(":")) ? "v6:" : "";
 }
 
 function unique<T>(items: readonly T[]): T[] {

@@ -8,7 +8,7 @@
  */
 import { PYTHON } from "../apply/render-sls.js";
 import type { Runner } from "../exec.js";
-import type { QubesModel } from "../model/network.js";
+import { address6, type QubesModel } from "../model/network.js";
 import type { Flow } from "./flow.js";
 
 const SERVER = String.raw`
@@ -275,12 +275,16 @@ function resolve(flow: Flow, model: QubesModel): { ns: string; dst: string; src?
   if (!ns) return { error: "the source is not running in the model" };
   let dst: string | undefined;
   switch (flow.dial.kind) {
-    case "qube":
-      dst = model.qube(flow.dial.qube).ip;
+    case "qube": {
+      const q = model.qube(flow.dial.qube);
+      dst = flow.dial.ipv6 ? address6(q) : q.ip;
       break;
-    case "lan":
-      dst = model.lan(flow.dial.lan.qube, flow.dial.lan.iface)?.gateway;
+    }
+    case "lan": {
+      const lan = model.lan(flow.dial.lan.qube, flow.dial.lan.iface);
+      dst = src?.includes(":") ? lan?.gateway6 : lan?.gateway;
       break;
+    }
     case "loopback":
       dst = "127.0.0.1";
       break;

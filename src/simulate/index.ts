@@ -273,7 +273,7 @@ function mergeLans(a: readonly LanRequest[], b: readonly LanRequest[]): LanReque
   for (const l of [...a, ...b]) {
     const k = `${l.qube}:${l.iface}`;
     const prev = byKey.get(k);
-    byKey.set(k, prev ? { ...prev, clients: [...new Set([...prev.clients, ...l.clients])].sort() } : l);
+    byKey.set(k, prev ? { ...prev, uplink: prev.uplink === true || l.uplink === true, clients: [...new Set([...prev.clients, ...l.clients])].sort() } : l);
   }
   return [...byKey.values()];
 }

@@ -26,6 +26,7 @@ import { contains, parseCidr, pickInside, pickOutside, type Network } from "../m
 import { contains6, parseCidr6, pickInside6, pickOutside6, type Network6 } from "../model/ipv6.js";
 import type { LanRequest } from "../model/network.js";
 import { flowKey, type Dial, type Flow, type LanKey, type Source } from "./flow.js";
+import { internetOracle, outboundFlows } from "./outbound.js";
 
 export interface DerivedFlows {
   readonly flows: readonly Flow[];
@@ -36,6 +37,9 @@ export interface DerivedFlows {
 }
 
 const ALL_TRAFFIC_SAMPLE = 2222;
+
+/** The uplink the model gives a top netvm that declares none, for its internet traffic. */
+const UPLINK = "inet0";
 
 export function deriveFlows(topology: Topology): DerivedFlows {
   const lans = new LanBook(topology);
@@ -167,6 +171,8 @@ export function deriveFlows(topology: Topology): DerivedFlows {
     }
   }
 
+  for (const f of outboundFlows(topology, { lanFor: (q) => lans.lanFor(q), inside: (l, c) => lans.insideCidr(l, c), outside: (l, c) => lans.outsideCidrs(l, c) })) add(f);
+
   return { flows: [...flows.values()], lans: lans.requests(), unprobeable };
 }
 
@@ -175,6 +181,10 @@ export function deriveFlows(topology: Topology): DerivedFlows {
  * client on its entry interface, a link between two qubes.
  */
 export function oracle(topology: Topology, from: Source, dial: Dial, proto: Proto, port: number): { open: boolean; reaches?: QubeName; serverPort?: number; by?: string } {
+  if (from.kind === "qube" && dial.kind === "internet") {
+    const verdict = internetOracle(topology, from.qube, dial.address, proto, port);
+    return verdict.open ? { open: true, by: `firewall ${from.qube}` } : { open: false };
+  }
   if (from.kind === "outside" && dial.kind === "lan") {
     const lan = dial.lan;
     const route = topology.forwards.find(
@@ -231,22 +241,42 @@ function other(p: Proto): Proto {
 
 /** Outside networks and the client addresses placed on them; one address lives on one network of an entry qube. */
 class LanBook {
-  readonly #lans = new Map<string, { key: LanKey; clients: Set<string> }>();
+  readonly #lans = new Map<string, { key: LanKey; clients: Set<string>; uplink: boolean }>();
   readonly #byQube = new Map<QubeName, Map<string, string>>();
 
   constructor(private readonly topology: Topology) {
-    for (const q of topology.spec.qubes) for (const iface of q.uplinks) this.#lan({ qube: q.name, iface });
+    for (const q of topology.spec.qubes) for (const iface of q.uplinks) this.#lan({ qube: q.name, iface }, true);
     for (const r of topology.forwards) for (const iface of r.interfaces) this.#lan({ qube: r.entry, iface });
   }
 
-  #lan(key: LanKey) {
+  #lan(key: LanKey, uplink = false) {
     const k = `${key.qube}:${key.iface}`;
     let l = this.#lans.get(k);
     if (!l) {
-      l = { key, clients: new Set() };
+      l = { key, clients: new Set(), uplink };
       this.#lans.set(k, l);
     }
     return l;
+  }
+
+  /** Where a qube's internet traffic leaves: the top netvm's first uplink, or the model's own "inet0" when it declares none. */
+  lanFor(q: QubeName): LanKey | undefined {
+    if (this.topology.graph.get(q)?.netvm === undefined) return undefined;
+    const up = this.topology.graph.upstream(q);
+    const top = this.topology.graph.get(up[up.length - 1]!);
+    if (!top) return undefined;
+    const key = { qube: top.name, iface: top.uplinks[0] ?? UPLINK };
+    this.#lan(key, true);
+    return key;
+  }
+
+  /** A client or internet host inside an IPv4 CIDR (text). */
+  insideCidr(key: LanKey, cidr: string): string | undefined {
+    return this.inside(key, parseCidr(cidr));
+  }
+
+  outsideCidrs(key: LanKey, cidrs: readonly string[]): string | undefined {
+    return this.outside(key, cidrs.map(parseCidr));
   }
 
   /** The network of the top of `to`'s netvm chain (its first uplink). */
@@ -293,6 +323,6 @@ class LanBook {
   }
 
   requests(): LanRequest[] {
-    return [...this.#lans.values()].map((l) => ({ qube: l.key.qube, iface: l.key.iface, clients: [...l.clients].sort() }));
+    return [...this.#lans.values()].map((l) => ({ qube: l.key.qube, iface: l.key.iface, clients: [...l.clients].sort(), uplink: l.uplink }));
   }
 }

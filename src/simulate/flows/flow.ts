@@ -13,13 +13,15 @@ export type Source = { readonly kind: "qube"; readonly qube: QubeName } | { read
  * Where the client connects: a qube's current address, the entry qube's
  * address on an outside network, 127.0.0.1 in the source qube itself (a
  * qrexec link's socket), or a direct `qrexec-client-vm @default
- * qubes.ConnectTCP+PORT` call from the source qube.
+ * qubes.ConnectTCP+PORT` call from the source qube, or a host of the
+ * internet on the outside network of the top netvm's uplink.
  */
 export type Dial =
   | { readonly kind: "qube"; readonly qube: QubeName; readonly ipv6?: true }
   | { readonly kind: "lan"; readonly lan: LanKey }
   | { readonly kind: "loopback" }
-  | { readonly kind: "qrexec" };
+  | { readonly kind: "qrexec" }
+  | { readonly kind: "internet"; readonly address: string; readonly lan: LanKey };
 
 export interface Flow {
   readonly from: Source;
@@ -52,6 +54,8 @@ export function dialLabel(d: Dial): string {
       return "127.0.0.1";
     case "qrexec":
       return "qrexec @default";
+    case "internet":
+      return `internet ${d.address}`;
   }
 }
 

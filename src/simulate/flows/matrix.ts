@@ -27,6 +27,7 @@ export function formatMatrix(results: readonly FlowResult[]): string {
 function via(f: Flow): string {
   if (f.dial.kind === "loopback") return "lo:";
   if (f.dial.kind === "qrexec") return "qrexec+";
+  if (f.dial.kind === "internet") return `${f.dial.address}:`;
   return (f.dial.kind === "qube" && f.dial.ipv6) || (f.from.kind === "outside" && f.from.address.includes(":")) ? "v6:" : "";
 }
 

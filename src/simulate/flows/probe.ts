@@ -10,6 +10,7 @@ import { PYTHON } from "../apply/render-sls.js";
 import type { Runner } from "../exec.js";
 import { address6, type QubesModel } from "../model/network.js";
 import type { Flow } from "./flow.js";
+import { INTERNET } from "./outbound.js";
 
 const SERVER = String.raw`
 import errno, json, selectors, socket, sys
@@ -35,8 +36,17 @@ def listen(kind, port):
     sel.register(s, selectors.EVENT_READ, kind)
 for port in cfg["tcp"]:
     listen("tcp", port)
+def listen_at(address, port):
+    # A UDP reply leaves from the address the request went to only on a socket bound to it (hosts with many addresses).
+    s = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((address, port)); s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, "udp")
 for port in cfg["udp"]:
-    listen("udp", port)
+    if cfg.get("udp_at"):
+        for address in cfg["udp_at"]:
+            listen_at(address, port)
+    else:
+        listen("udp", port)
 print("ready " + " ".join(busy), flush=True)
 while True:
     for key, _ in sel.select():
@@ -202,9 +212,18 @@ async function startServers(flows: readonly Flow[], model: QubesModel, runner: R
   const servers: ReturnType<Runner["spawn"]>[] = [];
   const busy: string[] = [];
   const ready: Promise<void>[] = [];
-  for (const q of model.qubes()) {
-    if (!q.ns) continue;
-    const child = runner.spawn("ip", ["netns", "exec", q.ns, PYTHON, "-c", SERVER, JSON.stringify({ name: q.name, tcp, udp })]);
+  // Every running qube, and every outside network that holds internet hosts, answers with its name.
+  const answering: { name: string; ns: string; udpAt?: string[] }[] = model.qubes().flatMap((q) => (q.ns ? [{ name: q.name as string, ns: q.ns }] : []));
+  for (const f of flows) {
+    if (f.dial.kind !== "internet") continue;
+    const ns = model.lan(f.dial.lan.qube, f.dial.lan.iface)?.ns;
+    if (!ns) continue;
+    let server = answering.find((a) => a.ns === ns);
+    if (!server) answering.push((server = { name: INTERNET, ns, udpAt: [] }));
+    if (!server.udpAt!.includes(f.dial.address)) server.udpAt!.push(f.dial.address);
+  }
+  for (const q of answering) {
+    const child = runner.spawn("ip", ["netns", "exec", q.ns, PYTHON, "-c", SERVER, JSON.stringify({ name: q.name, tcp, udp, udp_at: q.udpAt ?? null })]);
     servers.push(child);
     ready.push(
       new Promise<void>((resolve, reject) => {
@@ -290,6 +309,9 @@ function resolve(flow: Flow, model: QubesModel): { ns: string; dst: string; src?
       break;
     case "qrexec":
       dst = "@default";
+      break;
+    case "internet":
+      dst = flow.dial.address;
       break;
   }
   if (!dst) return { error: "the destination is not in the model" };

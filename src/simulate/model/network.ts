@@ -70,6 +70,7 @@ export interface Lan {
   readonly gateway6: string;
   /** IPv4 and IPv6 client addresses. */
   readonly clients: readonly string[];
+  readonly uplink?: boolean;
   ns: string | undefined;
 }
 
@@ -77,6 +78,8 @@ export interface LanRequest {
   readonly qube: QubeName;
   readonly iface: string;
   readonly clients: readonly string[];
+  /** An uplink (declared, or the model's inet0): a top netvm's default route leaves through its first one. */
+  readonly uplink?: boolean;
 }
 
 export class QubesModel {
@@ -269,7 +272,8 @@ export class QubesModel {
   async #startLan(q: ModelQube, lan: Lan): Promise<void> {
     lan.ns = await this.ns.create("o");
     await this.ns.runnerIp(["link", "add", "name", lan.iface, "netns", q.ns!, "type", "veth", "peer", "name", "lan0", "netns", lan.ns]);
-    const first = this.#lans.find((l) => l.qube === q.name);
+    const mine = this.#lans.filter((l) => l.qube === q.name);
+    const first = mine.find((l) => l.uplink) ?? mine[0];
     const v4 = lan.clients.filter((c) => !c.includes(":"));
     const v6 = lan.clients.filter((c) => c.includes(":"));
     await this.ns.ipBatch(q.ns!, [

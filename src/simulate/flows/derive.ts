@@ -4,7 +4,9 @@
  *
  * - forward: open from a client inside `from` on its external port (first
  *   and last of a range), closed from a client outside `from`, on the
- *   neighbouring port, in the other protocol, and from every other qube;
+ *   neighbouring port, in the other protocol, from every other qube, and,
+ *   when it enters elsewhere than the top netvm's uplink (a service qube's
+ *   tunnel), from a client inside `from` on that uplink;
  * - link: open from `from` to `to` on its ports, closed in the other
  *   direction unless `both_ways`, on the neighbouring port, in the other
  *   protocol, and from every third qube.
@@ -116,6 +118,12 @@ export function deriveFlows(topology: Topology): DerivedFlows {
         const outside = fam.any ? fam.outside(lan) : undefined;
         if (outside) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, `client outside 'from'${fam.suffix}`, f.to, f.port.first);
       }
+    }
+    // A forward that enters elsewhere (a VPN qube's tunnel): a client inside 'from' on the top netvm's uplink must not get in.
+    const top = lans.defaultFor(f.to);
+    if (top && nets.length > 0 && !(top.qube === route.entry && route.interfaces.includes(top.iface as never))) {
+      const client = lans.inside(top, nets[0]!);
+      if (client) derived({ kind: "outside", address: client, lan: top }, { kind: "lan", lan: top }, f.proto, f.externalPort.first, origin, `client inside 'from' on ${top.qube}:${top.iface}, not the entry`, f.to, f.port.first);
     }
     for (const q of qubes) if (q !== f.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to }, f.proto, f.port.first, origin, "from another qube", f.to);
     if (hasIpv6(f.to)) {

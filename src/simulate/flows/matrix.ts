@@ -3,11 +3,15 @@
  * one row per client, one column per qube that should (or must not) answer;
  * a cell lists what the probes saw, "!" marking what was not expected.
  */
-import { sourceLabel, type Flow } from "./flow.js";
+import { sourceLabel as plainLabel, type Flow } from "./flow.js";
 import type { FlowResult } from "./probe.js";
 
 export function formatMatrix(results: readonly FlowResult[]): string {
   if (results.length === 0) return "(no flows)\n";
+  // One address on two outside networks (a tunnel and a LAN) is two rows.
+  const nets = new Map<string, Set<string>>();
+  for (const r of results) if (r.flow.from.kind === "outside") nets.set(r.flow.from.address, (nets.get(r.flow.from.address) ?? new Set()).add(`${r.flow.from.lan.qube}:${r.flow.from.lan.iface}`));
+  const sourceLabel = (from: Flow["from"]) => (from.kind === "outside" && nets.get(from.address)!.size > 1 ? `${plainLabel(from)} on ${from.lan.qube}:${from.lan.iface}` : plainLabel(from));
   const rows = unique(results.map((r) => sourceLabel(r.flow.from)));
   const cols = unique(results.map((r) => r.flow.to)).sort();
   const cell = (row: string, col: string) =>

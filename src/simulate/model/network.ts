@@ -256,13 +256,14 @@ export class QubesModel {
       `route add ${netvm.ip} dev eth0`,
       `route add default via ${netvm.ip} dev eth0`,
     ]);
-    await this.ns.ipBatch(netvm.ns!, [`link set ${vif} group 2 up`, `address add ${netvm.ip}/32 dev ${vif}`, `route add ${child.ip} dev ${vif}`]);
+    // replace: the vif of the qube's previous run may linger for a moment (namespace teardown is asynchronous).
+    await this.ns.ipBatch(netvm.ns!, [`link set ${vif} group 2 up`, `address add ${netvm.ip}/32 dev ${vif}`, `route replace ${child.ip} dev ${vif}`]);
     await this.ns.nft(netvm.ns!, downstreamElements(vif, child.ip));
     const six = ipv6Pair(child, netvm);
     if (six) {
       // nodad: the addresses are unique by construction, and DAD would delay the first packets.
       await this.ns.ipBatch(child.ns!, [`address add ${six.child}/128 dev eth0 nodad`, `route add ${six.netvm} dev eth0`, `route add default via ${six.netvm} dev eth0`]);
-      await this.ns.ipBatch(netvm.ns!, [`address add ${six.netvm}/128 dev ${vif} nodad`, `route add ${six.child} dev ${vif}`]);
+      await this.ns.ipBatch(netvm.ns!, [`address add ${six.netvm}/128 dev ${vif} nodad`, `route replace ${six.child} dev ${vif}`]);
       await this.ns.nft(netvm.ns!, downstreamElements(vif, six.child, "ip6"));
     }
     child.vif = vif;

@@ -82,6 +82,7 @@ function formatReport(report: SimulationReport, quiet: boolean): string {
   for (const e of report.events) {
     out.push("", `== ${e.name}: ${e.title}  ${e.passed ? "PASS" : "FAIL"} (${(e.durationMs / 1000).toFixed(1)} s)`);
     for (const c of e.checks) if (!quiet || !c.pass) out.push(`   ${c.pass ? "PASS" : "FAIL"}  check ${c.name}: ${c.detail}`);
+    for (const n of e.notes) out.push(`   note  ${n}`);
     for (const h of e.hookFailures) out.push(`   note  ${h.qube}: ${h.hook} exited ${h.exitCode}${h.output ? `: ${h.output.split("\n").slice(-2).join(" | ")}` : ""}`);
     if (e.flows.length > 0) {
       out.push("", ...formatMatrix(e.flows).trimEnd().split("\n").map((l) => `   ${l}`), "");

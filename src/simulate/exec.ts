@@ -68,6 +68,21 @@ export class Runner {
     return child;
   }
 
+  /** A child whose stdin and stdout the caller streams (the qrexec relay); killed like the others. */
+  spawnPiped(file: string, args: readonly string[]) {
+    const child = execa(file, args, {
+      reject: false,
+      cancelSignal: this.#signal,
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "ignore",
+      buffer: false,
+    });
+    this.#children.add(child);
+    void child.finally(() => this.#children.delete(child));
+    return child;
+  }
+
   killAll(): void {
     for (const c of this.#children) c.kill("SIGKILL");
   }

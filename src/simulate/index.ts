@@ -36,6 +36,8 @@ import type { LanRequest } from "./model/network.js";
 import { QubesModel } from "./model/network.js";
 import { Namespaces } from "./model/namespaces.js";
 import { checkPrerequisites } from "./prerequisites.js";
+import { Dom0Qrexec } from "./qrexec/dom0-daemon.js";
+import { DEFAULT_POLICY } from "./qrexec/policy.js";
 
 export { SimulateError } from "./errors.js";
 export { EVENT_NAMES, type Check, type EventName } from "./events.js";
@@ -65,6 +67,8 @@ export interface EventReport {
   readonly flows: readonly FlowResult[];
   /** Hooks (scripts run at boot or by qubes-firewall) that exited non-zero: Qubes ignores it, the report shows it. */
   readonly hookFailures: readonly HookRun[];
+  /** What explains failures without being one: qrexec calls dom0 refused, ports a qube's own socket held. */
+  readonly notes: readonly string[];
 }
 
 export interface SimulationReport {
@@ -103,6 +107,7 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
   const runId = randomBytes(3).readUIntBE(0, 3).toString(36).padStart(5, "0").slice(-5);
   let namespaces: Namespaces | undefined;
   let dir: string | undefined;
+  let qrexec: Dom0Qrexec | undefined;
   const progress = options.onProgress ?? (() => {});
   try {
     await checkPrerequisites(runner, compiled.topology.spec.release);
@@ -120,8 +125,12 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
     namespaces = new Namespaces(runner, runId);
     const model = new QubesModel(topology, mergeLans(initial.lans, after?.lans ?? []), namespaces, dir);
     const stubs = await writeStubs(dir);
-    // dom0's own directories that the dom0 state may write into.
-    await mkdir(join(dir, "dom0root", "etc", "qubes", "policy.d"), { recursive: true });
+    // dom0's own directories that the dom0 state may write into, with Qubes' default deny for ConnectTCP.
+    const policyDir = join(dir, "dom0root", "etc", "qubes", "policy.d");
+    await mkdir(policyDir, { recursive: true });
+    await writeFile(join(policyDir, "90-default.policy"), DEFAULT_POLICY);
+    qrexec = new Dom0Qrexec(stubs.qrexec, policyDir, model, runner);
+    await qrexec.start();
     const shell = new QubeShell(runner, model, stubs);
     const lifecycle = new Lifecycle(model, shell);
     const bundles: Partial<Record<BundlePhase, string>> = {};
@@ -152,12 +161,14 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
     for (const name of events) {
       const t0 = Date.now();
       const hooksBefore = lifecycle.hooks.length;
+      const callsBefore = qrexec.calls.length;
       progress(`event ${name}...`);
       const step = await runEvent(name, ctx);
       const checks = [...step.checks];
       if (name === "apply") checks.push(...initial.unprobeable.map((u) => ({ name: `${u.origin} cannot be probed`, pass: false, detail: u.reason })));
       const flows: readonly Flow[] = step.flows === "initial" ? initial.flows : step.flows === "after-delete" ? (after?.flows ?? []) : [];
-      const results = await probeFlows(flows, model, runner, options.probe ?? DEFAULT_PROBE);
+      const probeEnv = { client: join(stubs.bin, "qrexec-client-vm"), socket: stubs.qrexec, path: shell.path() };
+      const { results, busy } = await probeFlows(flows, model, runner, probeEnv, options.probe ?? DEFAULT_PROBE);
       const report: EventReport = {
         name,
         title: step.title,
@@ -166,6 +177,7 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
         checks,
         flows: results,
         hookFailures: lifecycle.hooks.slice(hooksBefore).filter((h) => h.exitCode !== 0),
+        notes: [...busy, ...qrexecNotes(qrexec, callsBefore, results)],
       };
       reports.push(report);
       progress(`event ${name}: ${report.passed ? "PASS" : "FAIL"} (${results.filter((r) => r.pass).length}/${results.length} flows, ${report.durationMs} ms)`);
@@ -183,10 +195,18 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
     if (controller.signal.aborted || e instanceof AbortError) throw new SimulateError("interrupted", "interrupted; every namespace and temporary file of this run was removed");
     throw e;
   } finally {
+    await qrexec?.close();
     await cleanUp(runner, namespaces, dir);
     removeHandlers();
     options.signal?.removeEventListener("abort", forward);
   }
+}
+
+/** Refused qrexec calls made by a qube that has a failing flow in this event: the why behind "no qube answered". */
+function qrexecNotes(qrexec: Dom0Qrexec, from: number, results: readonly FlowResult[]): string[] {
+  const failing = new Set<string>(results.flatMap((r) => (!r.pass && r.flow.from.kind === "qube" ? [r.flow.from.qube] : [])));
+  const lines = qrexec.calls.slice(from).filter((c) => !c.allowed && failing.has(c.call.source)).map((c) => `qrexec refused ${c.detail}`);
+  return [...new Set(lines)].sort();
 }
 
 async function writeBundle(dir: string, artifacts: readonly Artifact[]): Promise<string> {
@@ -253,7 +273,7 @@ function mergeLans(a: readonly LanRequest[], b: readonly LanRequest[]): LanReque
   for (const l of [...a, ...b]) {
     const k = `${l.qube}:${l.iface}`;
     const prev = byKey.get(k);
-    byKey.set(k, prev ? { ...prev, clients: [...new Set([...prev.clients, ...l.clients])].sort() } : l);
+    byKey.set(k, prev ? { ...prev, uplink: prev.uplink === true || l.uplink === true, clients: [...new Set([...prev.clients, ...l.clients])].sort() } : l);
   }
   return [...byKey.values()];
 }

@@ -1,6 +1,8 @@
 /**
  * Every golden scenario (test/golden/<name>/qwire.yaml, globbed when the
- * test runs) simulates with every event and every flow holds.
+ * test runs) simulates with every event and every flow holds; scenarios the
+ * model does not cover (R4.0, R3.2, guest net qubes) are refused, not
+ * half-simulated.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -93,3 +93,61 @@ describe.skipIf(!isRoot)("the simulator catches broken bundles", () => {
     await expect(run1).rejects.toThrow(/pkg\.installed, which is not in qwire's Salt subset/);
   });
 });
+
+/** Issue #4: the checks of qrexec links, IPv6 and outbound policy must be able to fail too. */
+const QREXEC = `version: 1
+qubes:
+  sys-net: { provides_network: true }
+  work:    { netvm: sys-net }
+  vault:   {}
+links:
+  - { name: vault-ssh, from: work, to: vault, via: qrexec, ports: [22], local_port: 2222 }
+`;
+
+const IPV6 = `version: 1
+qubes:
+  sys-net:      { provides_network: true, uplink: ens6, ipv6: true }
+  sys-firewall: { netvm: sys-net, provides_network: true, ipv6: true }
+  web:          { netvm: sys-firewall, ipv6: true }
+forwards:
+  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24, "2001:db8:1::/64"] }
+`;
+
+const DROP_POLICY_LINK = `version: 1
+qubes:
+  sys-net:      { provides_network: true }
+  sys-firewall: { netvm: sys-net, provides_network: true }
+  web:          { netvm: sys-firewall }
+  db:           { netvm: sys-firewall }
+links:
+  - { from: web, to: db, ports: [5432] }
+firewall:
+  web:
+    policy: drop
+    rules:
+      - accept dsthost=192.0.2.10 proto=tcp dstports=443
+`;
+
+describe.skipIf(!isRoot)("the simulator catches broken bundles of issue #4", () => {
+  it.concurrent("the qrexec policy line removed: the qrexec link FAILs (dom0 denies the call)", async () => {
+    const report = await run(QREXEC, ["apply"], (a, phase) =>
+      phase === "initial" ? edit("salt/qwire/dom0.sls", (t) => t.replace(/^ *qubes\.ConnectTCP \+22 work @default allow target=vault\n/m, ""))(a) : a,
+    );
+    expect(failing(report)).toEqual(["apply: work -> vault tcp/2222"]);
+    expect(report.events[0]!.notes).toContain("qrexec refused qubes.ConnectTCP+22 from work to @default: denied by 90-default.policy:2");
+  });
+
+  it.concurrent("the IPv6 input accept removed: the IPv6 forward FAILs, the IPv4 one holds", async () => {
+    const report = await run(IPV6, ["apply"], (a, phase) =>
+      phase === "initial" ? edit("salt/qwire/files/web/50-qwire.rc", (t) => t.replace(/^add rule ip6 qubes qwire-input .*dport 443 accept\n/m, ""))(a) : a,
+    );
+    expect(failing(report)).toEqual(["apply: outside 2001:db8:1::50 -> web tcp/443"]);
+  });
+
+  it.concurrent("Qubes #3644: the accept qwire puts in front of a drop policy removed: the link FAILs", async () => {
+    const report = await run(DROP_POLICY_LINK, ["apply"], (a, phase) =>
+      phase === "initial" ? edit("salt/qwire/dom0.sls", (t) => t.replace(/^ *- action=accept proto=tcp dst4=10\.137\.0\.0\/16 dstports=5432-5432\n/m, ""))(a) : a,
+    );
+    expect(failing(report)).toEqual(["apply: web -> db tcp/5432"]);
+  });
+});

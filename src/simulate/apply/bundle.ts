@@ -135,8 +135,9 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       if (!model.has(vm)) return { changed: false, error: `no such domain: '${vm}'` };
       const q = model.qube(vm as never);
       const nft = qvmFirewallToNft(rules);
-      const changed = JSON.stringify(q.firewallRules) !== JSON.stringify(nft);
-      if (changed) await model.setFirewallRules(q.name, nft);
+      const nft6 = qvmFirewallToNft(rules, 6);
+      const changed = JSON.stringify([q.firewallRules, q.firewallRules6]) !== JSON.stringify([nft, nft6]);
+      if (changed) await model.setFirewallRules(q.name, nft, nft6);
       return { changed };
     },
     async features(vm, feature, value) {

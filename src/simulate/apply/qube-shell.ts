@@ -38,7 +38,7 @@ export class QubeShell {
     return this.runner.run(
       "ip",
       ["netns", "exec", q.ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", MOUNT_AND_EXEC, "qwire-qube", q.rwDir, q.runDir, q.tmpDir, ...argv],
-      { check: false, env: this.env({ QWIRE_SIM_QUBESDB: qubesdb, QWIRE_SIM_LOG: "/run/qwire-sim.log" }) },
+      { check: false, env: this.env({ QWIRE_SIM_QUBESDB: qubesdb, QWIRE_SIM_LOG: "/run/qwire-sim.log", QWIRE_SIM_QUBE: q.name, QWIRE_SIM_QREXEC: this.stubs.qrexec }) },
     );
   }
 
@@ -47,9 +47,14 @@ export class QubeShell {
     return this.env({ QWIRE_SIM_DB: this.stubs.db, QWIRE_SIM_LOG: join(this.stubs.logs, "dom0.log") });
   }
 
+  /** PATH inside qubes and dom0: the stubs first. */
+  path(): string {
+    return `${this.stubs.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+  }
+
   private env(extra: Record<string, string>): Record<string, string> {
     return {
-      PATH: `${this.stubs.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      PATH: this.path(),
       HOME: "/root",
       LANG: "C.UTF-8",
       QWIRE_SIM_DB: this.stubs.db,

@@ -4,12 +4,14 @@
  * simulator writes from the model:
  *
  * - dom0 (`$QWIRE_SIM_DB/<qube>/<property>`): qvm-prefs, qvm-check, qvm-features;
- * - in a qube (`$QWIRE_SIM_QUBESDB/<key>`): qubesdb-read; logger and
- *   systemctl only record their arguments in `$QWIRE_SIM_LOG`.
+ * - in a qube (`$QWIRE_SIM_QUBESDB/<key>`): qubesdb-read; logger only
+ *   records its arguments in `$QWIRE_SIM_LOG`; systemctl and
+ *   qrexec-client-vm model qrexec link sockets (qrexec-stubs.ts).
  */
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ModelQube, QubesModel } from "../model/network.js";
+import { address6, type ModelQube, type QubesModel } from "../model/network.js";
+import { QREXEC_CLIENT_VM, SYSTEMCTL } from "./qrexec-stubs.js";
 
 const QVM_PREFS = `#!/bin/sh
 # qwire simulate: qvm-prefs answering from the model.
@@ -117,18 +119,22 @@ export interface StubPaths {
   readonly db: string;
   readonly qubesdb: string;
   readonly logs: string;
+  /** Unix socket of dom0's qrexec in the model (qrexec/dom0-daemon.ts). */
+  readonly qrexec: string;
 }
 
 export async function writeStubs(dir: string): Promise<StubPaths> {
-  const paths = { bin: join(dir, "bin"), db: join(dir, "dom0db"), qubesdb: join(dir, "qubesdb"), logs: join(dir, "logs") };
-  for (const d of Object.values(paths)) await mkdir(d, { recursive: true });
+  const dirs = { bin: join(dir, "bin"), db: join(dir, "dom0db"), qubesdb: join(dir, "qubesdb"), logs: join(dir, "logs") };
+  for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
+  const paths = { ...dirs, qrexec: join(dir, "qrexec.sock") };
   const scripts: Record<string, string> = {
     "qvm-prefs": QVM_PREFS,
     "qvm-check": QVM_CHECK,
     "qvm-features": QVM_FEATURES,
     "qubesdb-read": QUBESDB_READ,
     logger: RECORD("logger"),
-    systemctl: RECORD("systemctl"),
+    systemctl: SYSTEMCTL,
+    "qrexec-client-vm": QREXEC_CLIENT_VM,
   };
   for (const [name, text] of Object.entries(scripts)) await writeFile(join(paths.bin, name), text, { mode: 0o755 });
   return paths;
@@ -147,7 +153,7 @@ export async function writeDom0Db(paths: StubPaths, model: QubesModel): Promise<
       ip: q.ip,
       visible_ip: q.ip,
       // qubesd's ip6 for a qube with the ipv6 feature: the Qubes prefix and the IPv4 address.
-      ip6: q.ipv6 ? ipv6Of(q.ip) : "",
+      ip6: address6(q) ?? "",
       netvm: q.netvm ?? "",
       gateway: netvm?.ip ?? "",
       provides_network: q.providesNetwork ? "True" : "False",
@@ -165,6 +171,9 @@ export async function writeQubesDb(paths: StubPaths, model: QubesModel, q: Model
   const netvm = q.netvm ? model.qube(q.netvm) : undefined;
   const keys: Record<string, string> = { name: q.name, type: "AppVM", "qubes-vm-persistence": "rw-only" };
   if (netvm) Object.assign(keys, { "qubes-ip": q.ip, "qubes-netmask": "255.255.255.255", "qubes-gateway": netvm.ip, "qubes-primary-dns": "10.139.1.1", "qubes-secondary-dns": "10.139.1.2" });
+  const six = address6(q);
+  const gateway6 = netvm ? address6(netvm) : undefined;
+  if (six && gateway6) Object.assign(keys, { "qubes-ip6": six, "qubes-gateway6": gateway6 });
   if (q.providesNetwork) {
     const connected = model.qubes().filter((c) => c.netvm === q.name && c.vif).map((c) => c.ip);
     Object.assign(keys, { "qubes-netvm-gateway": q.ip, "qubes-netvm-netmask": "255.255.255.255", "connected-ips": connected.join(" ") });
@@ -173,9 +182,4 @@ export async function writeQubesDb(paths: StubPaths, model: QubesModel, q: Model
   await mkdir(dir, { recursive: true });
   for (const [k, v] of Object.entries(keys)) await writeFile(join(dir, k), v);
   return dir;
-}
-
-function ipv6Of(ipv4: string): string {
-  const [a, b, c, d] = ipv4.split(".").map(Number) as [number, number, number, number];
-  return `fd09:24ef:4179::${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }

@@ -9,8 +9,19 @@ export interface LanKey {
 
 export type Source = { readonly kind: "qube"; readonly qube: QubeName } | { readonly kind: "outside"; readonly address: string; readonly lan: LanKey };
 
-/** Where the client connects: a qube's current address, or the entry qube's address on an outside network. */
-export type Dial = { readonly kind: "qube"; readonly qube: QubeName } | { readonly kind: "lan"; readonly lan: LanKey };
+/**
+ * Where the client connects: a qube's current address, the entry qube's
+ * address on an outside network, 127.0.0.1 in the source qube itself (a
+ * qrexec link's socket), or a direct `qrexec-client-vm @default
+ * qubes.ConnectTCP+PORT` call from the source qube, or a host of the
+ * internet on the outside network of the top netvm's uplink.
+ */
+export type Dial =
+  | { readonly kind: "qube"; readonly qube: QubeName; readonly ipv6?: true }
+  | { readonly kind: "lan"; readonly lan: LanKey }
+  | { readonly kind: "loopback" }
+  | { readonly kind: "qrexec" }
+  | { readonly kind: "internet"; readonly address: string; readonly lan: LanKey };
 
 export interface Flow {
   readonly from: Source;
@@ -34,7 +45,18 @@ export function sourceLabel(s: Source): string {
 }
 
 export function dialLabel(d: Dial): string {
-  return d.kind === "qube" ? d.qube : `${d.lan.qube}:${d.lan.iface}`;
+  switch (d.kind) {
+    case "qube":
+      return d.ipv6 ? `${d.qube} (IPv6)` : d.qube;
+    case "lan":
+      return `${d.lan.qube}:${d.lan.iface}`;
+    case "loopback":
+      return "127.0.0.1";
+    case "qrexec":
+      return "qrexec @default";
+    case "internet":
+      return `internet ${d.address}`;
+  }
 }
 
 export function flowKey(f: Pick<Flow, "from" | "dial" | "proto" | "port">): string {

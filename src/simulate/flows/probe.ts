@@ -8,24 +8,46 @@
  */
 import { PYTHON } from "../apply/render-sls.js";
 import type { Runner } from "../exec.js";
-import type { QubesModel } from "../model/network.js";
+import { address6, type QubesModel } from "../model/network.js";
 import type { Flow } from "./flow.js";
+import { INTERNET } from "./outbound.js";
 
 const SERVER = String.raw`
-import json, selectors, socket, sys
+import errno, json, selectors, socket, sys
 cfg = json.loads(sys.argv[1])
 name = cfg["name"].encode() + b"\n"
 sel = selectors.DefaultSelector()
-for port in cfg["tcp"]:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+busy = []
+def listen(kind, port):
+    # One dual-stack socket per port answers IPv4 and IPv6 alike.
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port)); s.listen(128); s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ, "tcp")
-for port in cfg["udp"]:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", port)); s.setblocking(False)
+    try:
+        s.bind(("::", port))
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE:
+            raise
+        # Something of the qube's own holds it (a qrexec link socket): report it, serve the rest.
+        busy.append("%s/%d" % (kind, port)); s.close(); return
+    if kind == "tcp":
+        s.listen(128)
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, kind)
+for port in cfg["tcp"]:
+    listen("tcp", port)
+def listen_at(address, port):
+    # A UDP reply leaves from the address the request went to only on a socket bound to it (hosts with many addresses).
+    s = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((address, port)); s.setblocking(False)
     sel.register(s, selectors.EVENT_READ, "udp")
-print("ready", flush=True)
+for port in cfg["udp"]:
+    if cfg.get("udp_at"):
+        for address in cfg["udp_at"]:
+            listen_at(address, port)
+    else:
+        listen("udp", port)
+print("ready " + " ".join(busy), flush=True)
 while True:
     for key, _ in sel.select():
         try:
@@ -40,12 +62,36 @@ while True:
 `;
 
 const CLIENT = String.raw`
-import json, socket, sys, threading
+import json, os, select, socket, subprocess, sys, threading, time
 probes = json.loads(sys.argv[1])
 out = {}
+def call(p):
+    # A direct qrexec call: the stub's stdout carries what the target's server sends.
+    proc = subprocess.Popen(p["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=p["env"])
+    data = b""
+    deadline = time.monotonic() + p["timeout"]
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
+            break
+        chunk = os.read(proc.stdout.fileno(), 256)
+        if not chunk:
+            break
+        data += chunk
+    proc.kill()
+    _, err = proc.communicate()
+    if data:
+        out[p["id"]] = {"state": "open", "reached": data.decode(errors="replace").strip()}
+    elif proc.returncode == 126:
+        out[p["id"]] = {"state": "closed", "how": "refused by dom0's qrexec policy"}
+    else:
+        out[p["id"]] = {"state": "closed", "how": "qrexec call gave no answer: " + (err.decode(errors="replace").strip() or "exit %s" % proc.returncode)}
 def probe(p):
+    if p["proto"] == "qrexec":
+        return call(p)
     udp = p["proto"] == "udp"
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in p["dst"] else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
     s.settimeout(p["timeout"])
     connected = False
     try:
@@ -98,59 +144,96 @@ export interface ProbeOptions {
 
 export const DEFAULT_PROBE: ProbeOptions = { timeout: 1.5, tries: 3 };
 
-export async function probeFlows(flows: readonly Flow[], model: QubesModel, runner: Runner, options: ProbeOptions = DEFAULT_PROBE): Promise<FlowResult[]> {
-  const servers = await startServers(flows, model, runner);
+/** What a direct qrexec call needs: the stub and dom0's socket in the model. */
+export interface QrexecProbeEnv {
+  readonly client: string;
+  readonly socket: string;
+  readonly path: string;
+}
+
+export interface ProbeRun {
+  readonly results: FlowResult[];
+  /** Ports a qube's probe server could not listen on (something of the qube's own holds them). */
+  readonly busy: string[];
+}
+
+export async function probeFlows(flows: readonly Flow[], model: QubesModel, runner: Runner, qrexec: QrexecProbeEnv, options: ProbeOptions = DEFAULT_PROBE): Promise<ProbeRun> {
+  const { servers, busy } = await startServers(flows, model, runner);
   try {
     const results = new Map<number, FlowResult>();
     let pending = flows.map((_, i) => i);
     for (let attempt = 1; attempt <= options.tries && pending.length > 0; attempt++) {
-      const outcomes = await runClients(pending.map((i) => ({ i, flow: flows[i]! })), model, runner, options.timeout);
+      const outcomes = await runClients(pending.map((i) => ({ i, flow: flows[i]! })), model, runner, qrexec, options.timeout);
       const retry: number[] = [];
       for (const i of pending) {
         const flow = flows[i]!;
         const outcome = outcomes.get(i) ?? { state: "closed" as const, how: "probe did not report" };
         const result = judge(flow, outcome, attempt);
         results.set(i, result);
-        if (!result.pass && flow.expect === "open" && outcome.state === "closed") retry.push(i);
+        if (!result.pass && flow.expect === "open" && (outcome.state === "closed" || outcome.reached === null)) retry.push(i);
       }
       pending = retry;
       if (pending.length > 0) await new Promise((r) => setTimeout(r, 200));
     }
-    return flows.map((_, i) => results.get(i)!);
+    return { results: flows.map((_, i) => results.get(i)!), busy };
   } finally {
     for (const s of servers) s.kill("SIGKILL");
     await Promise.allSettled(servers);
   }
 }
 
+/**
+ * A flow through 127.0.0.1 or a direct qrexec call is closed when no other
+ * qube answers: the qube's own socket may accept and close (a refused
+ * qrexec call), and its own server may answer, but nothing else may.
+ */
 function judge(flow: Flow, outcome: Outcome, attempts: number): FlowResult {
   const tries = attempts > 1 ? ` (${attempts} tries)` : "";
+  const local = flow.dial.kind === "loopback" || flow.dial.kind === "qrexec";
   if (flow.expect === "open") {
     if (outcome.state === "closed") return { flow, outcome, attempts, pass: false, reason: `expected open, but ${outcome.how}${tries}` };
     if (outcome.reached !== flow.to) {
-      return { flow, outcome, attempts, pass: false, reason: outcome.reached ? `expected ${flow.to} to answer, but ${outcome.reached} did` : "connected, but no qube answered" };
+      return { flow, outcome, attempts, pass: false, reason: outcome.reached ? `expected ${flow.to} to answer, but ${outcome.reached} did` : `connected, but no qube answered${tries}` };
     }
     return { flow, outcome, attempts, pass: true, reason: `${flow.to} answered${tries}` };
   }
-  if (outcome.state === "open") return { flow, outcome, attempts, pass: false, reason: `expected closed, but ${outcome.reached ?? "something"} answered` };
+  if (outcome.state === "open") {
+    const self = flow.from.kind === "qube" ? flow.from.qube : undefined;
+    if (local && outcome.reached === null) return { flow, outcome, attempts, pass: true, reason: "closed: accepted on 127.0.0.1, then closed without an answer" };
+    if (local && outcome.reached === self) return { flow, outcome, attempts, pass: true, reason: `closed: only ${self}'s own server answered` };
+    return { flow, outcome, attempts, pass: false, reason: `expected closed, but ${outcome.reached ?? "something"} answered` };
+  }
   return { flow, outcome, attempts, pass: true, reason: `closed: ${outcome.how}` };
 }
 
-async function startServers(flows: readonly Flow[], model: QubesModel, runner: Runner): Promise<ReturnType<Runner["spawn"]>[]> {
+async function startServers(flows: readonly Flow[], model: QubesModel, runner: Runner): Promise<{ servers: ReturnType<Runner["spawn"]>[]; busy: string[] }> {
   const tcp = [...new Set(flows.filter((f) => f.proto === "tcp").map((f) => f.serverPort))].sort((a, b) => a - b);
   const udp = [...new Set(flows.filter((f) => f.proto === "udp").map((f) => f.serverPort))].sort((a, b) => a - b);
   const servers: ReturnType<Runner["spawn"]>[] = [];
+  const busy: string[] = [];
   const ready: Promise<void>[] = [];
-  for (const q of model.qubes()) {
-    if (!q.ns) continue;
-    const child = runner.spawn("ip", ["netns", "exec", q.ns, PYTHON, "-c", SERVER, JSON.stringify({ name: q.name, tcp, udp })]);
+  // Every running qube, and every outside network that holds internet hosts, answers with its name.
+  const answering: { name: string; ns: string; udpAt?: string[] }[] = model.qubes().flatMap((q) => (q.ns ? [{ name: q.name as string, ns: q.ns }] : []));
+  for (const f of flows) {
+    if (f.dial.kind !== "internet") continue;
+    const ns = model.lan(f.dial.lan.qube, f.dial.lan.iface)?.ns;
+    if (!ns) continue;
+    let server = answering.find((a) => a.ns === ns);
+    if (!server) answering.push((server = { name: INTERNET, ns, udpAt: [] }));
+    if (!server.udpAt!.includes(f.dial.address)) server.udpAt!.push(f.dial.address);
+  }
+  for (const q of answering) {
+    const child = runner.spawn("ip", ["netns", "exec", q.ns, PYTHON, "-c", SERVER, JSON.stringify({ name: q.name, tcp, udp, udp_at: q.udpAt ?? null })]);
     servers.push(child);
     ready.push(
       new Promise<void>((resolve, reject) => {
         let seen = "";
         child.stdout?.on("data", (d: Buffer) => {
           seen += d.toString();
-          if (seen.includes("ready")) resolve();
+          const line = /^ready(.*)\n/m.exec(seen);
+          if (!line) return;
+          for (const port of line[1]!.trim().split(" ").filter(Boolean)) busy.push(`${q.name}: ${port} is held by the qube itself, the probe server could not listen there`);
+          resolve();
         });
         void child.then((r) => reject(new Error(`probe server in ${q.name} exited: ${String(r.stderr ?? "").trim()}`)));
       }),
@@ -162,12 +245,16 @@ async function startServers(flows: readonly Flow[], model: QubesModel, runner: R
     for (const s of servers) s.kill("SIGKILL");
     throw e;
   }
-  return servers;
+  return { servers, busy: busy.sort() };
 }
 
-async function runClients(items: readonly { i: number; flow: Flow }[], model: QubesModel, runner: Runner, timeout: number): Promise<Map<number, Outcome>> {
+type Probe =
+  | { id: number; proto: string; dst: string; port: number; src: string | null; timeout: number }
+  | { id: number; proto: "qrexec"; argv: string[]; env: Record<string, string>; timeout: number };
+
+async function runClients(items: readonly { i: number; flow: Flow }[], model: QubesModel, runner: Runner, qrexec: QrexecProbeEnv, timeout: number): Promise<Map<number, Outcome>> {
   const outcomes = new Map<number, Outcome>();
-  const bySource = new Map<string, { id: number; proto: string; dst: string; port: number; src: string | null; timeout: number }[]>();
+  const bySource = new Map<string, Probe[]>();
   for (const { i, flow } of items) {
     const where = resolve(flow, model);
     if ("error" in where) {
@@ -175,7 +262,12 @@ async function runClients(items: readonly { i: number; flow: Flow }[], model: Qu
       continue;
     }
     const list = bySource.get(where.ns) ?? [];
-    list.push({ id: i, proto: flow.proto, dst: where.dst, port: flow.port, src: where.src ?? null, timeout });
+    if (flow.dial.kind === "qrexec" && flow.from.kind === "qube") {
+      const env = { PATH: qrexec.path, QWIRE_SIM_QUBE: flow.from.qube, QWIRE_SIM_QREXEC: qrexec.socket };
+      list.push({ id: i, proto: "qrexec", argv: [qrexec.client, "@default", `qubes.ConnectTCP+${flow.port}`], env, timeout });
+    } else {
+      list.push({ id: i, proto: flow.proto, dst: where.dst, port: flow.port, src: where.src ?? null, timeout });
+    }
     bySource.set(where.ns, list);
   }
   await Promise.all(
@@ -201,8 +293,27 @@ function resolve(flow: Flow, model: QubesModel): { ns: string; dst: string; src?
   }
   if (!ns) return { error: "the source is not running in the model" };
   let dst: string | undefined;
-  if (flow.dial.kind === "qube") dst = model.qube(flow.dial.qube).ip;
-  else dst = model.lan(flow.dial.lan.qube, flow.dial.lan.iface)?.gateway;
+  switch (flow.dial.kind) {
+    case "qube": {
+      const q = model.qube(flow.dial.qube);
+      dst = flow.dial.ipv6 ? address6(q) : q.ip;
+      break;
+    }
+    case "lan": {
+      const lan = model.lan(flow.dial.lan.qube, flow.dial.lan.iface);
+      dst = src?.includes(":") ? lan?.gateway6 : lan?.gateway;
+      break;
+    }
+    case "loopback":
+      dst = "127.0.0.1";
+      break;
+    case "qrexec":
+      dst = "@default";
+      break;
+    case "internet":
+      dst = flow.dial.address;
+      break;
+  }
   if (!dst) return { error: "the destination is not in the model" };
   return { ns, dst, ...(src ? { src } : {}) };
 }

@@ -23,12 +23,18 @@ export class Namespaces {
   }
 
   async delete(name: string): Promise<void> {
-    await this.runner.run("ip", ["netns", "del", name], { check: false });
-    this.#created.delete(name);
+    await this.deleteWith(this.runner, name);
   }
 
-  /** Deletes with another runner (cleanup after an abort). */
+  /**
+   * Kills what still runs in the namespace (daemons a qube started, such as
+   * its qrexec link sockets: they would keep the namespace alive and bound),
+   * then deletes it. With another runner for cleanup after an abort.
+   */
   async deleteWith(runner: Runner, name: string): Promise<void> {
+    const pids = await runner.run("ip", ["netns", "pids", name], { check: false });
+    const list = pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+    if (list.length > 0) await runner.run("kill", ["-KILL", ...list], { check: false });
     await runner.run("ip", ["netns", "del", name], { check: false });
     this.#created.delete(name);
   }

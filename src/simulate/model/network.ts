@@ -12,8 +12,13 @@
  *   `interface:`) is a veth into an "outside" namespace that holds the LAN
  *   clients' addresses.
  *
- * Every qube loads `table ip qubes` when it starts. Where the model differs
- * from Qubes is listed in docs/simulate.md.
+ * A qube with `ipv6: true` behind a netvm with it also gets its Qubes IPv6
+ * address (fd09:24ef:4179::a89:N, ipv6.ts) on eth0, the netvm's IPv6
+ * address as gateway, and the `ip6 qubes` set elements; outside networks
+ * with IPv6 clients get 2001:2:0:K::1 on the entry interface.
+ *
+ * Every qube loads `table ip qubes` and `table ip6 qubes` when it starts.
+ * Where the model differs from Qubes is listed in docs/simulate.md.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,15 +27,16 @@ import type { QubeName } from "../../validate/index.js";
 import { SimulateError } from "../errors.js";
 import { AddressBook } from "./addresses.js";
 import type { Namespaces } from "./namespaces.js";
+import { lanGateway6, qubeAddress6 } from "./ipv6.js";
 import { qubesIptablesRules, vifAntispoof } from "./qubes-iptables.js";
-import { DELETE_QUBES_FIREWALL, downstreamElements, qubes6Table, qubesFirewallTable, qubesTable, type ModelRelease } from "./qubes-tables.js";
+import { DELETE_QUBES_FIREWALL, downstreamElements, downstreamRemoval, qubes6Table, qubesFirewallTable, qubesTable, type ModelRelease } from "./qubes-tables.js";
 
 export interface ModelQube {
   readonly name: QubeName;
   readonly netvm: QubeName | undefined;
   readonly providesNetwork: boolean;
   readonly pinned: string | undefined;
-  /** The Qubes `ipv6` feature: it has an ip6 address (qvm-prefs ip6); the model carries no IPv6 traffic. */
+  /** The Qubes `ipv6` feature: it has an ip6 address (qvm-prefs ip6), see address6(). */
   readonly ipv6: boolean;
   ip: string;
   domid: number;
@@ -46,6 +52,13 @@ export interface ModelQube {
   firewallTable: boolean;
   /** Its qvm-firewall list (nft statements for the netvm's qbs chain); undefined = the Qubes default, accept. */
   firewallRules: readonly string[] | undefined;
+  /** The same list for its IPv6 address (`ip6 qubes-firewall`). */
+  firewallRules6: readonly string[] | undefined;
+}
+
+/** A qube's IPv6 address (qvm-prefs ip6), when it has the ipv6 feature. */
+export function address6(q: ModelQube): string | undefined {
+  return q.ipv6 ? qubeAddress6(q.ip) : undefined;
 }
 
 /** One outside network: a veth from an entry qube's interface into a LAN namespace. */
@@ -54,7 +67,11 @@ export interface Lan {
   readonly qube: QubeName;
   readonly iface: string;
   readonly gateway: string;
+  /** The entry qube's IPv6 address there (2001:2:0:K::1). */
+  readonly gateway6: string;
+  /** IPv4 and IPv6 client addresses. */
   readonly clients: readonly string[];
+  readonly uplink?: boolean;
   ns: string | undefined;
 }
 
@@ -62,6 +79,8 @@ export interface LanRequest {
   readonly qube: QubeName;
   readonly iface: string;
   readonly clients: readonly string[];
+  /** An uplink (declared, or the model's inet0): a top netvm's default route leaves through its first one. */
+  readonly uplink?: boolean;
 }
 
 export class QubesModel {
@@ -109,9 +128,10 @@ export class QubesModel {
         generation: 0,
         firewallTable: false,
         firewallRules: undefined,
+        firewallRules6: undefined,
       });
     }
-    lans.forEach((l, index) => this.#lans.push({ ...l, index, gateway: AddressBook.lanGateway(index), ns: undefined }));
+    lans.forEach((l, index) => this.#lans.push({ ...l, index, gateway: AddressBook.lanGateway(index), gateway6: lanGateway6(index), ns: undefined }));
   }
 
   qube(name: QubeName): ModelQube {
@@ -162,6 +182,7 @@ export class QubesModel {
     for (const lan of this.#lans.filter((l) => l.qube === name)) await this.#startLan(q, lan);
     if (q.providesNetwork) {
       await this.ns.sysctl(q.ns, "net.ipv4.ip_forward", "1");
+      await this.ns.sysctl(q.ns, "net.ipv6.conf.all.forwarding", "1");
       await this.loadFirewallTable(name);
     }
     for (const child of this.qubes()) {
@@ -177,7 +198,10 @@ export class QubesModel {
     if (netvm?.ns && q.vif) {
       // vif-route-qubes "offline"
       if (this.release === "4.1") await this.ns.iptablesRestore(netvm.ns, vifAntispoof("delete", q.vif, q.ip));
-      else await this.ns.nft(netvm.ns, `delete element ip qubes allowed { "${q.vif}" . ${q.ip} }\ndelete element ip qubes downstream { ${q.ip} }\n`);
+      else {
+        const six = ipv6Pair(q, netvm);
+        await this.ns.nft(netvm.ns, downstreamRemoval(q.vif, q.ip) + (six ? downstreamRemoval(q.vif, six.child, "ip6") : ""));
+      }
       q.vif = undefined;
       if (netvm.providesNetwork) await this.loadFirewallTable(netvm.name);
     }
@@ -197,6 +221,7 @@ export class QubesModel {
     await this.stop(name);
     if (q.pinned === undefined) q.ip = this.#book.qubeAddress();
     q.firewallRules = undefined;
+    q.firewallRules6 = undefined;
     await this.#freshRw(q);
     await this.start(name);
   }
@@ -209,15 +234,23 @@ export class QubesModel {
   async loadFirewallTable(name: QubeName): Promise<void> {
     const q = this.qube(name);
     if (!q.ns) return;
-    const downstream = this.qubes().filter((c) => c.netvm === name && c.vif).map((c) => ({ address: c.ip, ...(c.firewallRules ? { rules: c.firewallRules } : {}) }));
-    await this.ns.nft(q.ns, (q.firewallTable ? DELETE_QUBES_FIREWALL : "") + qubesFirewallTable(this.release === "4.1" ? "4.2" : this.release, downstream));
+    const attached = this.qubes().filter((c) => c.netvm === name && c.vif);
+    const downstream = attached.map((c) => ({ address: c.ip, ...(c.firewallRules ? { rules: c.firewallRules } : {}) }));
+    const downstream6 = attached.flatMap((c) => {
+      const six = ipv6Pair(c, q);
+      return six ? [{ address: six.child, ...(c.firewallRules6 ? { rules: c.firewallRules6 } : {}) }] : [];
+    });
+    // R4.1's qubes-firewall builds the same nft table as R4.2 (reference §2.2).
+    const release = this.release === "4.1" ? "4.2" : this.release;
+    await this.ns.nft(q.ns, (q.firewallTable ? DELETE_QUBES_FIREWALL : "") + qubesFirewallTable(release, downstream) + qubesFirewallTable(release, downstream6, "ip6"));
     q.firewallTable = true;
   }
 
   /** qvm-firewall set (dom0): the netvm's qubes-firewall picks the list up at once. */
-  async setFirewallRules(name: QubeName, rules: readonly string[]): Promise<void> {
+  async setFirewallRules(name: QubeName, rules: readonly string[], rules6: readonly string[]): Promise<void> {
     const q = this.qube(name);
     q.firewallRules = rules;
+    q.firewallRules6 = rules6;
     if (q.netvm && this.qube(q.netvm).firewallTable) await this.loadFirewallTable(q.netvm);
   }
 
@@ -238,11 +271,17 @@ export class QubesModel {
       `route add ${netvm.ip} dev eth0`,
       `route add default via ${netvm.ip} dev eth0`,
     ]);
-    // `replace`, not `add`: after a restart the kernel may not yet have removed
-    // the route through the old vif (namespace teardown is asynchronous).
+    // replace: the vif of the qube's previous run may linger for a moment (namespace teardown is asynchronous).
     await this.ns.ipBatch(netvm.ns!, [`link set ${vif} group 2 up`, `address add ${netvm.ip}/32 dev ${vif}`, `route replace ${child.ip} dev ${vif}`]);
     if (this.release === "4.1") await this.ns.iptablesRestore(netvm.ns!, vifAntispoof("add", vif, child.ip));
     else await this.ns.nft(netvm.ns!, downstreamElements(vif, child.ip));
+    const six = ipv6Pair(child, netvm);
+    if (six) {
+      // nodad: the addresses are unique by construction, and DAD would delay the first packets.
+      await this.ns.ipBatch(child.ns!, [`address add ${six.child}/128 dev eth0 nodad`, `route add ${six.netvm} dev eth0`, `route add default via ${six.netvm} dev eth0`]);
+      await this.ns.ipBatch(netvm.ns!, [`address add ${six.netvm}/128 dev ${vif} nodad`, `route replace ${six.child} dev ${vif}`]);
+      await this.ns.nft(netvm.ns!, downstreamElements(vif, six.child, "ip6"));
+    }
     child.vif = vif;
     if (netvm.providesNetwork && netvm.firewallTable) await this.loadFirewallTable(netvm.name);
   }
@@ -250,15 +289,25 @@ export class QubesModel {
   async #startLan(q: ModelQube, lan: Lan): Promise<void> {
     lan.ns = await this.ns.create("o");
     await this.ns.runnerIp(["link", "add", "name", lan.iface, "netns", q.ns!, "type", "veth", "peer", "name", "lan0", "netns", lan.ns]);
-    const first = this.#lans.find((l) => l.qube === q.name);
+    const mine = this.#lans.filter((l) => l.qube === q.name);
+    const first = mine.find((l) => l.uplink) ?? mine[0];
+    const v4 = lan.clients.filter((c) => !c.includes(":"));
+    const v6 = lan.clients.filter((c) => c.includes(":"));
     await this.ns.ipBatch(q.ns!, [
       `link set ${lan.iface} up`,
       `address add ${lan.gateway}/32 dev ${lan.iface}`,
-      ...lan.clients.map((c) => `route add ${c}/32 dev ${lan.iface}`),
+      ...v4.map((c) => `route add ${c}/32 dev ${lan.iface}`),
+      ...(v6.length > 0 ? [`address add ${lan.gateway6}/128 dev ${lan.iface} nodad`, ...v6.map((c) => `route add ${c}/128 dev ${lan.iface}`)] : []),
       // The top netvm's default route leaves through its (first) uplink.
       ...(q.netvm === undefined && first === lan ? [`route add default dev ${lan.iface}`] : []),
     ]);
-    await this.ns.ipBatch(lan.ns, ["link set lan0 up", ...lan.clients.map((c) => `address add ${c}/32 dev lan0`), `route add ${lan.gateway}/32 dev lan0`]);
+    await this.ns.ipBatch(lan.ns, [
+      "link set lan0 up",
+      ...v4.map((c) => `address add ${c}/32 dev lan0`),
+      `route add ${lan.gateway}/32 dev lan0`,
+      ...v6.map((c) => `address add ${c}/128 dev lan0 nodad`),
+      ...(v6.length > 0 ? [`route add ${lan.gateway6}/128 dev lan0`] : []),
+    ]);
   }
 
   async #freshRw(q: ModelQube): Promise<void> {
@@ -285,6 +334,13 @@ const FIREWALL_USER_SCRIPT_STUB = `#!/bin/sh
 # service enabled. It is executed after the empty chains for the Qubes firewall
 # are created, but before rules for attached qubes are processed and inserted.
 `;
+
+/** The IPv6 addresses of a qube and its netvm, when both have the ipv6 feature (else the qube has no IPv6 route). */
+function ipv6Pair(child: ModelQube, netvm: ModelQube): { child: string; netvm: string } | undefined {
+  const c = address6(child);
+  const n = address6(netvm);
+  return c && n ? { child: c, netvm: n } : undefined;
+}
 
 /** Declared qubes, each netvm before the qubes behind it; ties by name. */
 export function bootOrder(topology: Topology): QubeName[] {

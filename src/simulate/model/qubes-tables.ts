@@ -5,7 +5,8 @@
  * (table ip qubes-firewall, built by qubesagent/firewall.py in net qubes).
  *
  * Where this model differs from a real qube (each on purpose):
- * - IPv4 only: `ip6 qubes` and `ip6 qubes-firewall` are not loaded.
+ * - `ip6 qubes` follows network/qubes-ipv6.nft + qubes-antispoof.nft but
+ *   jumps to custom-forward (see qubes6Table()).
  * - `dnat-dns` drops DNS to 10.139.1.1/.2 (what Qubes does when the qube has
  *   no IPv4 DNS server) instead of DNATing to a real resolver.
  * - `table inet qubes-nat-accel` (flowtable offload) is left out: it only
@@ -71,9 +72,14 @@ export function qubesTable(): string {
 `;
 }
 
-/** What vif-route-qubes adds when a downstream qube's vif comes up. */
-export function downstreamElements(vif: string, address: string): string {
-  return `add element ip qubes allowed { "${vif}" . ${address} }\nadd element ip qubes downstream { ${address} }\n`;
+/** What vif-route-qubes adds when a downstream qube's vif comes up (`family` ip6 for its IPv6 address). */
+export function downstreamElements(vif: string, address: string, family: "ip" | "ip6" = "ip"): string {
+  return `add element ${family} qubes allowed { "${vif}" . ${address} }\nadd element ${family} qubes downstream { ${address} }\n`;
+}
+
+/** What vif-route-qubes removes when the vif goes offline. */
+export function downstreamRemoval(vif: string, address: string, family: "ip" | "ip6" = "ip"): string {
+  return `delete element ${family} qubes allowed { "${vif}" . ${address} }\ndelete element ${family} qubes downstream { ${address} }\n`;
 }
 
 export interface Downstream {
@@ -88,21 +94,24 @@ export function qbsChain(address: string): string {
 }
 
 /**
- * `table ip qubes-firewall` of a net qube (qubes-firewall service).
+ * `table ip qubes-firewall` (or `ip6 qubes-firewall`, with the downstream
+ * qubes' IPv6 addresses) of a net qube (qubes-firewall service).
  * R4.2: per-downstream jumps sit in `forward`; R4.3 (v4.3.5+, #9340): in the
  * regular chain `qubes-forward`, jumped to at the end of `forward`.
  */
-export function qubesFirewallTable(release: ModelRelease, downstream: readonly Downstream[]): string {
+export function qubesFirewallTable(release: ModelRelease, downstream: readonly Downstream[], family: "ip" | "ip6" = "ip"): string {
+  const addr = family === "ip" ? "ip" : "ip6";
+  const reject = family === "ip" ? "reject with icmp admin-prohibited" : "reject with icmpv6 admin-prohibited";
   const connected = downstream.map((d) => d.address);
   const set = connected.length === 0 ? "" : `{ ${connected.join(", ")} }`;
-  const jumps = downstream.map((d) => `\t\tip saddr ${d.address} jump ${qbsChain(d.address)}`);
+  const jumps = downstream.map((d) => `\t\t${addr} saddr ${d.address} jump ${qbsChain(d.address)}`);
   const perQube = downstream.map(
-    (d) => `\tchain ${qbsChain(d.address)} {\n${(d.rules ?? ["accept"]).map((r) => `\t\t${r}`).join("\n")}\n\t\treject with icmp admin-prohibited\n\t}`,
+    (d) => `\tchain ${qbsChain(d.address)} {\n${(d.rules ?? ["accept"]).map((r) => `\t\t${r}`).join("\n")}\n\t\t${reject}\n\t}`,
   );
   const forwardTail = release === "4.3" ? ["\t\tjump qubes-forward"] : jumps;
   const qubesForward = release === "4.3" ? [`\tchain qubes-forward {\n${jumps.join("\n")}\n\t}`] : [];
   return [
-    "table ip qubes-firewall {",
+    `table ${family} qubes-firewall {`,
     "\tchain forward {",
     "\t\ttype filter hook forward priority filter; policy drop;",
     "\t\tct state established,related accept",
@@ -112,11 +121,11 @@ export function qubesFirewallTable(release: ModelRelease, downstream: readonly D
     ...qubesForward,
     "\tchain prerouting {",
     "\t\ttype filter hook prerouting priority raw; policy accept;",
-    ...(set ? [`\t\tiifname != "vif*" ip saddr ${set} drop`] : []),
+    ...(set ? [`\t\tiifname != "vif*" ${addr} saddr ${set} drop`] : []),
     "\t}",
     "\tchain postrouting {",
     "\t\ttype filter hook postrouting priority raw; policy accept;",
-    ...(set ? [`\t\toifname != "vif*" ip daddr ${set} drop`] : []),
+    ...(set ? [`\t\toifname != "vif*" ${addr} daddr ${set} drop`] : []),
     "\t}",
     ...perQube,
     "}",
@@ -125,13 +134,18 @@ export function qubesFirewallTable(release: ModelRelease, downstream: readonly D
 }
 
 /** qubes-firewall's `cleanup()` on service stop. */
-export const DELETE_QUBES_FIREWALL = "delete table ip qubes-firewall\n";
+export const DELETE_QUBES_FIREWALL = "delete table ip qubes-firewall\ndelete table ip6 qubes-firewall\n";
 
 /**
- * `table ip6 qubes` (network/qubes-ipv6.nft), as far as qwire relies on it:
- * the same filter chains as `ip qubes` with custom-input/custom-forward
- * jumped to first. Left out: the `_icmpv6` chain (RA/redirect drops) and the
- * DHCPv6 accept, which no qwire rule touches.
+ * `table ip6 qubes`: network/qubes-ipv6.nft and the ip6 half of
+ * qubes-antispoof.nft (core-agent-linux, as stored at commit 28b95535),
+ * with one difference on purpose: `forward` jumps to `custom-forward` first
+ * and has no `iifgroup != 2 counter drop`, as reference/qubes-networking.md
+ * §1.1 says `ip6 qubes` has the same structure as `ip qubes`. The stored
+ * file does not jump to custom-forward at all; if a Qubes release ships it
+ * that way, no custom-forward rule (qwire's included) can forward IPv6 into
+ * a qube. docs/simulate.md says so; it needs checking on a real R4.2/R4.3.
+ * Left out: the DHCPv6 client accept (no DHCPv6 in the model).
  */
 export function qubes6Table(): string {
   return `table ip6 qubes {
@@ -156,14 +170,19 @@ export function qubes6Table(): string {
 		oif lo accept
 		masquerade
 	}
+	chain _icmpv6 {
+		meta l4proto != ipv6-icmp counter reject with icmpv6 admin-prohibited
+		icmpv6 type { nd-router-advert, nd-redirect } counter drop
+		accept
+	}
 	chain input {
 		type filter hook input priority filter; policy drop;
 		jump custom-input
 		ct state invalid counter drop
 		ct state related,established accept
-		iifgroup 2 meta l4proto icmpv6 accept
+		iifgroup 2 goto _icmpv6
 		iif lo accept
-		iifgroup 2 counter reject with icmpv6 admin-prohibited
+		meta l4proto ipv6-icmp accept
 		counter
 	}
 	chain forward {

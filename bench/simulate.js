@@ -5,21 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { simulate } from "../dist/simulate/index.js";
 
-export const FIVE_QUBES_FOUR_INTENTS = `version: 1
-release: "4.2"
-qubes:
-  sys-net:      { provides_network: true, uplink: ens6 }
-  sys-firewall: { netvm: sys-net, provides_network: true }
-  web:          { netvm: sys-firewall }
-  work:         { netvm: sys-firewall }
-  dev:          { netvm: sys-firewall }
-forwards:
-  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }
-  - { name: dev-ssh, to: dev, port: 22, external_port: 2222, from: [192.168.1.0/24, 10.20.0.0/16] }
-links:
-  - { name: work-dev-ssh, from: work, to: dev, ports: [22] }
-  - { name: work-web-dns, from: work, to: web, ports: [53], proto: udp, both_ways: true }
-`;
+export const FIVE_QUBES_FOUR_INTENTS = readFileSync(new URL("five-qubes-four-intents.yaml", import.meta.url), "utf8");
 
 async function time(name, text) {
   const t0 = performance.now();

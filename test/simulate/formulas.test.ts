@@ -10,28 +10,14 @@ import { failures, isRoot, limit, ROOT, scenarioFiles } from "./helpers.js";
 
 const slot = limit(2);
 
-/** The machine of the issue's time budget (the same as bench/simulate.js). */
-const FIVE_QUBES_FOUR_INTENTS = `version: 1
-qubes:
-  sys-net:      { provides_network: true, uplink: ens6 }
-  sys-firewall: { netvm: sys-net, provides_network: true }
-  web:          { netvm: sys-firewall }
-  work:         { netvm: sys-firewall }
-  dev:          { netvm: sys-firewall }
-forwards:
-  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }
-  - { name: dev-ssh, to: dev, port: 22, external_port: 2222, from: [192.168.1.0/24, 10.20.0.0/16] }
-links:
-  - { name: work-dev-ssh, from: work, to: dev, ports: [22] }
-  - { name: work-web-dns, from: work, to: web, ports: [53], proto: udp, both_ways: true }
-`;
+/** The machine of issue #3's time budget; its time is measured by bench/simulate.js, not here. */
+const FIVE_QUBES_FOUR_INTENTS = readFileSync(join(ROOT, "bench/five-qubes-four-intents.yaml"), "utf8");
 
 describe.skipIf(!isRoot)("qwire simulate on every recipe", () => {
-  it.concurrent("5 qubes, 4 intents, every event: passes in under 30 s", async () => {
+  it.concurrent("5 qubes, 4 intents, every event: every flow holds", async () => {
     const { report } = await slot(() => simulate({ name: "five-qubes.yaml", text: FIVE_QUBES_FOUR_INTENTS }));
     expect(failures(report!)).toEqual([]);
     expect(report!.events).toHaveLength(6);
-    expect(report!.durationMs).toBeLessThan(30_000);
   });
 
   for (const file of scenarioFiles(ROOT).filter((f) => f.startsWith("formulas"))) {

@@ -92,6 +92,25 @@ describe("10,000 outbound rules for web, enforced in sys-firewall", () => {
     );
   });
 
+  it("a shorter list later leaves no set or chain of the longer one behind", async () => {
+    const shorter = yamlText.replace(/^ {6}- "accept dst4=10\.[1-3]\d\..*\n/gm, "");
+    const small = build(shorter);
+    expect(small.plan.firewalls[0]!.overflow!.rules).toBeLessThan(3000);
+    const steps = (b: typeof built) => b.plan.qubes.find((q) => q.qube === "sys-firewall")!.overflows![0]!.steps.length;
+    expect(steps(small)).toBeLessThan(steps(built));
+    const smallScript = scriptOf(small.artifacts, "sys-firewall");
+    const fresh = await standUpQube(pool, small, shorter, smallScript);
+    expect((await runInQube(fresh, installed(smallScript), addresses)).exitCode).toBe(0);
+    const expected = await listTable(fresh, "qubes");
+
+    const ns = await standUpQube(pool, built, yamlText, script);
+    expect((await runInQube(ns, installed(script), addresses)).exitCode).toBe(0);
+    const run = await runInQube(ns, installed(smallScript), addresses);
+    expect(run.stderr).toBe("");
+    expect(run.exitCode).toBe(0);
+    expect(await listTable(ns, "qubes")).toBe(expected);
+  });
+
   it("without web's address: every new connection from downstream is refused, exit 3", async () => {
     const ns = await standUpQube(pool, built, yamlText, script);
     const run = await runInQube(ns, installed(script), "");

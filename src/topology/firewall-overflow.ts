@@ -61,7 +61,7 @@ export function checkOverflow(f: FirewallSpec, links: readonly { readonly outbou
   diag.warning(
     "QW2020",
     where,
-    `${count}: past what qubesd takes (~${MAX_FIREWALL_RULES}, Qubes issue #4228), so dom0 sets the first ${MAX_FIREWALL_RULES - 1} and then accept, and '${netvm}' enforces the whole list for '${f.qube}' in table ip qubes (chain qwire-out-<n>, keyed on the address of '${f.qube}')`,
+    `${count}: past what qubesd takes (~${MAX_FIREWALL_RULES}, Qubes issue #4228), so dom0 sets the first ${MAX_FIREWALL_RULES - 1} and then accept, and '${netvm}' enforces the whole list for '${f.qube}' in table ip qubes (chain qwire-out-<n>, keyed on the address of '${f.qube}'); IPv4 only, so dom0 turns IPv6 off for '${f.qube}'`,
     {
       hint: `still out of reach of '${f.qube}', but enforced only by qwire's script in '${netvm}': if it cannot learn the address of '${f.qube}', it refuses all new traffic from its downstream qubes; merge rules into networks or port ranges to stay within ${MAX_FIREWALL_RULES - 1}`,
     },

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { overflowChain } from "../../src/plan/index.js";
 import { parseFirewallRule } from "../../src/validate/firewall-rule.js";
 import type { FirewallRule, QubeName } from "../../src/validate/index.js";
-import { compileOk, compileText } from "../helpers/compile.js";
+import { compileOk, compileText, file } from "../helpers/compile.js";
 
 const web = "web" as QubeName;
 
@@ -76,8 +76,13 @@ describe("plan: outbound lists past qubesd's limit", () => {
   });
 
   it("901 rules: dom0 sets 899 and accept, sys-firewall carries the chain and learns web's address", () => {
-    const { plan } = compileOk(many(901));
+    const result = compileOk(many(901));
+    const { plan } = result;
     const fw = plan.firewalls[0]!;
+    // IPv6 off before the list is relaxed (the netvm's chain is IPv4 only).
+    const dom0 = file(result, "salt/qwire/dom0.sls");
+    expect(dom0).toContain("qwire-ipv6-off-web:\n  qvm.features:\n    - name: web\n    - disable:\n        - ipv6\n");
+    expect(dom0.slice(dom0.indexOf("qwire-firewall-web:"))).toMatch(/ {4}- require:\n {8}- qvm: qwire-prefs-web\n {8}- qvm: qwire-ipv6-off-web\n/);
     expect(fw.rules).toHaveLength(900);
     expect(fw.rules.at(-1)).toBe("action=accept");
     expect(fw.rules.at(-2)).toBe(`action=accept proto=tcp dst4=10.3.148.1/32 dstports=443-443`);

@@ -36,6 +36,11 @@ qwire-firewall-db:
         - action=accept
     - require:
         - qvm: qwire-prefs-db
+qwire-ipv6-off-web:
+  qvm.features:
+    - name: web
+    - disable:
+        - ipv6
 qwire-firewall-web:
   qvm.firewall:
     - name: web
@@ -942,3 +947,4 @@ qwire-firewall-web:
         - action=accept
     - require:
         - qvm: qwire-prefs-web
+        - qvm: qwire-ipv6-off-web

@@ -32,6 +32,7 @@ export const DIAGNOSTIC_CODES = {
   QW2017: "warning: a forward's sources include Qubes' own addresses, so the target's netvm can reach it too",
   QW2018: "warning: other qubes' rules hold a disposable net qube's address, looked up when the bundle is applied",
   QW2019: "warning: on Qubes R3.2 an outbound policy past qvm-firewall's 3 kB limit is enforced inside the qube, which is weaker",
+  QW2020: "warning: on Qubes R4.2/R4.3 an outbound policy past qubesd's ~900 rules (Qubes #4228) is enforced by the qube's netvm (table ip qubes)",
   QW3001: "a referenced qube is not declared under `qubes`",
   QW3002: "the netvm chain has a cycle",
   QW3003: "a qube's netvm does not provide network",
@@ -55,7 +56,7 @@ export const DIAGNOSTIC_CODES = {
   QW4001: "this qwire version does not build bundles for the requested Qubes release yet",
   QW4004: "IPv6 on a release built with iptables (R4.1 and older)",
   QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",
-  QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228)",
+  QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228) and than qwire can move into its netvm (R4.2/R4.3: up to 10,000, IPv4 networks only)",
   QW4007: "an outbound rule Qubes R3.2's qvm-firewall cannot hold (IPv6, icmptype, expire, the policy's own action, ...)",
   QW4008: "a pinned `ip` on Qubes R3.2, whose qvm-prefs cannot set one",
 } as const;

@@ -4,7 +4,9 @@
  * Everything is sorted here so that later stages are deterministic.
  * No user errors are possible at this point; the topology stage refused them.
  */
-import { overflows, r32FirewallOf, saltStem, type Topology } from "../topology/index.js";
+import { fullOutboundList, overflows, overflowsQubesd, r32FirewallOf, saltStem, type Topology } from "../topology/index.js";
+import { MAX_FIREWALL_RULES } from "../validate/index.js";
+import { overflowChain, type OverflowChain } from "./overflow.js";
 import type { IntentName, PortRange, Proto, QubeName, R32Firewall } from "../validate/index.js";
 import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
@@ -13,6 +15,7 @@ import { backendOf, placementsOf } from "./plan.js";
 import type { Arrival, Dom0Prefs, HostPlan, FamilyRules, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
+export * from "./overflow.js";
 export { reconnectOrder, type Reattach } from "./reconnect.js";
 
 export interface PlanOptions {
@@ -148,12 +151,33 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     }
   }
 
+  // R4.2/R4.3 past qubesd's limit (Qubes #4228): the netvm enforces the whole list.
+  const overflowLists = new Map<QubeName, { netvm: QubeName; rules: number }>();
+  const netvmChains = new Map<QubeName, OverflowChain[]>();
+  if (backendOf(topology.spec.release) === "nft") {
+    for (const f of [...topology.spec.firewall].sort((a, b) => compare(a.qube, b.qube))) {
+      const rules = fullOutboundList(f, topology.links);
+      const netvm = graph.get(f.qube)?.netvm;
+      if (!overflowsQubesd(rules) || netvm === undefined) continue;
+      const chains = netvmChains.get(netvm) ?? [];
+      const chain = overflowChain(f.qube, chains.length + 1, rules, f.policy);
+      chains.push(chain);
+      netvmChains.set(netvm, chains);
+      overflowLists.set(f.qube, { netvm, rules: rules.length });
+      draft(netvm).summary.push(
+        `outbound policy of ${f.qube}: ${rules.length} rules, past qubesd's limit (Qubes #4228): enforced here for ${f.qube}'s address in chain ${chain.chain} (${chain.steps.length} steps), then policy ${f.policy}`,
+      );
+    }
+  }
+
   const placements = placementsOf(topology.spec.release);
   const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
-    const v4 = familyRules(d.v4);
+    const v4Rules = familyRules(d.v4);
     const v6 = familyRules(d.v6);
     const guestOf = graph.get(qube)?.guestOf;
     const outbound = r32.get(qube)?.inQube ? r32.get(qube)?.fw : undefined;
+    const chains = netvmChains.get(qube) ?? [];
+    const v4 = chains.length === 0 ? v4Rules : { ...v4Rules, addresses: unique([...v4Rules.addresses, ...chains.map((c) => c.qube)]).sort(compare) };
     return {
       qube,
       stem: saltStem(qube),
@@ -168,11 +192,12 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
       ...v4,
       ipv6: graph.get(qube)?.ipv6 === true,
       v6,
-      hasPacketRules: v4.hasRules || v6.hasRules || outbound !== undefined,
+      hasPacketRules: v4.hasRules || v6.hasRules || outbound !== undefined || chains.length > 0,
       connects: [...d.connects].sort((a, b) => a.localPort - b.localPort),
       summary: d.summary,
       ...(guestOf === undefined ? {} : { host: { qube: guestOf.host, kind: guestOf.kind } }),
       ...(outbound === undefined ? {} : { outbound }),
+      ...(chains.length === 0 ? {} : { overflows: chains }),
     };
   });
 
@@ -206,6 +231,11 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     const own = f.rules.map(ruleString);
     const legacy = r32.get(f.qube);
     const set = legacy?.inQube ? { ...legacy.fw, policy: "allow" as const, exceptions: [] } : legacy?.fw;
+    const overflow = overflowLists.get(f.qube);
+    if (overflow !== undefined) {
+      // qubes-firewall decides only what its first rules decide; the netvm's chain decides the rest (a packet must pass both).
+      return { qube: f.qube, rules: [...[...added, ...own].slice(0, MAX_FIREWALL_RULES - 1), "action=accept"], addedForLinks: added.length, overflow };
+    }
     return {
       qube: f.qube,
       rules: [...added, ...own, `action=${f.policy}`],

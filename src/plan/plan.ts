@@ -3,6 +3,7 @@
  * bytes without deciding anything; golden tests and plan.json show it as is.
  */
 import type { Reattach } from "./reconnect.js";
+import type { OverflowChain } from "./overflow.js";
 import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, Proto, QubeName, R32Firewall, Release } from "../validate/index.js";
 
 /** Source networks of one address family. */
@@ -150,6 +151,12 @@ export interface QubePlan extends FamilyRules {
    * which this qube enforces itself in chain QWIRE-OUT (dom0 sets allow).
    */
   readonly outbound?: R32Firewall;
+  /**
+   * R4.2/R4.3, set only when not empty: the outbound lists of downstream
+   * qubes past qubesd's limit (Qubes #4228), which this netvm enforces in
+   * table ip qubes, sorted by qube. Their addresses are in `addresses`.
+   */
+  readonly overflows?: readonly OverflowChain[];
 }
 
 /** A qube that carried qwire files in the previous build and carries none now. */
@@ -182,6 +189,11 @@ export interface OutboundPolicy {
    * allow without exceptions and the qube's plan holds the list.
    */
   readonly r32?: { readonly set: R32Firewall; readonly inQube: boolean };
+  /**
+   * R4.2/R4.3 past qubesd's limit (Qubes #4228): `rules` holds the first 899
+   * rules and then `action=accept`, and this netvm enforces the whole list.
+   */
+  readonly overflow?: { readonly netvm: QubeName; readonly rules: number };
 }
 
 /** One line of /etc/qubes/policy.d/30-qwire.policy. */

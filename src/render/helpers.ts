@@ -118,4 +118,26 @@ export function code(value: unknown): string {
   return `\`${text}\``;
 }
 
-export const HELPERS = { sh, command, code, nftId, port, cidr, cidrSet, arrival, iptPort, iptProto, iptArrival, comment, join, md } as const;
+/**
+ * Elements of an `ipv4_addr . inet_proto . inet_service` interval set:
+ * { 10.0.0.0/24 . tcp . 443-443, 0.0.0.0/0 . udp . 0-65535 } (0-65535 is any port).
+ */
+export function portElements(value: unknown): string {
+  assert(Array.isArray(value) && value.length > 0, "portElements", value);
+  const valid = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 65535;
+  const items = (value as unknown[]).map((v) => {
+    const e = v as { net?: unknown; proto?: unknown; first?: unknown; last?: unknown } | null;
+    assert(e !== null && typeof e === "object" && (e.proto === "tcp" || e.proto === "udp") && valid(e.first) && valid(e.last) && e.first <= e.last, "portElements", v);
+    assert(typeof e!.net === "string" && CIDR4.test(e!.net), "portElements", v);
+    return `${e!.net as string} . ${e!.proto as string} . ${e!.first as number}-${e!.last as number}`;
+  });
+  return `{ ${items.join(", ")} }`;
+}
+
+/** An ICMP type number, 0-255. */
+export function icmpType(value: unknown): string {
+  assert(typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 255, "icmpType", value);
+  return String(value);
+}
+
+export const HELPERS = { sh, command, code, nftId, port, cidr, cidrSet, portElements, icmpType, arrival, iptPort, iptProto, iptArrival, comment, join, md } as const;

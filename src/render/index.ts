@@ -64,7 +64,16 @@ function docsView(plan: Plan, layout: Layout) {
     qrexecPolicy: plan.qrexecPolicy.map((l) =>
       plan.release === "4.0" ? `qubes.ConnectTCP+${l.port}: ${l.from} @default allow,target=${l.to}` : `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`,
     ),
-    firewalls: plan.firewalls.map((f) => ({ qube: f.qube, rules: f.rules, inQube: f.r32?.inQube === true, added: f.addedForLinks > 0, addedCount: String(f.addedForLinks) })),
+    firewalls: plan.firewalls.map((f) => ({
+      qube: f.qube,
+      rules: f.rules,
+      inQube: f.r32?.inQube === true,
+      inNetvm: f.overflow !== undefined,
+      netvm: f.overflow?.netvm ?? "",
+      count: String(f.overflow?.rules ?? 0),
+      added: f.addedForLinks > 0,
+      addedCount: String(f.addedForLinks),
+    })),
     hasTargets: plan.targets.length > 0,
     hasPins: plan.pins.size > 0,
     targets: plan.targets,

@@ -128,7 +128,15 @@ function dom0State(plan: Plan): State {
   for (const q of plan.ipv6Qubes) state[`qwire-ipv6-${q}`] = { "qvm.features": [{ name: q }, { enable: ["ipv6"] }] };
   Object.assign(state, plan.release === "4.0" ? qrexecPolicyStateR40(plan) : qrexecPolicyState(plan));
   for (const f of plan.firewalls) {
-    const after = hasPrefs.has(f.qube) ? [{ require: [requisite(f.qube)] }] : [];
+    const needs = hasPrefs.has(f.qube) ? [requisite(f.qube)] : [];
+    if (f.overflow !== undefined) {
+      // Past qubesd's limit the netvm enforces the list for IPv4 only, and the
+      // list dom0 sets ends in accept: IPv6 stays off for this qube (an
+      // explicit '' wins over a netvm's ipv6 feature), before the list is set.
+      state[`qwire-ipv6-off-${f.qube}`] = { "qvm.features": [{ name: f.qube }, { disable: ["ipv6"] }] };
+      needs.push({ qvm: `qwire-ipv6-off-${f.qube}` });
+    }
+    const after = needs.length > 0 ? [{ require: needs }] : [];
     state[`qwire-firewall-${f.qube}`] =
       f.r32 !== undefined
         ? { "cmd.run": [...qvmFirewallR32Commands(f.qube, f.r32.set), ...after] }

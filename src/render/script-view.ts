@@ -5,7 +5,7 @@
  * (templates/<backend>/qube-script.sh.hbs); the skeleton is in
  * templates/_partials/.
  */
-import type { FamilyRules, ForwardHop, LinkInput, LinkPass, Placement, QubePlan, Traffic } from "../plan/index.js";
+import type { FamilyRules, ForwardHop, LinkInput, LinkPass, OverflowChain, Placement, QubePlan, Traffic } from "../plan/index.js";
 import type { R32Firewall, Release } from "../validate/index.js";
 
 /** When the qube runs the script, one comment line each. */
@@ -35,8 +35,8 @@ function guestRuns(q: QubePlan): string[] {
 }
 
 export function scriptView(q: QubePlan, release: Release, installedAs: string, family: string, addresses: string) {
-  const families = [familyView("ip", q)];
-  if (q.ipv6) families.push(familyView("ip6", q.v6));
+  const families = [familyView("ip", q, q.overflows ?? [])];
+  if (q.ipv6) families.push(familyView("ip6", q.v6, []));
   return {
     qube: q.qube,
     release,
@@ -58,7 +58,7 @@ export function scriptView(q: QubePlan, release: Release, installedAs: string, f
 }
 
 /** One address family: table ip qubes (IPv4) or ip6 qubes (IPv6). */
-function familyView(table: "ip" | "ip6", rules: FamilyRules) {
+function familyView(table: "ip" | "ip6", rules: FamilyRules, overflows: readonly OverflowChain[]) {
   const suffix = table === "ip6" ? " (IPv6)" : "";
   return {
     table,
@@ -70,6 +70,53 @@ function familyView(table: "ip" | "ip6", rules: FamilyRules) {
     forwardHops: rules.forwardHops.map((h) => ({ ...hopView(h), label: `forward ${h.intent}${suffix}` })),
     linkPasses: rules.linkPasses.map((p: LinkPass) => ({ label: `link ${p.intents.join(", ")}${suffix}`, from: p.from, to: p.to, traffic: p.traffic.map(trafficView) })),
     linkInputs: rules.linkInputs.map((i: LinkInput) => ({ label: `link ${i.intents.join(", ")}${suffix}`, from: i.from, traffic: i.traffic.map(trafficView) })),
+    overflows: overflows.map(overflowView),
+  };
+}
+
+/** Elements per `add element` line: one nft command stays readable and small. */
+const CHUNK = 250;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/**
+ * A downstream qube's outbound list past qubesd's limit, enforced in this
+ * netvm (chain qwire-out-<n>). Accept is `return` (the packet goes on
+ * through qwire-forward and Qubes' own forward rules, e.g. `oifgroup 2
+ * drop`, exactly as a qubes-firewall accept would); drop is qubes-firewall's
+ * `reject with icmp type admin-prohibited`.
+ */
+function overflowView(c: OverflowChain) {
+  const setSteps = c.steps.flatMap((s) => (s.kind === "ports" || s.kind === "nets" ? [s] : []));
+  return {
+    qube: c.qube,
+    chain: c.chain,
+    label: `outbound policy of ${c.qube}`,
+    count: String(c.rules),
+    portSets: setSteps.filter((s) => s.kind === "ports").map((s) => s.set),
+    netSets: setSteps.filter((s) => s.kind === "nets").map((s) => s.set),
+    steps: c.steps.map((s) => ({
+      chain: c.chain,
+      accept: s.verdict === "accept",
+      ports: s.kind === "ports",
+      nets: s.kind === "nets",
+      icmp: s.kind === "icmp",
+      dns: s.kind === "dns",
+      set: s.kind === "ports" || s.kind === "nets" ? s.set : "",
+      portChunks: s.kind === "ports" ? chunks(s.elements) : [],
+      netChunks: s.kind === "nets" ? chunks(s.elements) : [],
+      net: s.kind === "icmp" ? s.net : "",
+      hasIcmpType: s.kind === "icmp" && s.icmptype !== null,
+      icmptype: s.kind === "icmp" ? (s.icmptype ?? 0) : 0,
+      protos: s.kind === "dns" ? s.protos.join(", ") : "",
+      bothProtos: s.kind === "dns" && s.protos.length === 2,
+      dnsProto: s.kind === "dns" ? s.protos[0]! : "",
+    })),
+    policyDrops: c.policy === "drop",
   };
 }
 

@@ -14,8 +14,10 @@ import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, Ne
 import { formatPortRange } from "../validate/values.js";
 import { NetvmGraph } from "./graph.js";
 import { r32FirewallOf, warnR32Overflow } from "./firewall-r32.js";
+import { checkOverflow } from "./firewall-overflow.js";
 
 export { overflows, r32FirewallOf } from "./firewall-r32.js";
+export { fullOutboundList, overflowsQubesd } from "./firewall-overflow.js";
 
 export { NetvmGraph } from "./graph.js";
 
@@ -125,6 +127,7 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
   }
   for (const f of spec.firewall) known(f.qube, [...f.path]);
   if (spec.release === "3.2") for (const f of spec.firewall) warnR32Overflow(f, r32FirewallOf(f, links), doc, diag);
+  if (spec.release === "4.2" || spec.release === "4.3") for (const f of spec.firewall) checkOverflow(f, links, graph, doc, diag);
 
   if (diag.hasErrors()) return undefined;
   return { spec, graph, forwards, links, qrexecLinks };

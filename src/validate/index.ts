@@ -50,6 +50,8 @@ export * from "./firewall-r32.js";
 
 /** Outbound rules one qube can carry before qubesd fails (Qubes issue #4228: ~900-950). */
 export const MAX_FIREWALL_RULES = 900;
+/** R4.2/R4.3: past MAX_FIREWALL_RULES the netvm enforces the list (topology decides, QW2020), up to this many. */
+export const MAX_OVERFLOW_RULES = 10_000;
 
 /** Releases whose backend this version of qwire has. */
 export const BUILT_RELEASES: readonly Release[] = ["4.3", "4.2", "4.1", "4.0", "3.2"];
@@ -436,10 +438,20 @@ class Narrower {
       }
       rules.push(rule);
     });
-    if (rules.length > MAX_FIREWALL_RULES) {
-      this.diag.error("QW4006", this.doc.positions.key([...path, "rules"]), `${rules.length} outbound rules for '${qube}': qubesd fails somewhere past ${MAX_FIREWALL_RULES} (Qubes issue #4228)`, {
-        hint: "merge rules into networks or port ranges; moving the overflow into the netvm is not built by this version of qwire",
-      });
+    const nft = release === "4.2" || release === "4.3";
+    if (rules.length > (nft ? MAX_OVERFLOW_RULES : MAX_FIREWALL_RULES)) {
+      this.diag.error(
+        "QW4006",
+        this.doc.positions.key([...path, "rules"]),
+        nft
+          ? `${rules.length} outbound rules for '${qube}': past ${MAX_FIREWALL_RULES} qwire moves the overflow into the netvm, but only up to ${MAX_OVERFLOW_RULES} rules`
+          : `${rules.length} outbound rules for '${qube}': qubesd fails somewhere past ${MAX_FIREWALL_RULES} (Qubes issue #4228)`,
+        {
+          hint: nft
+            ? "merge rules into networks or port ranges"
+            : "merge rules into networks or port ranges; on Qubes R4.2 and R4.3 qwire moves the rules past the limit into the netvm",
+        },
+      );
       good = false;
     }
     if (!good) return undefined;

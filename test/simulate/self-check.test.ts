@@ -3,11 +3,13 @@
  * on purpose and expects exactly the flows (or checks) that break to FAIL,
  * and the rest to PASS.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SimulateError, simulateCompiled, sourceLabel, type SimulationReport } from "../../src/simulate/index.js";
 import type { Artifact } from "../../src/render/index.js";
 import { compileOk } from "../helpers/compile.js";
-import { isRoot } from "./helpers.js";
+import { isRoot, ROOT } from "./helpers.js";
 
 const WEB_AND_WORK = `version: 1
 qubes:
@@ -149,5 +151,21 @@ describe.skipIf(!isRoot)("the simulator catches broken bundles of issue #4", () 
       phase === "initial" ? edit("salt/qwire/dom0.sls", (t) => t.replace(/^ *- action=accept proto=tcp dst4=10\.137\.0\.0\/16 dstports=5432-5432\n/m, ""))(a) : a,
     );
     expect(failing(report)).toEqual(["apply: web -> db tcp/5432"]);
+  });
+});
+
+describe.skipIf(!isRoot)("the simulator catches broken bundles of issue #4 part 2 (outbound lists past qubesd's limit)", () => {
+  const OVERFLOW = readFileSync(join(ROOT, "test", "golden", "outbound-policy-overflow", "qwire.yaml"), "utf8");
+
+  it("sys-firewall's jump to web's chain removed: what only that chain drops (past rule 899, and the policy) FAILs", async () => {
+    const report = await run(OVERFLOW, ["apply"], (a, phase) =>
+      phase === "initial" ? edit("salt/qwire/files/sys-firewall/50-qwire", (t) => t.replace(/^\tprintf 'insert rule ip qubes qwire-forward .* jump qwire-out-1\\n' "\$addr" >>"\$rules"\n/m, "\t:\n"))(a) : a,
+    );
+    // 203.0.113.50 (dropped by rule 910) and a host in no rule (policy drop): dom0's list ends in accept after rule 899.
+    expect(failing(report)).toEqual(["apply: web -> @internet tcp/2222", "apply: web -> @internet tcp/443"]);
+    expect(report.events[0]!.flows.filter((r) => !r.pass).map((r) => r.flow.dial)).toEqual([
+      expect.objectContaining({ address: "203.0.113.50" }),
+      expect.objectContaining({ address: "172.31.255.9" }),
+    ]);
   });
 });

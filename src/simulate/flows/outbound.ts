@@ -8,11 +8,14 @@
  * net qube its traffic is masqueraded behind on the way up (each of those
  * is checked against its own list in its own netvm).
  *
+ * Past qubesd's limit (the netvm enforces the list), a sample of the rules
+ * imply flows (sampleRules).
+ *
  * IPv4 only: IPv6 rules and specialtarget=dns (the model has no DNS) imply
  * no flow.
  */
 import type { Topology } from "../../topology/index.js";
-import type { FirewallRule, Proto, QubeName } from "../../validate/index.js";
+import { MAX_FIREWALL_RULES, type FirewallRule, type Proto, type QubeName } from "../../validate/index.js";
 import { contains, parseCidr } from "../model/ipv4.js";
 import type { Dial, Flow, LanKey } from "./flow.js";
 
@@ -41,9 +44,11 @@ export function outboundFlows(topology: Topology, hosts: InternetHosts): Flow[] 
       flows.push({ from: { kind: "qube", qube: q }, dial, proto, port, to: INTERNET, serverPort: port, expect: verdict.open ? "open" : "closed", origin, why: `${why}; ${verdict.why}` });
     };
     const nets: string[] = [];
+    const sampled = sampleRules(fw.rules);
     fw.rules.forEach((rule, i) => {
       if (rule.dsthost?.kind !== "4" || rule.proto === "icmp" || rule.specialtarget) return;
       nets.push(rule.dsthost.text);
+      if (!sampled(i)) return;
       const host = hosts.inside(lan, rule.dsthost.text);
       if (!host) return;
       const proto: Proto = rule.proto ?? "tcp";
@@ -55,6 +60,27 @@ export function outboundFlows(topology: Topology, hosts: InternetHosts): Flow[] 
     if (elsewhere) add(elsewhere, "tcp", 443, "a host in no rule");
   }
   return flows;
+}
+
+/** Lists up to this long imply flows for every rule; longer ones (past qubesd's limit, enforced in the netvm) a sample. */
+const ALL_RULES_UP_TO = MAX_FIREWALL_RULES;
+
+/**
+ * Which rules of a list imply flows. A list of 10,000 rules would be 20,000
+ * flows: past ALL_RULES_UP_TO, the first and last rules, those around
+ * qubesd's limit (where dom0's list stops and only the netvm's chain
+ * decides), evenly spaced ones, and evenly spaced drops.
+ */
+function sampleRules(rules: readonly FirewallRule[]): (i: number) => boolean {
+  if (rules.length <= ALL_RULES_UP_TO) return () => true;
+  const n = rules.length;
+  const picked = new Set<number>();
+  for (let i = 0; i < 8; i++) picked.add(i).add(n - 1 - i);
+  for (let i = MAX_FIREWALL_RULES - 6; i < MAX_FIREWALL_RULES + 6; i++) picked.add(i);
+  for (let k = 0; k < 16; k++) picked.add(Math.floor((k * n) / 16));
+  const drops = rules.flatMap((r, i) => (r.action === "drop" ? [i] : []));
+  for (let k = 0; k < Math.min(8, drops.length); k++) picked.add(drops[Math.floor((k * drops.length) / Math.min(8, drops.length))]!);
+  return (i) => picked.has(i);
 }
 
 /** Whether `q` reaches an internet host: every qube on the way up must accept it in its own list. */

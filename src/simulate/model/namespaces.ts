@@ -43,6 +43,11 @@ export class Namespaces {
     return this.runner.run("ip", ["-n", ns, ...args]);
   }
 
+  /** Deletes a link if it is there (no error when it is not). */
+  removeLink(ns: string, name: string): Promise<unknown> {
+    return this.runner.run("ip", ["-n", ns, "link", "del", name], { check: false });
+  }
+
   /** Several ip commands in one process. */
   ipBatch(ns: string, lines: readonly string[]): Promise<unknown> {
     return this.runner.run("ip", ["-n", ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });

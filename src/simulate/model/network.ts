@@ -264,6 +264,10 @@ export class QubesModel {
 
   async #attach(child: ModelQube, netvm: ModelQube): Promise<void> {
     const vif = `vif${child.domid}.0`;
+    // After a restart of either end, the old veth pair can outlive its
+    // namespace for a moment (namespace teardown is asynchronous): remove it.
+    await this.ns.removeLink(child.ns!, "eth0");
+    await this.ns.removeLink(netvm.ns!, vif);
     await this.ns.runnerIp(["link", "add", "name", "eth0", "netns", child.ns!, "type", "veth", "peer", "name", vif, "netns", netvm.ns!]);
     await this.ns.ipBatch(child.ns!, [
       "link set eth0 group 1 up",

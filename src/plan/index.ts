@@ -4,11 +4,9 @@
  * Everything is sorted here so that later stages are deterministic.
  * No user errors are possible at this point; the topology stage refused them.
  */
-import { fullOutboundList, overflows, overflowsQubesd, r32FirewallOf, saltStem, type Topology } from "../topology/index.js";
-import { MAX_FIREWALL_RULES } from "../validate/index.js";
+import { fullOutboundList, linkDirections, overflows, overflowsQubesd, r32FirewallOf, saltStem, type Topology } from "../topology/index.js";
+import { MAX_FIREWALL_RULES, mergeRanges, ruleString, type IntentName, type PortRange, type Proto, type QubeName, type R32Firewall } from "../validate/index.js";
 import { overflowChain, type OverflowChain } from "./overflow.js";
-import type { IntentName, PortRange, Proto, QubeName, R32Firewall } from "../validate/index.js";
-import { mergeRanges, ruleString } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
 import { backendOf, placementsOf } from "./plan.js";
@@ -96,14 +94,12 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   for (const { link, firewall } of topology.links) {
     const traffic: Traffic[] =
       link.traffic === "all" ? [{ kind: "all" }] : link.traffic.protos.map((proto) => ({ kind: "ports", proto, ports: link.traffic === "all" ? [] : link.traffic.ports }));
-    const directions: [QubeName, QubeName][] = [[link.from, link.to]];
-    if (link.bothWays) directions.push([link.to, link.from]);
     const what = describeTraffic(traffic);
     // A link also carries IPv6 when both qubes and their firewall qube have it.
     const families = [link.from, link.to, firewall].every((q) => graph.get(q)?.ipv6) ? (["v4", "v6"] as const) : (["v4"] as const);
     for (const family of families) {
       const ip = family === "v6" ? " (IPv6)" : "";
-      for (const [from, to] of directions) {
+      for (const [from, to] of linkDirections(link)) {
         const fw = draft(firewall)[family];
         const key = `${from} ${to}`;
         const pass = fw.passes.get(key) ?? { from, to, intents: [], traffic: [] };
@@ -126,8 +122,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   // network is not even started for it.
   const qrexecPolicy: QrexecPolicyLine[] = [];
   for (const link of topology.qrexecLinks) {
-    const directions: [QubeName, QubeName][] = link.bothWays ? [[link.from, link.to], [link.to, link.from]] : [[link.from, link.to]];
-    for (const [from, to] of directions) {
+    for (const [from, to] of linkDirections(link)) {
       for (const { port, localPort } of link.ports) {
         draft(from).connects.push({ intent: link.name, to, port, localPort });
         draft(from).summary.push(`qrexec link ${link.name}: 127.0.0.1:${localPort} here reaches ${to} port ${port} (qubes.ConnectTCP)`);

@@ -12,6 +12,7 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
 import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
+import { linkDirections } from "./directions.js";
 import { NetvmGraph } from "./graph.js";
 import { r32FirewallOf, warnR32Overflow } from "./firewall-r32.js";
 import { checkOverflow } from "./firewall-overflow.js";
@@ -20,6 +21,7 @@ export { overflows, r32FirewallOf } from "./firewall-r32.js";
 export { fullOutboundList, overflowsQubesd } from "./firewall-overflow.js";
 
 export { NetvmGraph } from "./graph.js";
+export { linkDirections } from "./directions.js";
 
 /** A forward with its path resolved: entry first, target last. */
 export interface ForwardRoute {
@@ -213,7 +215,7 @@ function checkGuests(
   const carrying = new Set<QubeName>([
     ...forwards.flatMap((f) => f.hops),
     ...links.flatMap((l) => [l.link.from, l.link.to, l.firewall]),
-    ...qrexecLinks.flatMap((l) => (l.bothWays ? [l.from, l.to] : [l.from])),
+    ...qrexecLinks.flatMap((l) => linkDirections(l).map(([from]) => from)),
   ]);
   const stems = new Map(spec.qubes.map((q) => [saltStem(q.name), q.name] as const));
   // Qubes whose address another qube's script needs: forward hops after the entry, link ends.
@@ -385,8 +387,7 @@ function overlaps(a: PortRange, b: PortRange): boolean {
 function checkQrexecClashes(links: readonly QrexecLinkSpec[], doc: ParsedDocument, diag: DiagnosticBag): void {
   const seen = new Map<string, QrexecLinkSpec>();
   for (const l of links) {
-    const directions: [QubeName, QubeName][] = l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]];
-    for (const [from, to] of directions) {
+    for (const [from, to] of linkDirections(l)) {
       for (const { port, localPort } of l.ports) {
         for (const [key, what] of [
           [`${from} port ${port}`, `port ${port}`],
@@ -412,10 +413,10 @@ function checkQrexecClashes(links: readonly QrexecLinkSpec[], doc: ParsedDocumen
   // local_port = port).
   const served = new Map<string, QrexecLinkSpec>();
   for (const l of links) {
-    for (const [, to] of l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]]) for (const { port } of l.ports) served.set(`${to} ${port}`, l);
+    for (const [, to] of linkDirections(l)) for (const { port } of l.ports) served.set(`${to} ${port}`, l);
   }
   for (const l of links) {
-    for (const [from] of l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]]) {
+    for (const [from] of linkDirections(l)) {
       for (const { localPort } of l.ports) {
         const other = served.get(`${from} ${localPort}`);
         if (other === undefined) continue;
@@ -469,9 +470,8 @@ function resolveLink(
 const QUBES_NETWORK = "10.137.0.0/16";
 
 function outboundAccepts(l: NetworkLinkSpec, graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag): LinkRoute["outboundAccepts"] {
-  const directions: [QubeName, QubeName][] = l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]];
   const out: { qube: QubeName; rules: FirewallRule[] }[] = [];
-  for (const [from, to] of directions) {
+  for (const [from, to] of linkDirections(l)) {
     if (graph.firewall(from)?.policy !== "drop") continue;
     // Without a pin the address is only known in dom0 at apply time; the
     // Qubes network is the narrowest fixed match. It opens nothing by

@@ -39,8 +39,8 @@ export function check(source: SourceFile): { diagnostics: readonly Diagnostic[];
 
 /**
  * The qvm-prefs commands that re-attach every declared qube to its netvm.
- * Needs only a valid topology, so it also works for releases whose bundles
- * this version does not build yet (QW4001 is about bundles).
+ * Needs only a valid netvm layout, so it also works where a net qube's files
+ * could not be placed on the release (QW4001 is about the bundle's files).
  */
 export function reconnect(source: SourceFile): { diagnostics: readonly Diagnostic[]; script?: string } {
   const diag = new DiagnosticBag();

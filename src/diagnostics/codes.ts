@@ -53,7 +53,7 @@ export const DIAGNOSTIC_CODES = {
   QW3018: "`disposable_template` or `placement: template` on a qube that does not provide network",
   QW3019: "a qube's host (its disposable template or template) has a host of its own",
   QW3020: "a qube's host (its disposable template or template) carries qwire rules itself",
-  QW4001: "this qwire version does not build bundles for the requested Qubes release yet",
+  QW4001: "a disposable or template-placed net qube on a release these are not built for (R4.1 and older)",
   QW4004: "IPv6 on a release built with iptables (R4.1 and older)",
   QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",
   QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228) and than qwire can move into its netvm (R4.2/R4.3: up to 10,000, IPv4 networks only)",

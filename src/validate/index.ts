@@ -53,9 +53,6 @@ export const MAX_FIREWALL_RULES = 900;
 /** R4.2/R4.3: past MAX_FIREWALL_RULES the netvm enforces the list (topology decides, QW2020), up to this many. */
 export const MAX_OVERFLOW_RULES = 10_000;
 
-/** Releases whose backend this version of qwire has. */
-export const BUILT_RELEASES: readonly Release[] = ["4.3", "4.2", "4.1", "4.0", "3.2"];
-
 /** Releases whose firewall is nftables (IPv6 rules are built for these only). */
 export const NFT_RELEASES: readonly Release[] = ["4.3", "4.2"];
 
@@ -142,11 +139,6 @@ class Narrower {
         hint: `use one of ${RELEASES.map((r) => `"${r}"`).join(", ")}`,
       });
       return "4.2";
-    }
-    if (!BUILT_RELEASES.includes(found)) {
-      this.diag.error("QW4001", this.doc.positions.value(["release"]), `Qubes R${found} bundles (iptables base rules) are not built by this version of qwire`, {
-        hint: `this version builds for ${BUILT_RELEASES.map((r) => `"${r}"`).join(" and ")}`,
-      });
     }
     return found;
   }

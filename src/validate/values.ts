@@ -177,12 +177,6 @@ function ipv6Text(groups: readonly number[]): string {
   return `${hex.slice(0, best.at).join(":")}::${hex.slice(best.at + best.len).join(":")}`;
 }
 
-export function parseIpv6(value: unknown): Parsed<string> {
-  if (typeof value !== "string") return fail(`an IPv6 address must be a string, found ${describe(value)}`);
-  const groups = ipv6Groups(value);
-  return groups ? ok(ipv6Text(groups)) : fail(`'${printable(value)}' is not an IPv6 address`);
-}
-
 /** Shows a hostile value without letting it break the diagnostic line. */
 export function printable(value: string): string {
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;

@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
-import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
+import { emit, EmitError, readPreviousPlan, recoverOutput } from "../emit/index.js";
 import { check, compile, reconnect } from "../pipeline.js";
 import type { Placement } from "../plan/index.js";
 import { guestFiles, layoutOf } from "../render/layout.js";
@@ -105,6 +105,8 @@ async function build(file: string, opts: { output: string; previous?: string; fo
   let previousHosts: readonly string[] = [];
   let hadPrevious = false;
   try {
+    // An interrupted earlier build may have left the previous bundle aside: put it back before reading its plan.json.
+    for (const note of await recoverOutput(opts.output)) process.stderr.write(`qwire: note: ${note}\n`);
     const previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
     previousQubes = previous?.qubes ?? [];
     previousHosts = previous?.hosts ?? [];

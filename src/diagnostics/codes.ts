@@ -13,6 +13,7 @@ export const DIAGNOSTIC_CODES = {
   QW1002: "a mapping has the same key twice",
   QW1003: "the file cannot be read",
   QW1004: "the plan.json of the previous build names something that is not a qube",
+  QW1005: "YAML aliases that expand the file past 100,000 values (an alias bomb)",
   QW2001: "unknown key (often a typo)",
   QW2002: "a value has the wrong type, or a required key is missing",
   QW2003: "qube name not allowed by Qubes",

@@ -52,8 +52,11 @@ export function parse(input: SourceFile, diag: DiagnosticBag): ParsedDocument | 
     });
   } catch (e) {
     if (e instanceof yaml.YAMLException) {
-      const mark = e.mark as { line: number; column: number } | undefined;
-      const span = { line: (mark?.line ?? 0) + 1, column: (mark?.column ?? 0) + 1, length: 1 };
+      // From the offset, not js-yaml's line and column: those are off for a NUL
+      // (it counts no newline before it) and point past the line's end.
+      const mark = e.mark as { position?: number } | undefined;
+      const offset = Math.min(Math.max(mark?.position ?? 0, 0), source.text.length);
+      const span = { ...new PositionIndex(source.text, undefined).position(offset), length: 1 };
       const duplicate = e.reason.startsWith("duplicated mapping key");
       const tooDeep = e.reason.startsWith("nesting exceeded maxDepth");
       diag.error(

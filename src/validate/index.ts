@@ -294,24 +294,26 @@ class Narrower {
       });
       return undefined;
     }
-    const v4: Ipv4Cidr[] = [];
-    const v6: Ipv6Cidr[] = [];
+    // Keyed by text: a list of 100,000 sources must not be deduplicated in quadratic time.
+    const v4 = new Map<string, Ipv4Cidr>();
+    const v6 = new Map<string, Ipv6Cidr>();
     let good = true;
     for (const [item, p] of items) {
       if (item === "any") {
         this.diag.warning("QW2010", this.doc.positions.value(p), "this forward is open to any IPv4 source address on the outside interface", {
           hint: "list the networks that need it, e.g. your LAN 192.168.1.0/24 (and write ::/0 for any IPv6 source)",
         });
-        if (!v4.some((c) => c.text === "0.0.0.0/0")) v4.push({ family: 4, text: "0.0.0.0/0" });
+        v4.set("0.0.0.0/0", { family: 4, text: "0.0.0.0/0" });
         continue;
       }
       const cidr = this.take("QW2005", p, parseCidr(item));
       if (cidr === undefined) good = false;
-      else if (cidr.family === 6) {
-        if (!v6.some((c) => c.text === cidr.cidr.text)) v6.push(cidr.cidr);
-      } else if (!v4.some((c) => c.text === cidr.cidr.text)) v4.push(cidr.cidr);
+      else if (cidr.family === 6) v6.set(cidr.cidr.text, cidr.cidr);
+      else v4.set(cidr.cidr.text, cidr.cidr);
     }
-    return good ? { v4: v4.sort((a, b) => compareCidr(a.text, b.text)), v6: v6.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0)) } : undefined;
+    return good
+      ? { v4: [...v4.values()].sort((a, b) => compareCidr(a.text, b.text)), v6: [...v6.values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0)) }
+      : undefined;
   }
 
   link(raw: unknown, path: YamlPath, release: Release): LinkSpec | undefined {

@@ -41,7 +41,8 @@ const JINJA_TAG = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\{#[\s\S]*?#\}/g;
 /** Characters no validated field allows into a generated file. */
 const DANGEROUS = /[$`'"\\|&<>(){}\n\r\0]|[^\x20-\x7e]/;
 
-export function compileProperty(g: Generated): string[] {
+/** `stats.built` counts the inputs that gave a bundle. */
+export function compileProperty(g: Generated, stats?: { built: number }): string[] {
   const failures: string[] = [];
   let result;
   try {
@@ -63,6 +64,7 @@ export function compileProperty(g: Generated): string[] {
     if (!result.diagnostics.some((d) => d.severity === "error")) failures.push("no bundle and no error");
     return failures;
   }
+  if (stats) stats.built++;
   const again = compileText(g.yaml);
   if (JSON.stringify(again.artifacts) !== JSON.stringify(result.artifacts)) failures.push("a second compile gave different bytes");
   for (const a of result.artifacts) failures.push(...checkArtifact(a));

@@ -11,6 +11,7 @@ import { guestFiles, layoutOf } from "../render/layout.js";
 import type { SourceFile } from "../parse/index.js";
 import { EXIT } from "./exit-codes.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
+import { addSchemaCommand } from "./schema-command.js";
 import { addSimulateCommand } from "./simulate-command.js";
 
 const DEFAULT_FILE = "qwire.yaml";
@@ -88,6 +89,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addSimulateCommand(program, (c) => (code = c));
+  addSchemaCommand(program, (c) => (code = c));
 
   try {
     await program.parseAsync(argv);

@@ -4,8 +4,13 @@
  */
 import type { DiagnosticCode } from "./codes.js";
 
-/** A place in the user's file. Line and column are 1-based. */
+/** A place in one of the user's files. Line and column are 1-based. */
 export interface Span {
+  /**
+   * The file, when it is not the document being checked: the previous
+   * build's plan.json, an included file. Undefined means that document.
+   */
+  readonly file?: string;
   readonly line: number;
   readonly column: number;
   /** Characters to underline; 1 when unknown. */
@@ -52,7 +57,7 @@ export class DiagnosticBag {
     };
     // The same mistake can be reached from two rules (e.g. a typo'd qube used twice
     // on one line); report it once. A set, not a search: 40,000 clashes in a file took minutes.
-    const key = `${d.code}\u0000${d.span.line}:${d.span.column}\u0000${d.message}`;
+    const key = `${d.code}\u0000${d.span.file ?? ""}\u0000${d.span.line}:${d.span.column}\u0000${d.message}`;
     if (this.#seen.has(key)) return;
     this.#seen.add(key);
     this.#items.push(d);
@@ -65,7 +70,8 @@ export class DiagnosticBag {
   /** Sorted by position, then code: stable output for tests and for people. */
   sorted(): Diagnostic[] {
     return [...this.#items].sort(
-      (a, b) => a.span.line - b.span.line || a.span.column - b.span.column || a.code.localeCompare(b.code),
+      (a, b) =>
+        compareFiles(a.span.file, b.span.file) || a.span.line - b.span.line || a.span.column - b.span.column || a.code.localeCompare(b.code),
     );
   }
 }
@@ -82,4 +88,12 @@ function oneLine(text: string): string {
     .map((run) => (run.length > 80 ? `${run.slice(0, 40)}…` : run))
     .join("")
     .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+/** The document being checked first, then other files by name. */
+function compareFiles(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  return a < b ? -1 : 1;
 }

@@ -2,14 +2,15 @@
  * The command line: argv -> pipeline -> text on the terminal and an exit code.
  * The only module that prints or decides the process's exit status.
  */
-import { readFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
 import { check, compile, reconnect } from "../pipeline.js";
 import type { Placement } from "../plan/index.js";
+import { bundleDigest } from "../render/install-list.js";
 import { guestFiles, layoutOf } from "../render/layout.js";
-import type { SourceFile } from "../parse/index.js";
 import { EXIT } from "./exit-codes.js";
+import { addPlanCommand } from "./plan-command.js";
+import { readSource } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 import { addSimulateCommand } from "./simulate-command.js";
 
@@ -88,6 +89,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addSimulateCommand(program, (c) => (code = c));
+  addPlanCommand(program, (c) => (code = c));
 
   try {
     await program.parseAsync(argv);
@@ -152,20 +154,12 @@ async function build(file: string, opts: { output: string; previous?: string; fo
             "      loads its qwire rules only when it starts (once that template has shut down; qubesctl shuts it down if it was not running)",
           ]
         : []),
+      `bundle digest: sha256 ${bundleDigest(result.artifacts)} (sha256sum plan.json; install.sh prints it too: compare them in dom0)`,
       `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   }
   return EXIT.ok;
-}
-
-async function readSource(file: string): Promise<SourceFile | number> {
-  try {
-    return { name: file, text: await readFile(file, "utf8") };
-  } catch (e) {
-    process.stderr.write(`qwire: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (QW1003)\n`);
-    return EXIT.diagnostics;
-  }
 }
 
 async function readPreviousPlanFile(path: string) {

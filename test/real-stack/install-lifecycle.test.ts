@@ -1,0 +1,163 @@
+/**
+ * install.sh through the real management stack (the twin: real qubesctl,
+ * qubessalt, Salt, topd, qvm.* states and qubesadmin against a model
+ * qubesd), over one 20-qube qwire.yaml: a first apply, a quiet re-apply, a
+ * one-intent edit that must target only the qubes on that intent's path
+ * (counted), --rollback, a qube whose address changed in dom0, a missing
+ * management disposable (verdict, hint, exit 3, retried next time), a qube
+ * that no longer exists, and --uninstall. One twin run, ~10 minutes of the
+ * machine: it runs only with QWIRE_REAL_STACK=1 and the twin present.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileOk } from "../helpers/compile.js";
+import { writeBundle } from "../helpers/tools.js";
+
+const TWIN = process.env.QWIRE_TWIN ?? "/work/shared/twin/run.sh";
+const TARBALLS = process.env.QWIRE_VENDOR_TARBALLS ?? "/root/qwire-vendor";
+const missing = [
+  ...(process.env.QWIRE_REAL_STACK === "1" ? [] : ["QWIRE_REAL_STACK=1 (one twin run takes ~10 minutes)"]),
+  ...(existsSync(TWIN) ? [] : [`the twin (${TWIN}; set QWIRE_TWIN)`]),
+  ...(existsSync(TARBALLS) ? [] : [`the vendor tarballs (${TARBALLS}; set QWIRE_VENDOR_TARBALLS)`]),
+];
+if (missing.length > 0) console.warn(`SKIPPED install.sh with the real stack: needs ${missing.join(", ")}`);
+
+const WEBS = Array.from({ length: 18 }, (_, i) => `web-${String(i + 1).padStart(2, "0")}`);
+
+/** 20 qubes; every web qube has its own forward. `edited` changes web-07's sources only. */
+function twentyQubes(edited: boolean): string {
+  return `${[
+    "version: 1",
+    'release: "4.2"',
+    "qubes:",
+    "  sys-net: { provides_network: true, uplink: ens6 }",
+    "  sys-firewall: { netvm: sys-net, provides_network: true }",
+    ...WEBS.map((w) => `  ${w}: { netvm: sys-firewall }`),
+    "forwards:",
+    ...WEBS.map((w, i) => `  - { name: ${w}-https, to: ${w}, port: ${8001 + i}, from: [${edited && w === "web-07" ? "192.168.2.0/24" : "192.168.1.0/24"}] }`),
+  ].join("\n")}\n`;
+}
+
+/** One step of the exec script: its output between markers. */
+function step(out: string, name: string): { text: string; rc: number } {
+  const m = new RegExp(`=== ${name} ===\\n([\\s\\S]*?)\\n=== ${name} rc=(\\d+)`).exec(out);
+  if (!m) throw new Error(`step ${name} not found in the twin's output:\n${out.slice(-4000)}`);
+  return { text: m[1]!, rc: Number(m[2]) };
+}
+
+/** The qubes of the VM phase ("==> Qubes a b c: installing ..."), or [] when none. */
+function targeted(text: string): string[] {
+  const m = /^==> Qubes (.*): (installing|removing)/m.exec(text);
+  return m ? m[1]!.split(" ") : [];
+}
+
+function verdict(text: string, qube: string): string {
+  const m = new RegExp(`^  ${qube.replace(/\./g, "\\.")} +(\\S+) +(.*)$`, "m").exec(text.slice(text.lastIndexOf("==> Verdict")));
+  return m ? `${m[1]} ${m[2]}` : "(no verdict line)";
+}
+
+describe.skipIf(missing.length > 0)("install.sh with the real management stack, 20 qubes", () => {
+  let out = "";
+  let root = "";
+  beforeAll(async () => {
+    // Under /var/tmp: the twin's machines see this machine's files, but each has its own /tmp.
+    await mkdir("/var/tmp", { recursive: true });
+    root = await mkdtemp("/var/tmp/qwt-lifecycle-");
+    const a = join(root, "a");
+    const b = join(root, "b");
+    await writeBundle(compileOk(twentyQubes(false)).artifacts, a);
+    await writeBundle(compileOk(twentyQubes(true)).artifacts, b);
+    await writeFile(join(root, "inventory.yaml"), twentyQubes(false));
+    const run = (name: string, command: string) => `echo "=== ${name} ==="; ${command}; echo "=== ${name} rc=$?"`;
+    const script = [
+      run("first", `cd ${a} && sh install.sh`),
+      run("again", `cd ${a} && sh install.sh`),
+      run("edit", `cd ${b} && sh install.sh`),
+      run("rollback", `cd ${b} && sh install.sh --rollback`),
+      "qvm-prefs web-07 ip 10.137.0.99 || { qvm-shutdown --wait web-07; qvm-prefs web-07 ip 10.137.0.99; }",
+      run("address", `cd ${a} && sh install.sh`),
+      "qubes-prefs management_dispvm ''",
+      "qvm-prefs web-07 ip 10.137.0.98 || { qvm-shutdown --wait web-07; qvm-prefs web-07 ip 10.137.0.98; }",
+      run("no-mgmt", `cd ${a} && sh install.sh`),
+      "qubes-prefs management_dispvm default-mgmt-dvm",
+      run("retry", `cd ${a} && sh install.sh`),
+      "qvm-kill web-18 >/dev/null 2>&1; qvm-remove -f web-18 >/dev/null 2>&1 || qvm-remove web-18",
+      run("uninstall", `cd ${a} && sh install.sh --uninstall`),
+      run("after", 'echo "salt roots: $(ls -A /srv/user_salt /srv/user_pillar | grep -c qwire)"; echo "kept: $(ls -A /var/lib/qwire)"; echo "policy: $(ls /etc/qubes/policy.d | grep -c qwire)"'),
+    ].join("\n");
+    const r = await execa("sh", [TWIN, a, join(root, "inventory.yaml"), "--out", join(root, "out"), "--exec", script], {
+      reject: false,
+      env: { QWIRE_VENDOR_TARBALLS: TARBALLS },
+      timeout: 40 * 60_000,
+      input: "",
+    }).catch((e: unknown) => ({ stdout: String(e), stderr: "" }));
+    out = `${r.stdout}\n${r.stderr}`;
+  }, 45 * 60_000);
+  afterAll(async () => {
+    if (root !== "") await rm(root, { recursive: true, force: true });
+  });
+
+  it("first apply: all 20 qubes targeted and applied, exit 0", () => {
+    const s = step(out, "first");
+    expect(s.rc).toBe(0);
+    expect(targeted(s.text).sort()).toEqual(["sys-firewall", "sys-net", ...WEBS].sort());
+    for (const q of ["sys-net", "sys-firewall", ...WEBS]) expect(verdict(s.text, q)).toMatch(/^applied /);
+  });
+
+  it("the same bundle again: no qube targeted (no management disposable started), exit 0", () => {
+    const s = step(out, "again");
+    expect(s.rc).toBe(0);
+    expect(targeted(s.text)).toEqual([]);
+    expect(s.text).toMatch(/==> No qube needs to be applied/);
+    expect(verdict(s.text, "web-01")).toMatch(/^unchanged not targeted/);
+  });
+
+  it("a one-intent edit targets only the qubes on that intent's path: 3 of 20, each with its reason", () => {
+    const s = step(out, "edit");
+    expect(s.rc).toBe(0);
+    const t = targeted(s.text);
+    console.log(`one-intent edit of a 20-qube file: ${t.length} of 20 qubes targeted (${t.join(", ")})`);
+    expect(t).toEqual(["sys-firewall", "sys-net", "web-07"]);
+    expect(s.text).toMatch(/^ {2}web-07: its files in the bundle changed$/m);
+  });
+
+  it("--rollback applies the bundle before again: the same 3 qubes, exit 0", () => {
+    const s = step(out, "rollback");
+    expect(s.rc).toBe(0);
+    expect(targeted(s.text)).toEqual(["sys-firewall", "sys-net", "web-07"]);
+  });
+
+  it("a qube whose address changed in dom0: only the qube that needs that address is targeted, and says so", () => {
+    const s = step(out, "address");
+    expect(s.rc).toBe(0);
+    expect(targeted(s.text)).toEqual(["sys-firewall"]);
+    expect(s.text).toMatch(/^ {2}sys-firewall: address changed: web-07 10\.137\.0\.\d+ -> 10\.137\.0\.99$/m);
+  });
+
+  it("no management disposable: the qube fails with the first error line, the log, a hint, and exit 3", () => {
+    const s = step(out, "no-mgmt");
+    expect(s.rc).toBe(3);
+    expect(verdict(s.text, "sys-firewall")).toMatch(/^failed .*(management|DVM template).*log: \/var\/log\/qubes\/mgmt-sys-firewall\.log/);
+    expect(s.text).toMatch(/hint: the management disposable is missing: sudo qubesctl state\.sls qvm\.default-mgmt-dvm/);
+  });
+
+  it("the next run re-applies the qube that failed", () => {
+    const s = step(out, "retry");
+    expect(s.rc).toBe(0);
+    expect(targeted(s.text)).toEqual(["sys-firewall"]);
+    expect(verdict(s.text, "sys-firewall")).toMatch(/^applied /);
+  });
+
+  it("--uninstall cleans every qube that still exists, skips the deleted one, removes dom0's part and says what it leaves", () => {
+    const s = step(out, "uninstall");
+    expect(s.rc).toBe(0);
+    expect(targeted(s.text).sort()).toEqual(["sys-firewall", "sys-net", ...WEBS.filter((w) => w !== "web-18")].sort());
+    expect(verdict(s.text, "web-18")).toMatch(/^skipped qube does not exist/);
+    expect(verdict(s.text, "web-01")).toMatch(/^removed /);
+    expect(s.text).toMatch(/netvm of web-01 is sys-firewall: qvm-prefs --default web-01 netvm/);
+    expect(step(out, "after").text).toBe("salt roots: 0\nkept: lock\npolicy: 0");
+  });
+});

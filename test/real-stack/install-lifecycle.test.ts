@@ -5,8 +5,9 @@
  * one-intent edit that must target only the qubes on that intent's path
  * (counted), --rollback, a qube whose address changed in dom0, a missing
  * management disposable (verdict, hint, exit 3, retried next time), a qube
- * that no longer exists, and --uninstall. One twin run, ~10 minutes of the
- * machine: it runs only with QWIRE_REAL_STACK=1 and the twin present.
+ * that no longer exists, a qube an earlier bundle left behind, and
+ * --uninstall. Two twin runs (the twin gives one --exec 15 minutes), ~10
+ * minutes of the machine: only with QWIRE_REAL_STACK=1 and the twin present.
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -59,46 +60,52 @@ function verdict(text: string, qube: string): string {
   return m ? `${m[1]} ${m[2]}` : "(no verdict line)";
 }
 
-describe.skipIf(missing.length > 0)("install.sh with the real management stack, 20 qubes", () => {
+/** Runs `script` in the twin's dom0 after provisioning it from `inventory`; the bundles are under `root`. */
+async function twinExec(root: string, name: string, inventory: string, script: string): Promise<string> {
+  await writeFile(join(root, `${name}.yaml`), inventory);
+  const r = await execa("sh", [TWIN, join(root, "a"), join(root, `${name}.yaml`), "--out", join(root, `out-${name}`), "--exec", script], {
+    reject: false,
+    env: { QWIRE_VENDOR_TARBALLS: TARBALLS },
+    timeout: 30 * 60_000,
+    input: "",
+  });
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+const run = (name: string, command: string) => `echo "=== ${name} ==="; ${command}; echo "=== ${name} rc=$?"`;
+
+let root = "";
+beforeAll(async () => {
+  if (missing.length > 0) return;
+  // Under /var/tmp: the twin's machines see this machine's files, but each has its own /tmp.
+  await mkdir("/var/tmp", { recursive: true });
+  root = await mkdtemp("/var/tmp/qwt-lifecycle-");
+});
+afterAll(async () => {
+  if (root !== "") await rm(root, { recursive: true, force: true });
+});
+
+describe.skipIf(missing.length > 0)("install.sh with the real management stack: 20 qubes, incremental", () => {
   let out = "";
-  let root = "";
   beforeAll(async () => {
-    // Under /var/tmp: the twin's machines see this machine's files, but each has its own /tmp.
-    await mkdir("/var/tmp", { recursive: true });
-    root = await mkdtemp("/var/tmp/qwt-lifecycle-");
     const a = join(root, "a");
     const b = join(root, "b");
     await writeBundle(compileOk(twentyQubes(false)).artifacts, a);
     await writeBundle(compileOk(twentyQubes(true)).artifacts, b);
-    await writeFile(join(root, "inventory.yaml"), twentyQubes(false));
-    const run = (name: string, command: string) => `echo "=== ${name} ==="; ${command}; echo "=== ${name} rc=$?"`;
-    const script = [
-      run("first", `cd ${a} && sh install.sh`),
-      run("again", `cd ${a} && sh install.sh`),
-      run("edit", `cd ${b} && sh install.sh`),
-      run("rollback", `cd ${b} && sh install.sh --rollback`),
-      "qvm-prefs web-07 ip 10.137.0.99 || { qvm-shutdown --wait web-07; qvm-prefs web-07 ip 10.137.0.99; }",
-      run("address", `cd ${a} && sh install.sh`),
-      "qubes-prefs management_dispvm ''",
-      "qvm-prefs web-07 ip 10.137.0.98 || { qvm-shutdown --wait web-07; qvm-prefs web-07 ip 10.137.0.98; }",
-      run("no-mgmt", `cd ${a} && sh install.sh`),
-      "qubes-prefs management_dispvm default-mgmt-dvm",
-      run("retry", `cd ${a} && sh install.sh`),
-      "qvm-kill web-18 >/dev/null 2>&1; qvm-remove -f web-18 >/dev/null 2>&1 || qvm-remove web-18",
-      run("uninstall", `cd ${a} && sh install.sh --uninstall`),
-      run("after", 'echo "salt roots: $(ls -A /srv/user_salt /srv/user_pillar | grep -c qwire)"; echo "kept: $(ls -A /var/lib/qwire)"; echo "policy: $(ls /etc/qubes/policy.d | grep -c qwire)"'),
-    ].join("\n");
-    const r = await execa("sh", [TWIN, a, join(root, "inventory.yaml"), "--out", join(root, "out"), "--exec", script], {
-      reject: false,
-      env: { QWIRE_VENDOR_TARBALLS: TARBALLS },
-      timeout: 40 * 60_000,
-      input: "",
-    }).catch((e: unknown) => ({ stdout: String(e), stderr: "" }));
-    out = `${r.stdout}\n${r.stderr}`;
-  }, 45 * 60_000);
-  afterAll(async () => {
-    if (root !== "") await rm(root, { recursive: true, force: true });
-  });
+    out = await twinExec(
+      root,
+      "twenty",
+      twentyQubes(false),
+      [
+        run("first", `cd ${a} && sh install.sh`),
+        run("again", `cd ${a} && sh install.sh`),
+        run("edit", `cd ${b} && sh install.sh`),
+        run("rollback", `cd ${b} && sh install.sh --rollback`),
+        "qvm-prefs web-07 ip 10.137.0.99 || { qvm-shutdown --wait web-07; qvm-prefs web-07 ip 10.137.0.99; }",
+        run("address", `cd ${a} && sh install.sh`),
+      ].join("\n"),
+    );
+  }, 35 * 60_000);
 
   it("first apply: all 20 qubes targeted and applied, exit 0", () => {
     const s = step(out, "first");
@@ -136,28 +143,75 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack, 
     expect(targeted(s.text)).toEqual(["sys-firewall"]);
     expect(s.text).toMatch(/^ {2}sys-firewall: address changed: web-07 10\.137\.0\.\d+ -> 10\.137\.0\.99$/m);
   });
+});
 
-  it("no management disposable: the qube fails with the first error line, the log, a hint, and exit 3", () => {
+const THREE = (withMail: boolean) => `version: 1
+release: "4.2"
+qubes:
+  sys-net: { provides_network: true, uplink: ens6 }
+  sys-firewall: { netvm: sys-net, provides_network: true }
+  web: { netvm: sys-firewall }
+  mail: { netvm: sys-firewall }
+forwards:
+  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }
+${withMail ? "  - { name: mail-submission, to: mail, port: 587, from: [192.168.1.0/24] }\n" : ""}`;
+
+describe.skipIf(missing.length > 0)("install.sh with the real management stack: failures, leftovers, uninstall", () => {
+  let out = "";
+  beforeAll(async () => {
+    const a = join(root, "a");
+    const c = join(root, "c");
+    await rm(a, { recursive: true, force: true });
+    await writeBundle(compileOk(THREE(true)).artifacts, a);
+    // Built without the earlier plan.json: it does not name mail at all.
+    await writeBundle(compileOk(THREE(false)).artifacts, c);
+    out = await twinExec(
+      root,
+      "three",
+      THREE(true),
+      [
+        run("first", `cd ${a} && sh install.sh`),
+        "qubes-prefs management_dispvm ''",
+        run("no-mgmt", `cd ${a} && sh install.sh --all`),
+        "qubes-prefs management_dispvm default-mgmt-dvm",
+        run("retry", `cd ${a} && sh install.sh`),
+        run("leftover", `cd ${c} && sh install.sh`),
+        "qvm-kill web >/dev/null 2>&1; qvm-remove -f web >/dev/null 2>&1 || qvm-remove web",
+        run("uninstall", `cd ${c} && sh install.sh --uninstall`),
+        run("after", 'echo "salt roots: $(ls -A /srv/user_salt /srv/user_pillar | grep -c qwire)"; echo "kept: $(ls -A /var/lib/qwire)"; echo "policy: $(ls /etc/qubes/policy.d | grep -c qwire)"'),
+      ].join("\n"),
+    );
+  }, 35 * 60_000);
+
+  it("no management disposable: every qube fails with the first error line, the log, a hint, and exit 3", () => {
+    expect(step(out, "first").rc).toBe(0);
     const s = step(out, "no-mgmt");
     expect(s.rc).toBe(3);
-    expect(verdict(s.text, "sys-firewall")).toMatch(/^failed .*(management|DVM template).*log: \/var\/log\/qubes\/mgmt-sys-firewall\.log/);
+    expect(verdict(s.text, "web")).toMatch(/^failed .*(management|DVM template).*log: \/var\/log\/qubes\/mgmt-web\.log/);
     expect(s.text).toMatch(/hint: the management disposable is missing: sudo qubesctl state\.sls qvm\.default-mgmt-dvm/);
   });
 
-  it("the next run re-applies the qube that failed", () => {
+  it("the next run re-applies the qubes that failed, without --all", () => {
     const s = step(out, "retry");
     expect(s.rc).toBe(0);
-    expect(targeted(s.text)).toEqual(["sys-firewall"]);
-    expect(verdict(s.text, "sys-firewall")).toMatch(/^applied /);
+    expect(targeted(s.text)).toEqual(["mail", "sys-firewall", "sys-net", "web"]);
+    expect(verdict(s.text, "web")).toMatch(/^(applied|unchanged) /);
+  });
+
+  it("a bundle built without the earlier plan.json: the qube it no longer names is cleaned anyway (qwire.remove)", () => {
+    const s = step(out, "leftover");
+    expect(s.rc).toBe(0);
+    expect(s.text).toMatch(/^ {2}mail: carried qwire files from an earlier bundle that this one does not name: removed \(qwire\.remove\)$/m);
+    expect(verdict(s.text, "mail")).toMatch(/^removed /);
   });
 
   it("--uninstall cleans every qube that still exists, skips the deleted one, removes dom0's part and says what it leaves", () => {
     const s = step(out, "uninstall");
     expect(s.rc).toBe(0);
-    expect(targeted(s.text).sort()).toEqual(["sys-firewall", "sys-net", ...WEBS.filter((w) => w !== "web-18")].sort());
-    expect(verdict(s.text, "web-18")).toMatch(/^skipped qube does not exist/);
-    expect(verdict(s.text, "web-01")).toMatch(/^removed /);
-    expect(s.text).toMatch(/netvm of web-01 is sys-firewall: qvm-prefs --default web-01 netvm/);
+    expect(targeted(s.text)).toEqual(["mail", "sys-firewall", "sys-net"]);
+    expect(verdict(s.text, "web")).toMatch(/^skipped qube does not exist/);
+    expect(verdict(s.text, "sys-net")).toMatch(/^removed /);
+    expect(s.text).toMatch(/netvm of mail is sys-firewall: qvm-prefs --default mail netvm/);
     expect(step(out, "after").text).toBe("salt roots: 0\nkept: lock\npolicy: 0");
   });
 });

@@ -285,15 +285,16 @@ verdict_line() {
 bad=0
 : >"$work/verdict"
 
-# vm_phase STATE VERB: STATE applied with qubesctl to the qubes listed in $work/targets.
-# Writes each qube's verdict; the qubes that applied cleanly are listed in $work/ok.
+# vm_phase STATE VERB LIST: STATE applied with qubesctl to the qubes listed in file LIST.
+# Writes each qube's verdict; the qubes that applied cleanly are added to $work/ok.
+: >"$work/ok"
 vm_phase() {
-	: >"$work/ok"
-	if [ ! -s "$work/targets" ]; then
+	if [ ! -s "$3" ]; then
 		return 0
 	fi
 	verb=$2
-	list=$(paste -s -d, "$work/targets")
+	targets=$3
+	list=$(paste -s -d, "$targets")
 	rc=0
 	# shellcheck disable=SC2086 # $test_arg is empty or one word
 	run_logged "$logs/qwire-vm.log" qubesctl --skip-dom0 "--targets=$list" state.apply "$1" saltenv=user $test_arg || rc=$?
@@ -342,7 +343,7 @@ vm_phase() {
 			fi
 			;;
 		esac
-	done <"$work/targets"
+	done <"$targets"
 	[ "$rc" -eq 0 ] || bad=1
 }
 
@@ -377,7 +378,7 @@ if [ "$mode" = uninstall ]; then
 	if [ -s "$work/targets" ]; then
 		say "Qubes $(paste -s -d' ' "$work/targets"): removing qwire's scripts, sockets, chains and files (qwire.remove)"
 	fi
-	vm_phase qwire.remove removed
+	vm_phase qwire.remove removed "$work/targets"
 	if [ "$bad" = 0 ]; then
 		say "dom0: removing the qrexec policy, qwire's tops, states and pillars"
 		rm -f /etc/qubes/policy.d/30-qwire.policy
@@ -469,6 +470,7 @@ say "Qubes: what changed since the last apply"
 records target "$bundle/install.list" >"$work/bundle-targets"
 : >"$work/targets"
 : >"$work/seen"
+: >"$work/gone"
 applied=$state/applied
 [ -f "$applied" ] || : >"$applied"
 while read -r q qdigest needs; do
@@ -476,6 +478,9 @@ while read -r q qdigest needs; do
 	for key in $needs; do
 		seen="$seen $key=$(lookup "$key")"
 	done
+	if grep -q -x "teardown $q" "$bundle/install.list"; then
+		seen="$seen teardown"
+	fi
 	echo "$seen" >>"$work/seen"
 	before=$(awk -v q="$q" '$1 == q { print; exit }' "$applied")
 	why=
@@ -519,26 +524,36 @@ while read -r q qdigest needs; do
 	echo "$q" >>"$work/targets"
 done <"$work/bundle-targets"
 
-# Qubes install.sh applied before that this bundle neither applies nor tears down.
-if [ -f "$state/ever" ]; then
-	while read -r q; do
-		if ! awk -v q="$q" '$1 == q { found = 1 } END { exit !found }' "$work/bundle-targets"; then
-			echo "  $q: carried qwire files from an earlier bundle; this one does not name it (build with the earlier plan.json, or run --uninstall)"
-		fi
-	done <"$state/ever"
-fi
+# Qubes that carry qwire files from an earlier apply and that this bundle neither
+# applies nor tears down (it was built without the earlier plan.json): qwire.remove.
+awk 'FILENAME == ARGV[1] { named[$1] = 1; next } !($1 in named) && $NF != "teardown" { print $1 }' "$work/bundle-targets" "$applied" >"$work/orphans"
+: >"$work/removals"
+while read -r q; do
+	if exists "$q"; then
+		echo "  $q: carried qwire files from an earlier bundle that this one does not name: removed (qwire.remove)"
+		echo "$q" >>"$work/removals"
+	else
+		verdict_line "$q" skipped "carried qwire files before; the qube no longer exists"
+		echo "$q" >>"$work/ok"
+	fi
+done <"$work/orphans"
 
 if [ "$dom0_rc" -ne 0 ] || [ "$dom0_failed" -gt 0 ]; then
 	while read -r q; do
 		verdict_line "$q" skipped "dom0's part failed, so no qube was applied"
 	done <"$work/targets"
 	: >"$work/targets"
+	: >"$work/removals"
 elif [ -s "$work/targets" ]; then
 	say "Qubes $(paste -s -d' ' "$work/targets"): installing and loading their qwire rules (qwire.vm)"
 else
 	say "No qube needs to be applied"
 fi
-vm_phase qwire.vm applied
+vm_phase qwire.vm applied "$work/targets"
+if [ -s "$work/removals" ]; then
+	say "Qubes $(paste -s -d' ' "$work/removals"): removing the qwire files an earlier bundle put there (qwire.remove)"
+	vm_phase qwire.remove removed "$work/removals"
+fi
 
 if [ -n "$test_arg" ]; then
 	if [ -f "$state/current/plan.json" ] && [ "$digest" != "$current_digest" ]; then
@@ -546,16 +561,19 @@ if [ -n "$test_arg" ]; then
 		echo "(dry run: the installed bundle's states and pillars are back in /srv)"
 	fi
 else
-	# Record what each cleanly applied qube was given; a failed one is tried again next time.
+	# Record what each cleanly applied qube was given; a failed one is tried again next time,
+	# and a removed one (in ok without a seen line) is forgotten.
 	{
 		awk 'FILENAME == ARGV[1] { ok[$1] = 1; next } $1 in ok' "$work/ok" "$work/seen"
-		if [ -f "$work/gone" ]; then cat "$work/gone"; fi
-		awk 'FILENAME == ARGV[1] { done[$1] = 1; next } !($1 in done)' "$work/ok" "$applied"
+		cat "$work/gone"
+		cat "$work/targets" "$work/removals" "$work/ok" "$work/gone" >"$work/attempted"
+		awk 'FILENAME == ARGV[1] { tried[$1] = 1; next } !($1 in tried)' "$work/attempted" "$applied"
 	} | sort >"$work/applied"
 	mv "$work/applied" "$applied"
 	{
 		if [ -f "$state/ever" ]; then cat "$state/ever"; fi
 		cat "$work/targets"
+		cat "$work/removals"
 	} | sort -u >"$work/ever"
 	mv "$work/ever" "$state/ever"
 	rm -f "$state/installing"

@@ -7,7 +7,6 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { Option, type Command } from "commander";
 import { compareBundles, type BundleFacts, type ChangeReport } from "../changes/index.js";
 import { EmitError, readPreviousPlan } from "../emit/index.js";
 import { compile } from "../pipeline.js";
@@ -21,23 +20,6 @@ interface PlanCliOptions {
   readonly format: OutputFormat;
 }
 
-export function addPlanCommand(program: Command, setCode: (code: number) => void): void {
-  program
-    .command("plan")
-    .description("say what building qwire.yaml would change against the bundle applied now: per qube, teardowns, install.sh's targets, dom0; writes nothing")
-    .argument("[file]", "the intents file", "qwire.yaml")
-    .option("--against <dir|plan.json>", "the bundle applied now (its folder, or its plan.json)", "out")
-    .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
-    .addHelpText(
-      "after",
-      "\nExit status: 0 nothing changes, 4 something changes, 1 errors in qwire.yaml, 2 usage (an unreadable --against).\n" +
-        "Example:\n  qwire plan qwire.yaml --against out || [ $? -eq 4 ]",
-    )
-    .action(async (file: string, opts: PlanCliOptions) => {
-      setCode(await runPlan(file, opts));
-    });
-}
-
 async function readFacts(dir: string): Promise<BundleFacts | undefined> {
   let text: string;
   try {
@@ -49,7 +31,7 @@ async function readFacts(dir: string): Promise<BundleFacts | undefined> {
   return { planJson: JSON.parse(text) as unknown, ...(installList === undefined ? {} : { installList }) };
 }
 
-async function runPlan(file: string, opts: PlanCliOptions): Promise<number> {
+export async function runPlan(file: string, opts: PlanCliOptions): Promise<number> {
   const source = await readSource(file);
   if (typeof source === "number") return source;
   const dir = basename(opts.against) === "plan.json" ? dirname(opts.against) : opts.against;

@@ -1,4 +1,4 @@
-/** Reading qwire.yaml for a command: the text, or the exit code after saying why it could not be read. */
+/** Reads the user's qwire.yaml for a command; a file that cannot be read is QW1003. */
 import { readFile } from "node:fs/promises";
 import type { SourceFile } from "../parse/index.js";
 import { EXIT } from "./exit-codes.js";

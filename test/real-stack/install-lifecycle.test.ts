@@ -45,7 +45,7 @@ function twentyQubes(edited: boolean): string {
 /** One step of the exec script: its output between markers. */
 function step(out: string, name: string): { text: string; rc: number } {
   const m = new RegExp(`=== ${name} ===\\n([\\s\\S]*?)\\n=== ${name} rc=(\\d+)`).exec(out);
-  if (!m) throw new Error(`step ${name} not found in the twin's output:\n${out.slice(-4000)}`);
+  if (!m) throw new Error(`step ${name} not found in the twin's output:\n${out.slice(-6000)}`);
   return { text: m[1]!, rc: Number(m[2]) };
 }
 
@@ -109,14 +109,14 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
 
   it("first apply: all 20 qubes targeted and applied, exit 0", () => {
     const s = step(out, "first");
-    expect(s.rc).toBe(0);
+    expect(s.rc, s.text).toBe(0);
     expect(targeted(s.text).sort()).toEqual(["sys-firewall", "sys-net", ...WEBS].sort());
     for (const q of ["sys-net", "sys-firewall", ...WEBS]) expect(verdict(s.text, q)).toMatch(/^applied /);
   });
 
   it("the same bundle again: no qube targeted (no management disposable started), exit 0", () => {
     const s = step(out, "again");
-    expect(s.rc).toBe(0);
+    expect(s.rc, s.text).toBe(0);
     expect(targeted(s.text)).toEqual([]);
     expect(s.text).toMatch(/==> No qube needs to be applied/);
     expect(verdict(s.text, "web-01")).toMatch(/^unchanged not targeted/);
@@ -124,7 +124,7 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
 
   it("a one-intent edit targets only the qubes on that intent's path: 3 of 20, each with its reason", () => {
     const s = step(out, "edit");
-    expect(s.rc).toBe(0);
+    expect(s.rc, s.text).toBe(0);
     const t = targeted(s.text);
     console.log(`one-intent edit of a 20-qube file: ${t.length} of 20 qubes targeted (${t.join(", ")})`);
     expect(t).toEqual(["sys-firewall", "sys-net", "web-07"]);
@@ -133,13 +133,13 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
 
   it("--rollback applies the bundle before again: the same 3 qubes, exit 0", () => {
     const s = step(out, "rollback");
-    expect(s.rc).toBe(0);
+    expect(s.rc, s.text).toBe(0);
     expect(targeted(s.text)).toEqual(["sys-firewall", "sys-net", "web-07"]);
   });
 
   it("a qube whose address changed in dom0: only the qube that needs that address is targeted, and says so", () => {
     const s = step(out, "address");
-    expect(s.rc).toBe(0);
+    expect(s.rc, s.text).toBe(0);
     expect(targeted(s.text)).toEqual(["sys-firewall"]);
     expect(s.text).toMatch(/^ {2}sys-firewall: address changed: web-07 10\.137\.0\.\d+ -> 10\.137\.0\.99$/m);
   });
@@ -176,7 +176,7 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
         "qubes-prefs management_dispvm default-mgmt-dvm",
         run("retry", `cd ${a} && sh install.sh`),
         run("leftover", `cd ${c} && sh install.sh`),
-        "qvm-kill web >/dev/null 2>&1; qvm-remove -f web >/dev/null 2>&1 || qvm-remove web",
+        "qvm-shutdown --wait web || qvm-kill web; qvm-remove -f web",
         run("uninstall", `cd ${c} && sh install.sh --uninstall`),
         run("after", 'echo "salt roots: $(ls -A /srv/user_salt /srv/user_pillar | grep -c qwire)"; echo "kept: $(ls -A /var/lib/qwire)"; echo "policy: $(ls /etc/qubes/policy.d | grep -c qwire)"'),
       ].join("\n"),
@@ -184,30 +184,30 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
   }, 35 * 60_000);
 
   it("no management disposable: every qube fails with the first error line, the log, a hint, and exit 3", () => {
-    expect(step(out, "first").rc).toBe(0);
+    expect(step(out, "first").rc, step(out, "first").text).toBe(0);
     const s = step(out, "no-mgmt");
-    expect(s.rc).toBe(3);
+    expect(s.rc, s.text).toBe(3);
     expect(verdict(s.text, "web")).toMatch(/^failed .*(management|DVM template).*log: \/var\/log\/qubes\/mgmt-web\.log/);
     expect(s.text).toMatch(/hint: the management disposable is missing: sudo qubesctl state\.sls qvm\.default-mgmt-dvm/);
   });
 
   it("the next run re-applies the qubes that failed, without --all", () => {
     const s = step(out, "retry");
-    expect(s.rc).toBe(0);
+    expect(s.rc, s.text).toBe(0);
     expect(targeted(s.text)).toEqual(["mail", "sys-firewall", "sys-net", "web"]);
     expect(verdict(s.text, "web")).toMatch(/^(applied|unchanged) /);
   });
 
   it("a bundle built without the earlier plan.json: the qube it no longer names is cleaned anyway (qwire.remove)", () => {
     const s = step(out, "leftover");
-    expect(s.rc).toBe(0);
+    expect(s.rc, s.text).toBe(0);
     expect(s.text).toMatch(/^ {2}mail: carried qwire files from an earlier bundle that this one does not name: removed \(qwire\.remove\)$/m);
     expect(verdict(s.text, "mail")).toMatch(/^removed /);
   });
 
   it("--uninstall cleans every qube that still exists, skips the deleted one, removes dom0's part and says what it leaves", () => {
     const s = step(out, "uninstall");
-    expect(s.rc).toBe(0);
+    expect(s.rc, s.text).toBe(0);
     expect(targeted(s.text)).toEqual(["mail", "sys-firewall", "sys-net"]);
     expect(verdict(s.text, "web")).toMatch(/^skipped qube does not exist/);
     expect(verdict(s.text, "sys-net")).toMatch(/^removed /);

@@ -264,7 +264,7 @@ salt_summary() {
 		END {
 			if (first == "" && other != "") first = other
 			if (first == "") first = "-"
-			print failed + 0, changed + 0, nq, no, first
+			print failed + 0, changed + 0, nq + 0, no + 0, first
 		}
 	' "$1"
 }

@@ -1,7 +1,7 @@
 /**
  * install.sh through the real management stack (the twin: real qubesctl,
  * qubessalt, Salt, topd, qvm.* states and qubesadmin against a model
- * qubesd), over one 20-qube qwire.yaml: a first apply, a quiet re-apply, a
+ * qubesd), over one 20-qube qwire.yaml (see WEBS): a first apply, a quiet re-apply, a
  * one-intent edit that must target only the qubes on that intent's path
  * (counted), --rollback, a qube whose address changed in dom0, a missing
  * management disposable (verdict, hint, exit 3, retried next time), a qube
@@ -26,7 +26,13 @@ const missing = [
 ];
 if (missing.length > 0) console.warn(`SKIPPED install.sh with the real stack: needs ${missing.join(", ")}`);
 
-const WEBS = Array.from({ length: 18 }, (_, i) => `web-${String(i + 1).padStart(2, "0")}`);
+/**
+ * 18 web qubes (20 in all) as the issue asks; QWIRE_LIFECYCLE_WEBS=N for a smaller file
+ * when the machine is loaded (the twin gives one --exec 15 minutes, and every targeted
+ * qube costs a management disposable).
+ */
+const WEBS = Array.from({ length: Number(process.env.QWIRE_LIFECYCLE_WEBS ?? "18") }, (_, i) => `web-${String(i + 1).padStart(2, "0")}`);
+const ALL = WEBS.length + 2;
 
 /** 20 qubes; every web qube has its own forward. `edited` changes web-07's sources only. */
 function twentyQubes(edited: boolean): string {
@@ -85,7 +91,7 @@ afterAll(async () => {
   if (root !== "") await rm(root, { recursive: true, force: true });
 });
 
-describe.skipIf(missing.length > 0)("install.sh with the real management stack: 20 qubes, incremental", () => {
+describe.skipIf(missing.length > 0)(`install.sh with the real management stack: ${ALL} qubes, incremental`, () => {
   let out = "";
   beforeAll(async () => {
     const a = join(root, "a");
@@ -107,7 +113,7 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
     );
   }, 35 * 60_000);
 
-  it("first apply: all 20 qubes targeted and applied, exit 0", () => {
+  it(`first apply: all ${ALL} qubes targeted and applied, exit 0`, () => {
     const s = step(out, "first");
     expect(s.rc, s.text).toBe(0);
     expect(targeted(s.text).sort()).toEqual(["sys-firewall", "sys-net", ...WEBS].sort());
@@ -122,11 +128,11 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
     expect(verdict(s.text, "web-01")).toMatch(/^unchanged not targeted/);
   });
 
-  it("a one-intent edit targets only the qubes on that intent's path: 3 of 20, each with its reason", () => {
+  it(`a one-intent edit targets only the qubes on that intent's path: 3 of ${ALL}, each with its reason`, () => {
     const s = step(out, "edit");
     expect(s.rc, s.text).toBe(0);
     const t = targeted(s.text);
-    console.log(`one-intent edit of a 20-qube file: ${t.length} of 20 qubes targeted (${t.join(", ")})`);
+    console.log(`one-intent edit of a ${ALL}-qube file: ${t.length} of ${ALL} qubes targeted (${t.join(", ")})`);
     expect(t).toEqual(["sys-firewall", "sys-net", "web-07"]);
     expect(s.text).toMatch(/^ {2}web-07: its files in the bundle changed$/m);
   });
@@ -171,6 +177,7 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
       THREE(true),
       [
         run("first", `cd ${a} && sh install.sh`),
+        run("dry-run", `cd ${a} && sh install.sh --dry-run`),
         "qubes-prefs management_dispvm ''",
         run("no-mgmt", `cd ${a} && sh install.sh --all`),
         "qubes-prefs management_dispvm default-mgmt-dvm",
@@ -182,6 +189,14 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
       ].join("\n"),
     );
   }, 35 * 60_000);
+
+  it("a dry run of the applied bundle: dom0's qvm.* [SKIP] Nones are not counted as changes, and it says why", () => {
+    const s = step(out, "dry-run");
+    expect(s.rc, s.text).toBe(0);
+    expect(verdict(s.text, "dom0")).toMatch(/^dry-run 0 would change; [1-9]\d* qvm\.\* state\(s\) say \[SKIP\] \(not counted, see below\)$/);
+    expect(s.text).toMatch(/under test=True every dom0 qvm\.\* state reports Result: None \(\[SKIP\] \.\.\.\) even when\nnothing would change/);
+    expect(targeted(s.text)).toEqual([]);
+  });
 
   it("no management disposable: every qube fails with the first error line, the log, a hint, and exit 3", () => {
     expect(step(out, "first").rc, step(out, "first").text).toBe(0);

@@ -1,17 +1,17 @@
 /**
  * The command line: argv -> pipeline -> text on the terminal and an exit code.
  * The only module that prints or decides the process's exit status.
+ *
+ * Start-up matters (`qwire --version`, `qwire check` run in editors and
+ * hooks): this file only declares the commands. Each action imports its
+ * ./<name>-command.js when it runs, so a command loads only what it needs
+ * (check: no Handlebars or render; --version and --help: only commander).
+ * New commands follow the same pattern.
  */
-import { readFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
-import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
-import { check, compile, reconnect } from "../pipeline.js";
-import type { Placement } from "../plan/index.js";
-import { guestFiles, layoutOf } from "../render/layout.js";
-import type { SourceFile } from "../parse/index.js";
+import { EVENT_NAMES } from "../simulate/events.js";
 import { EXIT } from "./exit-codes.js";
-import { printDiagnostics, type OutputFormat } from "./report.js";
-import { addSimulateCommand } from "./simulate-command.js";
+import type { OutputFormat } from "./report.js";
 
 const DEFAULT_FILE = "qwire.yaml";
 
@@ -44,7 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         "Example:\n  qwire build qwire.yaml -o out && less out/README.md",
     )
     .action(async (file: string, opts: { output: string; previous?: string; format: OutputFormat }) => {
-      code = await build(file, opts);
+      code = await (await import("./build-command.js")).runBuild(file, opts);
     });
 
   program
@@ -54,15 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(format())
     .addHelpText("after", "\nExit status: 0 no errors (warnings allowed), 1 errors, 2 usage.")
     .action(async (file: string, opts: { format: OutputFormat }) => {
-      const source = await readSource(file);
-      if (typeof source === "number") {
-        code = source;
-        return;
-      }
-      const result = check(source);
-      printDiagnostics(result.diagnostics, source, opts.format);
-      if (opts.format === "text" && result.diagnostics.length === 0) process.stdout.write(`${source.name}: ok\n`);
-      code = result.diagnostics.some((d) => d.severity === "error") ? EXIT.diagnostics : EXIT.ok;
+      code = await (await import("./check-command.js")).runCheck(file, opts);
     });
 
   program
@@ -72,22 +64,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(format())
     .addHelpText("after", "\nThe bundle's salt/qwire/reconnect.sls does the same from Salt: sudo qubesctl state.apply qwire.reconnect saltenv=user")
     .action(async (file: string, opts: { format: OutputFormat }) => {
-      const source = await readSource(file);
-      if (typeof source === "number") {
-        code = source;
-        return;
-      }
-      const result = reconnect(source);
-      printDiagnostics(result.diagnostics, source, opts.format);
-      if (result.script === undefined) {
-        code = EXIT.diagnostics;
-        return;
-      }
-      if (opts.format === "text") process.stdout.write(result.script);
-      code = EXIT.ok;
+      code = await (await import("./reconnect-command.js")).runReconnect(file, opts);
     });
 
-  addSimulateCommand(program, (c) => (code = c));
+  program
+    .command("simulate")
+    .description("build the bundle and prove it in network namespaces shaped like the Qubes network (Linux, root): apply, re-apply, firewall reload, restart, recreate, delete an intent; check every flow after each")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
+    .option("--events <list>", `comma-separated subset of ${EVENT_NAMES.join(",")} (apply always runs)`)
+    .option("-q, --quiet", "text: matrices and failures only, not every passing flow")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 every flow held after every event, 1 errors in qwire.yaml, 2 usage,\n" +
+        "3 a flow or check failed, or the simulation could not run (missing root, nft, iproute2, python3-jinja2).\n" +
+        "Example:\n  sudo qwire simulate formulas/lan-web-server.yaml",
+    )
+    .action(async (file: string, opts: { format: OutputFormat; events?: string; quiet?: boolean }) => {
+      code = await (await import("./simulate-command.js")).runSimulate(file, opts);
+    });
 
   try {
     await program.parseAsync(argv);
@@ -96,81 +91,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw e;
   }
   return code;
-}
-
-async function build(file: string, opts: { output: string; previous?: string; format: OutputFormat }): Promise<number> {
-  const source = await readSource(file);
-  if (typeof source === "number") return source;
-  let previousQubes: readonly string[] = [];
-  let previousHosts: readonly string[] = [];
-  let hadPrevious = false;
-  try {
-    const previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
-    previousQubes = previous?.qubes ?? [];
-    previousHosts = previous?.hosts ?? [];
-    hadPrevious = previous !== undefined;
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    process.stderr.write(`qwire: ${e.message}\n`);
-    return EXIT.usage;
-  }
-  const result = compile(source, { previousQubes, previousHosts });
-  printDiagnostics(result.diagnostics, source, opts.format);
-  if (!result.artifacts || !result.plan) return EXIT.diagnostics;
-  try {
-    await emit(opts.output, result.artifacts);
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    process.stderr.write(`qwire: ${e.message}\n`);
-    return EXIT.usage;
-  }
-  if (opts.format === "text") {
-    const p = result.plan;
-    const layout = layoutOf(p.release);
-    // "in /rw/config/qubes-firewall.d" as before for hook folders; the file itself when a marked block calls it.
-    const scriptWhere = (placement: Placement) =>
-      placement === "qubes-firewall.d" || placement === "rc.local.d" ? `in /rw/config/${placement}` : `${layout.scriptPath(placement)} (called from ${placement})`;
-    const lines = [
-      `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
-      ...p.qubes.map((q) =>
-        q.host !== undefined
-          ? `  ${q.qube}: ${q.summary.length} intent line(s), ${p.backend} script ${guestFiles(q.host.kind, q.qube).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
-          : `  ${q.qube}: ${q.summary.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q.placement)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
-      ),
-      ...p.hosts.filter((h) => h.guests.length === 0).map((h) => `  ${h.host}: held qwire scripts of other qubes in the previous build; they are removed`),
-      ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
-      `  dom0: ${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,
-      ...(hadPrevious
-        ? []
-        : [
-            "note: no plan.json of an earlier build was found, so no qube gets a teardown; if an earlier bundle is applied,",
-            "      build into its folder (or pass --previous <its plan.json>) so that qubes which lost all rules are cleaned up",
-          ]),
-      ...(p.qubes.some((q) => q.host !== undefined)
-        ? [
-            `note: restart ${p.qubes.filter((q) => q.host !== undefined).map((q) => q.qube).join(", ")} after install.sh: a qube whose scripts are in its (disposable) template`,
-            "      loads its qwire rules only when it starts (once that template has shut down; qubesctl shuts it down if it was not running)",
-          ]
-        : []),
-      `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,
-    ];
-    process.stdout.write(`${lines.join("\n")}\n`);
-  }
-  return EXIT.ok;
-}
-
-async function readSource(file: string): Promise<SourceFile | number> {
-  try {
-    return { name: file, text: await readFile(file, "utf8") };
-  } catch (e) {
-    process.stderr.write(`qwire: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (QW1003)\n`);
-    return EXIT.diagnostics;
-  }
-}
-
-async function readPreviousPlanFile(path: string) {
-  const dir = path.replace(/\/?plan\.json$/, "") || ".";
-  const previous = await readPreviousPlan(dir);
-  if (previous === undefined) throw new EmitError(`${path} is not a plan.json written by qwire`);
-  return previous;
 }

@@ -23,6 +23,7 @@ qwire-uninstall-rc-local-block:
     - marker_end: '# END qwire'
     - content: ''
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-uninstall-rc-local
 qwire-uninstall-user-script:
@@ -41,11 +42,12 @@ qwire-uninstall-user-script-block:
     - marker_end: '# END qwire'
     - content: ''
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-uninstall-user-script
 qwire-uninstall-teardown-script:
   file.managed:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown
     - source: salt://qwire/teardown-iptables
     - user: root
     - group: root
@@ -53,7 +55,9 @@ qwire-uninstall-teardown-script:
     - makedirs: true
 qwire-uninstall-teardown:
   cmd.run:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown --salt
+    - stateful:
+        - test_name: /run/qwire/teardown --salt-test
     - require:
         - file: qwire-uninstall-teardown-script
         - file: qwire-uninstall-remove-hooks

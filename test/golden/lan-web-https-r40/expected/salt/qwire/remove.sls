@@ -26,11 +26,12 @@ qwire-uninstall-rc-local-block:
     - marker_end: '# END qwire'
     - content: ''
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-uninstall-rc-local
 qwire-uninstall-teardown-script:
   file.managed:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown
     - source: salt://qwire/teardown-iptables
     - user: root
     - group: root
@@ -38,7 +39,9 @@ qwire-uninstall-teardown-script:
     - makedirs: true
 qwire-uninstall-teardown:
   cmd.run:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown --salt
+    - stateful:
+        - test_name: /run/qwire/teardown --salt-test
     - require:
         - file: qwire-uninstall-teardown-script
         - file: qwire-uninstall-remove-hooks

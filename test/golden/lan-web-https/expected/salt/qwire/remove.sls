@@ -12,7 +12,7 @@ qwire-uninstall-remove-connect:
     - name: /rw/config/rc.local.d/51-qwire-connect.rc
 qwire-uninstall-teardown-script:
   file.managed:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown
     - source: salt://qwire/teardown-nft
     - user: root
     - group: root
@@ -20,7 +20,9 @@ qwire-uninstall-teardown-script:
     - makedirs: true
 qwire-uninstall-teardown:
   cmd.run:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown --salt
+    - stateful:
+        - test_name: /run/qwire/teardown --salt-test
     - require:
         - file: qwire-uninstall-teardown-script
         - file: qwire-uninstall-remove-hooks

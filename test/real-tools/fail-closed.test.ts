@@ -60,6 +60,21 @@ describe("sys-firewall with two forwards, web's address broken", () => {
     expect(otherTables(await listRuleset(ns))).toBe(otherTables(baseRuleset));
   });
 
+  it.each([
+    ["dom0's reason", "web - qvm-prefs: error: no such domain: 'web'\n", "qvm-prefs: error: no such domain: 'web'"],
+    ["a malformed address", "web 10.137.0.999\n", "malformed address '10.137.0.999'"],
+    ["no line", "", "no line for it in /rw/config/qwire/addresses"],
+    ["control characters in the reason, shown as '?'", "web - no\u0007such\u001bqube\n", "no?such?qube"],
+  ])("logs the intent, the qube and the reason (%s), once per intent", async (_what, line, reason) => {
+    const ns = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
+    const run = await runInQube(ns, installed(script), `${addressesFile(dbOnly)}${line}`);
+    expect(run.exitCode).toBe(3);
+    const message = `forward web-https: not installed, address of web missing: ${reason}`;
+    expect(run.logged.split("\n").filter((l) => l === message)).toHaveLength(1);
+    expect(run.stderr.split("\n").filter((l) => l === `qwire: ${message}`)).toHaveLength(1);
+    expect(run.stderr).not.toContain("db-pg");
+  });
+
   it("no addresses file at all: qwire's chains are in place but open nothing, exit 3", async () => {
     const ns = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
     const base = await listTable(ns, "qubes");

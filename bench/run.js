@@ -8,6 +8,7 @@
 // its median at 1,000, which underestimates it (each call reads the whole
 // ruleset, so it grows faster than linearly).
 import { compileScenario, timeBuild } from "./compile.js";
+import { connectionPair } from "./connections.js";
 import { manualCommands, qwireScript, timeManual, timeScript } from "./load.js";
 
 const smoke = process.env.QWIRE_BENCH === "smoke";
@@ -54,6 +55,29 @@ else {
     }
   }
   table("Load: qwire's script vs one command per rule (fresh namespace with the Qubes base rules each time; median; reps qwire/manual)", rows);
+}
+
+if (isRoot) {
+  const rows = [];
+  const sizes = smoke ? [10] : [10, 1000, 5000];
+  const reps = smoke ? 1 : 5;
+  const seconds = smoke ? 0.5 : 2;
+  let base;
+  for (const n of sizes) {
+    const runs = Array.from({ length: reps }, () => connectionPair(n, seconds));
+    const q = median(runs.map((r) => r.qwire));
+    const l = median(runs.map((r) => r.linear));
+    base ??= q;
+    rows.push({
+      forwards: n,
+      "qwire (maps)": `${q.toFixed(0)}/s`,
+      "vs 10 forwards": `${((q / base - 1) * 100).toFixed(0)}%`,
+      "one rule pair per forward": `${l.toFixed(0)}/s`,
+      "qwire / linear": `${(q / l).toFixed(2)}x`,
+      reps,
+    });
+  }
+  table(`New connections/s through sys-net to its last forward (${seconds} s of connect+reset per cell, python3 client; median)`, rows);
 }
 
 {

@@ -6,7 +6,7 @@
  * topology) is check.ts.
  */
 import { check } from "./check.js";
-import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { DiagnosticBag, type Diagnostic, type Span } from "./diagnostics/diagnostic.js";
 import { parse, type SourceFile } from "./parse/index.js";
 import { plan, reconnectOrder, type Plan } from "./plan/index.js";
 import { reconnectScript } from "./render/reconnect.js";
@@ -22,6 +22,8 @@ export interface CompileOptions {
   readonly previousQubes?: readonly string[];
   /** Hosts of guest net qubes in the previous build's plan.json. */
   readonly previousHosts?: readonly string[];
+  /** That plan.json (its name and text): a diagnostic about it points into it. */
+  readonly previousPlan?: SourceFile;
 }
 
 export interface CompileResult {
@@ -61,7 +63,7 @@ export function compile(source: SourceFile, options: CompileOptions = {}): Compi
   ]) {
     const parsed = parseQubeName(name);
     if (parsed.ok) into.push(parsed.value);
-    else diag.error("QW1004", { line: 1, column: 1, length: 1 }, `the previous build's plan.json names '${printable(name)}': ${parsed.message}`, {
+    else diag.error("QW1004", spanIn(options.previousPlan, JSON.stringify(name)), `the previous build's plan.json names '${printable(name)}': ${parsed.message}`, {
       hint: "that plan.json was not written by qwire; delete it, or build into a fresh folder",
     });
   }
@@ -69,4 +71,14 @@ export function compile(source: SourceFile, options: CompileOptions = {}): Compi
   if (diag.hasErrors()) return { diagnostics };
   const thePlan = plan(checked.topology, { previousQubes, previousHosts });
   return { diagnostics, topology: checked.topology, plan: thePlan, artifacts: render(thePlan) };
+}
+
+/** Where `needle` first occurs in a file other than the document (plan.json); its first line when it is not found. */
+function spanIn(file: SourceFile | undefined, needle: string): Span {
+  const name = file?.name ?? "plan.json";
+  const text = file?.text ?? "";
+  const at = text.indexOf(needle);
+  if (at === -1) return { file: name, line: 1, column: 1, length: 1 };
+  const before = text.slice(0, at).split("\n");
+  return { file: name, line: before.length, column: before[before.length - 1]!.length + 1, length: needle.length };
 }

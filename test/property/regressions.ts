@@ -20,4 +20,9 @@ export const REGRESSIONS: readonly (Generated & { readonly name: string })[] = [
     yaml: "\"\\nreboot\": ''''\nrelease: '4.2'\nqubes:\n  a:\n    netvm: aa\n  aa:\n    netvm: a\n    provides_network: true\n",
     planted: ["\nreboot", "'"],
   },
+  {
+    name: "a text mutation joining a valid name ('aaaaaaaaaa----'): the property's own false alarm (inserted text is no value), kept as a valid build",
+    yaml: "version: 1\nrelease: '4.2'\nqubes:\n  aaaaa:\n    provides_network: true\n    uplink:\n      - a\n      - ens6\n  aa:\n    netvm: aaaaa\n    provides_network: true\n  aaaaaa:\n    netvm: aa\n    ip: 10.137.0.101\nforwards:\n  - to: aaaaaa\n    port: 10001-10001\n    proto: tcp\n    from:\n      - 116.4.100.0/22\n      - any\n    name: aaaaaaaaaa----\n\n",
+    planted: [],
+  },
 ];

@@ -2,15 +2,15 @@
  * The command line: argv -> pipeline -> text on the terminal and an exit code.
  * The only module that prints or decides the process's exit status.
  */
-import { readFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
 import { check, compile, reconnect } from "../pipeline.js";
 import type { Placement } from "../plan/index.js";
 import { guestFiles, layoutOf } from "../render/layout.js";
-import type { SourceFile } from "../parse/index.js";
 import { EXIT } from "./exit-codes.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
+import { addGraphCommand } from "./graph-command.js";
+import { readSource } from "./read-source.js";
 import { addSimulateCommand } from "./simulate-command.js";
 
 const DEFAULT_FILE = "qwire.yaml";
@@ -88,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addSimulateCommand(program, (c) => (code = c));
+  addGraphCommand(program, (c) => (code = c));
 
   try {
     await program.parseAsync(argv);
@@ -157,15 +158,6 @@ async function build(file: string, opts: { output: string; previous?: string; fo
     process.stdout.write(`${lines.join("\n")}\n`);
   }
   return EXIT.ok;
-}
-
-async function readSource(file: string): Promise<SourceFile | number> {
-  try {
-    return { name: file, text: await readFile(file, "utf8") };
-  } catch (e) {
-    process.stderr.write(`qwire: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (QW1003)\n`);
-    return EXIT.diagnostics;
-  }
 }
 
 async function readPreviousPlanFile(path: string) {

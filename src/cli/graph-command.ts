@@ -1,0 +1,49 @@
+/**
+ * `qwire graph [file] --format mermaid|dot|svg`: the netvm tree, forwards
+ * hop by hop from outside, links and qrexec links, on stdout. A file with
+ * errors gets its diagnostics and exit 1, no picture.
+ */
+import { Option, type Command } from "commander";
+import { check } from "../pipeline.js";
+import { EXIT } from "./exit-codes.js";
+import { readSource } from "./read-source.js";
+import { printDiagnostics } from "./report.js";
+
+type GraphFormat = "mermaid" | "dot" | "svg";
+
+export function addGraphCommand(program: Command, setCode: (code: number) => void): void {
+  program
+    .command("graph")
+    .description("draw the netvm tree, forwards (hop by hop from outside), network links, qrexec links and service qubes as Mermaid, Graphviz DOT or SVG")
+    .argument("[file]", "the intents file", "qwire.yaml")
+    .addOption(new Option("--format <format>", "mermaid (renders on GitHub), dot, or svg (needs graphviz's dot)").choices(["mermaid", "dot", "svg"]).default("mermaid"))
+    .addHelpText(
+      "after",
+      "\nExit status: 0 drawn, 1 errors in qwire.yaml, 2 usage, 3 svg asked for but graphviz's dot is missing or failed.\n" +
+        "Examples:\n  qwire graph > network.mmd\n  qwire graph --format svg > network.svg",
+    )
+    .action(async (file: string, opts: { format: GraphFormat }) => {
+      setCode(await runGraph(file, opts.format));
+    });
+}
+
+async function runGraph(file: string, format: GraphFormat): Promise<number> {
+  const source = await readSource(file);
+  if (typeof source === "number") return source;
+  const checked = check(source);
+  printDiagnostics(checked.diagnostics, source, "text");
+  if (!checked.topology) return EXIT.diagnostics;
+  const { graphOf, toMermaid, toDot, dotToSvg, DotMissingError } = await import("../graph/index.js");
+  const graph = graphOf(checked.topology);
+  if (format === "mermaid") process.stdout.write(toMermaid(graph));
+  else if (format === "dot") process.stdout.write(toDot(graph));
+  else {
+    try {
+      process.stdout.write(await dotToSvg(toDot(graph)));
+    } catch (e) {
+      process.stderr.write(`qwire graph: ${e instanceof DotMissingError ? e.message : `dot failed: ${(e as Error).message}`}\n`);
+      return EXIT.failure;
+    }
+  }
+  return EXIT.ok;
+}

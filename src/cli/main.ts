@@ -9,6 +9,7 @@ import type { Placement } from "../plan/index.js";
 import { guestFiles, layoutOf } from "../render/layout.js";
 import { EXIT } from "./exit-codes.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
+import { addExplainCommand } from "./explain-command.js";
 import { addGraphCommand } from "./graph-command.js";
 import { readSource } from "./read-source.js";
 import { addSimulateCommand } from "./simulate-command.js";
@@ -89,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   addSimulateCommand(program, (c) => (code = c));
   addGraphCommand(program, (c) => (code = c));
+  addExplainCommand(program, (c) => (code = c));
 
   try {
     await program.parseAsync(argv);

@@ -1,6 +1,8 @@
 /** Running the simulator in-process from tests. */
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { explainFlow } from "../../src/explain/index.js";
+import { check } from "../../src/pipeline.js";
 import { sourceLabel, dialLabel, type SimulationReport } from "../../src/simulate/index.js";
 
 /** The simulator needs root (namespaces, nft); without it these suites are skipped, not failed. */
@@ -12,6 +14,23 @@ export function failures(report: SimulationReport): string[] {
     ...e.checks.filter((c) => !c.pass).map((c) => `${e.name}: check ${c.name}: ${c.detail}`),
     ...e.flows.filter((r) => !r.pass).map((r) => `${e.name}: ${sourceLabel(r.flow.from)} -> ${dialLabel(r.flow.dial)} ${r.flow.proto}/${r.flow.port} want ${r.flow.expect} (${r.flow.origin}: ${r.flow.why}): ${r.reason}`),
   ]);
+}
+
+/**
+ * Flows of the apply event where `qwire explain`'s verdict differs from what
+ * the simulation observed in the namespaces: [] when explain agrees with
+ * simulate on every flow (issue #12).
+ */
+export function explainDisagreements(file: string, text: string, report: SimulationReport): string[] {
+  const { topology, diagnostics } = check({ name: file, text });
+  if (!topology) return [`${file} does not check: ${diagnostics.map((d) => d.message).join("; ")}`];
+  const apply = report.events.find((e) => e.name === "apply");
+  if (!apply || apply.flows.length === 0) return ["the apply event has no flows"];
+  return apply.flows.flatMap((r) => {
+    const f = r.flow;
+    const said = explainFlow(topology, f.from, f.dial, f.proto, f.port, f.to).open ? "open" : "closed";
+    return said === r.outcome.state ? [] : [`${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port}: explain says ${said}, simulate observed ${r.outcome.state}`];
+  });
 }
 
 /** formulas/*.yaml and test/golden/<scenario>/qwire.yaml, as they are when the test runs. */

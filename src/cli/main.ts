@@ -11,6 +11,7 @@ import { EXIT } from "./exit-codes.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 import { addExplainCommand } from "./explain-command.js";
 import { addGraphCommand } from "./graph-command.js";
+import { addImportCommand } from "./import-command.js";
 import { readSource } from "./read-source.js";
 import { addSimulateCommand } from "./simulate-command.js";
 
@@ -91,6 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addSimulateCommand(program, (c) => (code = c));
   addGraphCommand(program, (c) => (code = c));
   addExplainCommand(program, (c) => (code = c));
+  addImportCommand(program, (c) => (code = c));
 
   try {
     await program.parseAsync(argv);

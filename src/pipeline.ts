@@ -5,7 +5,8 @@
  * collected every error that stage could find.
  */
 import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
-import { parse, type SourceFile } from "./parse/index.js";
+import type { SourceFile } from "./parse/index.js";
+import { parseFleet, type FleetOptions } from "./parse/fleet.js";
 import { plan, reconnectOrder, type Plan } from "./plan/index.js";
 import { reconnectScript } from "./render/reconnect.js";
 import { render, type Artifact } from "./render/index.js";
@@ -18,6 +19,8 @@ export interface CompileOptions {
   readonly previousQubes?: readonly string[];
   /** Hosts of guest net qubes in the previous build's plan.json. */
   readonly previousHosts?: readonly string[];
+  /** Reads `include:`d files and the host overlay; without it qwire.yaml stands alone. */
+  readonly fleet?: FleetOptions;
 }
 
 export interface CompileResult {
@@ -28,9 +31,9 @@ export interface CompileResult {
 }
 
 /** Everything up to the topology: what `qwire check` runs. */
-export function check(source: SourceFile): { diagnostics: readonly Diagnostic[]; topology?: Topology } {
+export function check(source: SourceFile, fleet?: FleetOptions): { diagnostics: readonly Diagnostic[]; topology?: Topology } {
   const diag = new DiagnosticBag();
-  const doc = parse(source, diag);
+  const doc = parseFleet(source, diag, fleet);
   const validated = doc && validate(doc, diag);
   const topology =
     doc && validated && resolveTopology(validated.spec, doc, diag, { referencesOnly: !validated.complete, ignore: validated.rejectedQubes });
@@ -42,9 +45,9 @@ export function check(source: SourceFile): { diagnostics: readonly Diagnostic[];
  * Needs only a valid netvm layout, so it also works where a net qube's files
  * could not be placed on the release (QW4001 is about the bundle's files).
  */
-export function reconnect(source: SourceFile): { diagnostics: readonly Diagnostic[]; script?: string } {
+export function reconnect(source: SourceFile, fleet?: FleetOptions): { diagnostics: readonly Diagnostic[]; script?: string } {
   const diag = new DiagnosticBag();
-  const doc = parse(source, diag);
+  const doc = parseFleet(source, diag, fleet);
   const validated = doc && validate(doc, diag);
   const diagnostics = diag.sorted();
   const blocking = diagnostics.filter((d) => d.severity === "error" && d.code !== "QW4001");
@@ -56,7 +59,7 @@ export function reconnect(source: SourceFile): { diagnostics: readonly Diagnosti
 }
 
 export function compile(source: SourceFile, options: CompileOptions = {}): CompileResult {
-  const checked = check(source);
+  const checked = check(source, options.fleet);
   if (!checked.topology) return checked;
   const diag = new DiagnosticBag();
   const previousQubes: QubeName[] = [];

@@ -7,7 +7,7 @@
 import { Option, type Command } from "commander";
 import { check } from "../pipeline.js";
 import { EXIT } from "./exit-codes.js";
-import { readSource } from "./read-source.js";
+import { includeReader, readSource } from "./read-source.js";
 import { printDiagnostics } from "./report.js";
 
 export function addExplainCommand(program: Command, setCode: (code: number) => void): void {
@@ -32,8 +32,9 @@ export function addExplainCommand(program: Command, setCode: (code: number) => v
 async function runExplain(fromArg: string, toArg: string, portArg: string, file: string, via: "network" | "qrexec"): Promise<number> {
   const source = await readSource(file);
   if (typeof source === "number") return source;
-  const checked = check(source);
-  printDiagnostics(checked.diagnostics, source, "text");
+  const files = includeReader(source.name);
+  const checked = check(source, files.fleet);
+  printDiagnostics(checked.diagnostics, source, "text", files.texts);
   if (!checked.topology) return EXIT.diagnostics;
   const { explainFlow, formatExplanation, nearestPort, resolveQuery } = await import("../explain/index.js");
   const resolved = resolveQuery(checked.topology, fromArg, toArg, portArg, via);

@@ -6,7 +6,7 @@
 import { Option, type Command } from "commander";
 import { check } from "../pipeline.js";
 import { EXIT } from "./exit-codes.js";
-import { readSource } from "./read-source.js";
+import { includeReader, readSource } from "./read-source.js";
 import { printDiagnostics } from "./report.js";
 
 type GraphFormat = "mermaid" | "dot" | "svg";
@@ -30,8 +30,9 @@ export function addGraphCommand(program: Command, setCode: (code: number) => voi
 async function runGraph(file: string, format: GraphFormat): Promise<number> {
   const source = await readSource(file);
   if (typeof source === "number") return source;
-  const checked = check(source);
-  printDiagnostics(checked.diagnostics, source, "text");
+  const files = includeReader(source.name);
+  const checked = check(source, files.fleet);
+  printDiagnostics(checked.diagnostics, source, "text", files.texts);
   if (!checked.topology) return EXIT.diagnostics;
   const { graphOf, toMermaid, toDot, dotToSvg, DotMissingError } = await import("../graph/index.js");
   const graph = graphOf(checked.topology);

@@ -12,7 +12,7 @@ import { printDiagnostics, type OutputFormat } from "./report.js";
 import { addExplainCommand } from "./explain-command.js";
 import { addGraphCommand } from "./graph-command.js";
 import { addImportCommand } from "./import-command.js";
-import { readSource } from "./read-source.js";
+import { fleetReader, includeReader, readSource } from "./read-source.js";
 import { addSimulateCommand } from "./simulate-command.js";
 
 const DEFAULT_FILE = "qwire.yaml";
@@ -32,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError("(qwire --help shows every command)");
 
   const format = () => new Option("--format <format>", "diagnostics as text or json").choices(["text", "json"]).default("text");
+  const hostOption = () => new Option("--host <name>", "this machine's overlay: hosts/<name>.yaml beside qwire.yaml, read over it (its values win)");
 
   program
     .command("build")
@@ -40,12 +41,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption("-o, --output <dir>", "bundle folder; replaced as a whole if it holds an earlier qwire bundle, refused otherwise")
     .option("--previous <plan.json>", "plan.json of the bundle that is applied now (default: the one in the output folder); qubes it lists that no longer carry rules are torn down")
     .addOption(format())
+    .addOption(hostOption())
     .addHelpText(
       "after",
       "\nExit status: 0 bundle written (warnings allowed), 1 errors in qwire.yaml (nothing written), 2 usage.\n" +
         "Example:\n  qwire build qwire.yaml -o out && less out/README.md",
     )
-    .action(async (file: string, opts: { output: string; previous?: string; format: OutputFormat }) => {
+    .action(async (file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }) => {
       code = await build(file, opts);
     });
 
@@ -54,15 +56,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description("check qwire.yaml and print every problem, with its line; writes nothing")
     .argument("[file]", "the intents file", DEFAULT_FILE)
     .addOption(format())
+    .addOption(hostOption())
     .addHelpText("after", "\nExit status: 0 no errors (warnings allowed), 1 errors, 2 usage.")
-    .action(async (file: string, opts: { format: OutputFormat }) => {
+    .action(async (file: string, opts: { format: OutputFormat; host?: string }) => {
       const source = await readSource(file);
       if (typeof source === "number") {
         code = source;
         return;
       }
-      const result = check(source);
-      printDiagnostics(result.diagnostics, source, opts.format);
+      const files = fleetReader(file, opts.host);
+      if (typeof files === "string") {
+        process.stderr.write(`qwire: ${files}\n`);
+        code = EXIT.usage;
+        return;
+      }
+      const result = check(source, files.fleet);
+      printDiagnostics(result.diagnostics, source, opts.format, files.texts);
       if (opts.format === "text" && result.diagnostics.length === 0) process.stdout.write(`${source.name}: ok\n`);
       code = result.diagnostics.some((d) => d.severity === "error") ? EXIT.diagnostics : EXIT.ok;
     });
@@ -79,8 +88,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         code = source;
         return;
       }
-      const result = reconnect(source);
-      printDiagnostics(result.diagnostics, source, opts.format);
+      const files = includeReader(file);
+      const result = reconnect(source, files.fleet);
+      printDiagnostics(result.diagnostics, source, opts.format, files.texts);
       if (result.script === undefined) {
         code = EXIT.diagnostics;
         return;
@@ -103,9 +113,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   return code;
 }
 
-async function build(file: string, opts: { output: string; previous?: string; format: OutputFormat }): Promise<number> {
+async function build(file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }): Promise<number> {
   const source = await readSource(file);
   if (typeof source === "number") return source;
+  const files = fleetReader(file, opts.host);
+  if (typeof files === "string") {
+    process.stderr.write(`qwire: ${files}\n`);
+    return EXIT.usage;
+  }
   let previousQubes: readonly string[] = [];
   let previousHosts: readonly string[] = [];
   let hadPrevious = false;
@@ -119,8 +134,8 @@ async function build(file: string, opts: { output: string; previous?: string; fo
     process.stderr.write(`qwire: ${e.message}\n`);
     return EXIT.usage;
   }
-  const result = compile(source, { previousQubes, previousHosts });
-  printDiagnostics(result.diagnostics, source, opts.format);
+  const result = compile(source, { previousQubes, previousHosts, fleet: files.fleet });
+  printDiagnostics(result.diagnostics, source, opts.format, files.texts);
   if (!result.artifacts || !result.plan) return EXIT.diagnostics;
   try {
     await emit(opts.output, result.artifacts);

@@ -10,6 +10,11 @@ export interface Span {
   readonly column: number;
   /** Characters to underline; 1 when unknown. */
   readonly length: number;
+  /**
+   * The file, when it is not the one the command was given: a file that
+   * qwire.yaml includes, or the host overlay (fleet files, src/parse/fleet.ts).
+   */
+  readonly file?: string;
 }
 
 export type Severity = "error" | "warning";
@@ -62,11 +67,12 @@ export class DiagnosticBag {
   /** Sorted by position, then code: stable output for tests and for people. */
   sorted(): Diagnostic[] {
     return [...this.#items].sort(
-      (a, b) => a.span.line - b.span.line || a.span.column - b.span.column || a.code.localeCompare(b.code),
+      (a, b) =>
+        (a.span.file ?? "").localeCompare(b.span.file ?? "") || a.span.line - b.span.line || a.span.column - b.span.column || a.code.localeCompare(b.code),
     );
   }
 }
 
 function sameSpan(a: Span, b: Span): boolean {
-  return a.line === b.line && a.column === b.column;
+  return a.line === b.line && a.column === b.column && a.file === b.file;
 }

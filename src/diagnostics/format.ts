@@ -4,12 +4,14 @@
  */
 import type { Diagnostic } from "./diagnostic.js";
 
-export function formatText(diagnostics: readonly Diagnostic[], fileName: string, sourceText: string): string {
-  const lines = sourceText.replace(/^\uFEFF/, "").split(/\r?\n/);
+/** `others`: the texts of included files and host overlays, for spans that name their file. */
+export function formatText(diagnostics: readonly Diagnostic[], fileName: string, sourceText: string, others: ReadonlyMap<string, string> = new Map()): string {
+  const linesOf = (file: string | undefined) => (file === undefined ? sourceText : (others.get(file) ?? "")).replace(/^\uFEFF/, "").split(/\r?\n/);
+  const where = (span: { file?: string; line: number; column: number }) => `${span.file ?? fileName}:${span.line}:${span.column}`;
   const out: string[] = [];
   for (const d of diagnostics) {
-    out.push(`${fileName}:${d.span.line}:${d.span.column}: ${d.severity} ${d.code}: ${d.message}`);
-    const text = lines[d.span.line - 1];
+    out.push(`${where(d.span)}: ${d.severity} ${d.code}: ${d.message}`);
+    const text = linesOf(d.span.file)[d.span.line - 1];
     if (text !== undefined) {
       const gutter = String(d.span.line).padStart(4);
       out.push(`${gutter} | ${text}`);
@@ -17,7 +19,7 @@ export function formatText(diagnostics: readonly Diagnostic[], fileName: string,
       out.push(`${" ".repeat(gutter.length)} | ${" ".repeat(d.span.column - 1)}^${"~".repeat(width - 1)}`);
     }
     for (const note of d.notes) {
-      out.push(note.span ? `${fileName}:${note.span.line}:${note.span.column}: note: ${note.message}` : `  note: ${note.message}`);
+      out.push(note.span ? `${where(note.span)}: note: ${note.message}` : `  note: ${note.message}`);
     }
     if (d.hint !== undefined) out.push(`  hint: ${d.hint}`);
   }
@@ -29,7 +31,7 @@ export function formatText(diagnostics: readonly Diagnostic[], fileName: string,
 
 export function formatJson(diagnostics: readonly Diagnostic[], fileName: string): string {
   return JSON.stringify(
-    diagnostics.map((d) => ({ file: fileName, ...d })),
+    diagnostics.map((d) => ({ file: d.span.file ?? fileName, ...d })),
     null,
     2,
   );

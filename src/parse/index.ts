@@ -18,7 +18,8 @@ export interface SourceFile {
 export interface ParsedDocument {
   readonly source: SourceFile;
   readonly value: unknown;
-  readonly positions: PositionIndex;
+  /** Spans of keys and values by YAML path (for fleet files, each in the file the value came from). */
+  readonly positions: Pick<PositionIndex, "value" | "key">;
 }
 
 /** A UTF-8 byte order mark: js-yaml drops it, so positions are counted without it. */

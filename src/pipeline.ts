@@ -2,8 +2,10 @@
  * The one place the stages are chained: parse -> validate -> topology ->
  * plan -> render. Pure: no file system, clock or environment; emit and the
  * CLI do the I/O. Stops after the first stage that reports an error, having
- * collected every error that stage could find.
+ * collected every error that stage could find. The front half (up to the
+ * topology) is check.ts.
  */
+import { check } from "./check.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
 import type { SourceFile } from "./parse/index.js";
 import { parseFleet, type FleetOptions } from "./parse/fleet.js";
@@ -13,6 +15,8 @@ import { render, type Artifact } from "./render/index.js";
 import { resolveTopology, type Topology } from "./topology/index.js";
 import { validate, type QubeName } from "./validate/index.js";
 import { parseQubeName, printable } from "./validate/values.js";
+
+export { check };
 
 export interface CompileOptions {
   /** Qube names from the previous build's plan.json, for teardowns. */
@@ -28,16 +32,6 @@ export interface CompileResult {
   readonly topology?: Topology;
   readonly plan?: Plan;
   readonly artifacts?: readonly Artifact[];
-}
-
-/** Everything up to the topology: what `qwire check` runs. */
-export function check(source: SourceFile, fleet?: FleetOptions): { diagnostics: readonly Diagnostic[]; topology?: Topology } {
-  const diag = new DiagnosticBag();
-  const doc = parseFleet(source, diag, fleet);
-  const validated = doc && validate(doc, diag);
-  const topology =
-    doc && validated && resolveTopology(validated.spec, doc, diag, { referencesOnly: !validated.complete, ignore: validated.rejectedQubes });
-  return { diagnostics: diag.sorted(), ...(topology ? { topology } : {}) };
 }
 
 /**

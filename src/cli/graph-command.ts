@@ -3,31 +3,14 @@
  * hop by hop from outside, links and qrexec links, on stdout. A file with
  * errors gets its diagnostics and exit 1, no picture.
  */
-import { Option, type Command } from "commander";
-import { check } from "../pipeline.js";
+import { check } from "../check.js";
 import { EXIT } from "./exit-codes.js";
 import { includeReader, readSource } from "./read-source.js";
 import { printDiagnostics } from "./report.js";
 
 type GraphFormat = "mermaid" | "dot" | "svg";
 
-export function addGraphCommand(program: Command, setCode: (code: number) => void): void {
-  program
-    .command("graph")
-    .description("draw the netvm tree, forwards (hop by hop from outside), network links, qrexec links and service qubes as Mermaid, Graphviz DOT or SVG")
-    .argument("[file]", "the intents file", "qwire.yaml")
-    .addOption(new Option("--format <format>", "mermaid (renders on GitHub), dot, or svg (needs graphviz's dot)").choices(["mermaid", "dot", "svg"]).default("mermaid"))
-    .addHelpText(
-      "after",
-      "\nExit status: 0 drawn, 1 errors in qwire.yaml, 2 usage, 3 svg asked for but graphviz's dot is missing or failed.\n" +
-        "Examples:\n  qwire graph > network.mmd\n  qwire graph --format svg > network.svg",
-    )
-    .action(async (file: string, opts: { format: GraphFormat }) => {
-      setCode(await runGraph(file, opts.format));
-    });
-}
-
-async function runGraph(file: string, format: GraphFormat): Promise<number> {
+export async function runGraph(file: string, format: GraphFormat): Promise<number> {
   const source = await readSource(file);
   if (typeof source === "number") return source;
   const files = includeReader(source.name);

@@ -4,8 +4,7 @@
  * reported at that line of that output and nothing is written (exit 1).
  */
 import { writeFile } from "node:fs/promises";
-import { Option, type Command } from "commander";
-import { check } from "../pipeline.js";
+import { check } from "../check.js";
 import { RELEASES, type Release } from "../validate/index.js";
 import { EXIT } from "./exit-codes.js";
 import { readSource } from "./read-source.js";
@@ -14,36 +13,16 @@ import { printDiagnostics } from "./report.js";
 interface ImportCliOptions {
   readonly firewall?: string;
   readonly policy?: string;
-  readonly release: Release;
+  readonly release: string;
   readonly output?: string;
 }
 
-const FIELDS = "NAME,CLASS,NETVM,PROVIDES_NETWORK,TEMPLATE,LABEL";
-
-export function addImportCommand(program: Command, setCode: (code: number) => void): void {
-  program
-    .command("import")
-    .description("write a qwire.yaml that declares the netvm layout, outbound policies and qrexec links a machine has now, from dom0 command output")
-    .argument("<qubes>", `the output of: qvm-ls --raw-data --fields ${FIELDS}`)
-    .option("--firewall <file>", "per qube a line '== <qube>' and the output of: qvm-firewall <qube> list")
-    .option("--policy <file>", "the qubes.ConnectTCP lines of /etc/qubes/policy.d (grep -h ConnectTCP /etc/qubes/policy.d/*.policy)")
-    .addOption(new Option("--release <release>", "the machine's Qubes release").choices([...RELEASES]).default("4.2"))
-    .option("-o, --output <file>", "write the qwire.yaml here (never over an existing file); default: stdout")
-    .addHelpText(
-      "after",
-      "\nIn dom0:\n" +
-        `  qvm-ls --raw-data --fields ${FIELDS} > qubes.txt\n` +
-        "  for q in $(qvm-ls --raw-data --fields NAME,CLASS | grep -v -e '|AdminVM$' -e '|TemplateVM$' | cut -d'|' -f1); do echo \"== $q\"; qvm-firewall \"$q\" list; done > firewall.txt\n" +
-        "  grep -h ConnectTCP /etc/qubes/policy.d/*.policy > policy.txt\n" +
-        "Then, in the qube where you build: qwire import qubes.txt --firewall firewall.txt --policy policy.txt -o qwire.yaml\n" +
-        "Exit status: 0 written, 1 a line of the output could not be read (nothing written), 2 usage.",
-    )
-    .action(async (qubes: string, opts: ImportCliOptions) => {
-      setCode(await runImport(qubes, opts));
-    });
-}
-
-async function runImport(qubesFile: string, opts: ImportCliOptions): Promise<number> {
+export async function runImport(qubesFile: string, opts: ImportCliOptions): Promise<number> {
+  const release = RELEASES.find((r) => r === opts.release);
+  if (release === undefined) {
+    process.stderr.write(`qwire import: --release ${opts.release} is not a Qubes release qwire knows (${RELEASES.join(", ")})\n`);
+    return EXIT.usage;
+  }
   const files = [qubesFile, opts.firewall, opts.policy];
   const sources = [];
   for (const f of files) {
@@ -57,7 +36,7 @@ async function runImport(qubesFile: string, opts: ImportCliOptions): Promise<num
   }
   const [qvmLs, firewall, policy] = sources;
   const { importDom0 } = await import("../import/index.js");
-  const result = importDom0({ qvmLs: qvmLs!, ...(firewall ? { firewall } : {}), ...(policy ? { policy } : {}), release: opts.release });
+  const result = importDom0({ qvmLs: qvmLs!, ...(firewall ? { firewall } : {}), ...(policy ? { policy } : {}), release });
   for (const i of result.inputs) printDiagnostics(i.diagnostics, i.source, "text");
   if (result.yaml === undefined) return EXIT.diagnostics;
   // The machine's own state should always make a valid file; if it does not, say why rather than write it.

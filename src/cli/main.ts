@@ -1,21 +1,22 @@
 /**
  * The command line: argv -> pipeline -> text on the terminal and an exit code.
  * The only module that prints or decides the process's exit status.
+ *
+ * Start-up matters (`qwire --version`, `qwire check` run in editors and
+ * hooks): this file only declares the commands. Each action imports its
+ * ./<name>-command.js when it runs, so a command loads only what it needs
+ * (check: no Handlebars or render; --version and --help: only commander).
+ * New commands follow the same pattern.
  */
 import { Command, CommanderError, Option } from "commander";
-import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
-import { check, compile, reconnect } from "../pipeline.js";
-import type { Placement } from "../plan/index.js";
-import { guestFiles, layoutOf } from "../render/layout.js";
+import { EVENT_NAMES } from "../simulate/events.js";
 import { EXIT } from "./exit-codes.js";
-import { printDiagnostics, type OutputFormat } from "./report.js";
-import { addExplainCommand } from "./explain-command.js";
-import { addGraphCommand } from "./graph-command.js";
-import { addImportCommand } from "./import-command.js";
-import { fleetReader, includeReader, readSource } from "./read-source.js";
-import { addSimulateCommand } from "./simulate-command.js";
+import type { OutputFormat } from "./report.js";
 
 const DEFAULT_FILE = "qwire.yaml";
+
+/** What `qwire import` reads from qvm-ls (kept here so --help needs no import module). */
+const QVM_LS_FIELDS = "NAME,CLASS,NETVM,PROVIDES_NETWORK,TEMPLATE,LABEL";
 
 export async function main(argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -32,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError("(qwire --help shows every command)");
 
   const format = () => new Option("--format <format>", "diagnostics as text or json").choices(["text", "json"]).default("text");
-  const hostOption = () => new Option("--host <name>", "this machine's overlay: hosts/<name>.yaml beside qwire.yaml, read over it (its values win)");
+  const host = () => new Option("--host <name>", "this machine's overlay: hosts/<name>.yaml beside qwire.yaml, read over it (its values win)");
 
   program
     .command("build")
@@ -41,14 +42,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption("-o, --output <dir>", "bundle folder; replaced as a whole if it holds an earlier qwire bundle, refused otherwise")
     .option("--previous <plan.json>", "plan.json of the bundle that is applied now (default: the one in the output folder); qubes it lists that no longer carry rules are torn down")
     .addOption(format())
-    .addOption(hostOption())
+    .addOption(host())
     .addHelpText(
       "after",
       "\nExit status: 0 bundle written (warnings allowed), 1 errors in qwire.yaml (nothing written), 2 usage.\n" +
         "Example:\n  qwire build qwire.yaml -o out && less out/README.md",
     )
     .action(async (file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }) => {
-      code = await build(file, opts);
+      code = await (await import("./build-command.js")).runBuild(file, opts);
     });
 
   program
@@ -56,24 +57,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description("check qwire.yaml and print every problem, with its line; writes nothing")
     .argument("[file]", "the intents file", DEFAULT_FILE)
     .addOption(format())
-    .addOption(hostOption())
+    .addOption(host())
     .addHelpText("after", "\nExit status: 0 no errors (warnings allowed), 1 errors, 2 usage.")
     .action(async (file: string, opts: { format: OutputFormat; host?: string }) => {
-      const source = await readSource(file);
-      if (typeof source === "number") {
-        code = source;
-        return;
-      }
-      const files = fleetReader(file, opts.host);
-      if (typeof files === "string") {
-        process.stderr.write(`qwire: ${files}\n`);
-        code = EXIT.usage;
-        return;
-      }
-      const result = check(source, files.fleet);
-      printDiagnostics(result.diagnostics, source, opts.format, files.texts);
-      if (opts.format === "text" && result.diagnostics.length === 0) process.stdout.write(`${source.name}: ok\n`);
-      code = result.diagnostics.some((d) => d.severity === "error") ? EXIT.diagnostics : EXIT.ok;
+      code = await (await import("./check-command.js")).runCheck(file, opts);
     });
 
   program
@@ -83,26 +70,77 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(format())
     .addHelpText("after", "\nThe bundle's salt/qwire/reconnect.sls does the same from Salt: sudo qubesctl state.apply qwire.reconnect saltenv=user")
     .action(async (file: string, opts: { format: OutputFormat }) => {
-      const source = await readSource(file);
-      if (typeof source === "number") {
-        code = source;
-        return;
-      }
-      const files = includeReader(file);
-      const result = reconnect(source, files.fleet);
-      printDiagnostics(result.diagnostics, source, opts.format, files.texts);
-      if (result.script === undefined) {
-        code = EXIT.diagnostics;
-        return;
-      }
-      if (opts.format === "text") process.stdout.write(result.script);
-      code = EXIT.ok;
+      code = await (await import("./reconnect-command.js")).runReconnect(file, opts);
     });
 
-  addSimulateCommand(program, (c) => (code = c));
-  addGraphCommand(program, (c) => (code = c));
-  addExplainCommand(program, (c) => (code = c));
-  addImportCommand(program, (c) => (code = c));
+  program
+    .command("simulate")
+    .description("build the bundle and prove it in network namespaces shaped like the Qubes network (Linux, root): apply, re-apply, firewall reload, restart, recreate, delete an intent; check every flow after each")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
+    .option("--events <list>", `comma-separated subset of ${EVENT_NAMES.join(",")} (apply always runs)`)
+    .option("-q, --quiet", "text: matrices and failures only, not every passing flow")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 every flow held after every event, 1 errors in qwire.yaml, 2 usage,\n" +
+        "3 a flow or check failed, or the simulation could not run (missing root, nft, iproute2, python3-jinja2).\n" +
+        "Example:\n  sudo qwire simulate formulas/lan-web-server.yaml",
+    )
+    .action(async (file: string, opts: { format: OutputFormat; events?: string; quiet?: boolean }) => {
+      code = await (await import("./simulate-command.js")).runSimulate(file, opts);
+    });
+
+  program
+    .command("graph")
+    .description("draw the netvm tree, forwards (hop by hop from outside), network links, qrexec links and service qubes as Mermaid, Graphviz DOT or SVG")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .addOption(new Option("--format <format>", "mermaid (renders on GitHub), dot, or svg (needs graphviz's dot)").choices(["mermaid", "dot", "svg"]).default("mermaid"))
+    .addHelpText(
+      "after",
+      "\nExit status: 0 drawn, 1 errors in qwire.yaml, 2 usage, 3 svg asked for but graphviz's dot is missing or failed.\n" +
+        "Examples:\n  qwire graph > network.mmd\n  qwire graph --format svg > network.svg",
+    )
+    .action(async (file: string, opts: { format: "mermaid" | "dot" | "svg" }) => {
+      code = await (await import("./graph-command.js")).runGraph(file, opts.format);
+    });
+
+  program
+    .command("explain")
+    .description("follow one packet through the network qwire.yaml describes: the rule that decides at each hop (a qwire intent or a Qubes base rule) and the verdict")
+    .argument("<from>", "a qube, or outside:ADDRESS for a client outside the machine")
+    .argument("<to>", "a qube, or an IPv4 address on the internet (outbound policy)")
+    .argument("<port>", "PORT or PORT/PROTO (tcp by default), e.g. 443 or 51820/udp")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .addOption(new Option("--via <how>", "network, or qrexec for a qubes.ConnectTCP link (PORT is the port served in TO)").choices(["network", "qrexec"]).default("network"))
+    .addHelpText(
+      "after",
+      "\nExit status: 0 open, 1 errors in qwire.yaml, 2 usage (unknown qube or malformed port), 4 closed.\n" +
+        "Examples:\n  qwire explain outside:192.168.1.50 web 443\n  qwire explain work vault 22 --via qrexec\n  qwire explain web 1.1.1.1 443",
+    )
+    .action(async (from: string, to: string, port: string, file: string, opts: { via: "network" | "qrexec" }) => {
+      code = await (await import("./explain-command.js")).runExplain(from, to, port, file, opts.via);
+    });
+
+  program
+    .command("import")
+    .description("write a qwire.yaml that declares the netvm layout, outbound policies and qrexec links a machine has now, from dom0 command output")
+    .argument("<qubes>", `the output of: qvm-ls --raw-data --fields ${QVM_LS_FIELDS}`)
+    .option("--firewall <file>", "per qube a line '== <qube>' and the output of: qvm-firewall <qube> list")
+    .option("--policy <file>", "the qubes.ConnectTCP lines of /etc/qubes/policy.d (grep -h ConnectTCP /etc/qubes/policy.d/*.policy)")
+    .option("--release <release>", "the machine's Qubes release, e.g. 4.2 (the default) or 4.3", "4.2")
+    .option("-o, --output <file>", "write the qwire.yaml here (never over an existing file); default: stdout")
+    .addHelpText(
+      "after",
+      "\nIn dom0:\n" +
+        `  qvm-ls --raw-data --fields ${QVM_LS_FIELDS} > qubes.txt\n` +
+        "  for q in $(qvm-ls --raw-data --fields NAME,CLASS | grep -v -e '|AdminVM$' -e '|TemplateVM$' | cut -d'|' -f1); do echo \"== $q\"; qvm-firewall \"$q\" list; done > firewall.txt\n" +
+        "  grep -h ConnectTCP /etc/qubes/policy.d/*.policy > policy.txt\n" +
+        "Then, in the qube where you build: qwire import qubes.txt --firewall firewall.txt --policy policy.txt -o qwire.yaml\n" +
+        "Exit status: 0 written, 1 a line of the output could not be read (nothing written), 2 usage.",
+    )
+    .action(async (qubes: string, opts: { firewall?: string; policy?: string; release: string; output?: string }) => {
+      code = await (await import("./import-command.js")).runImport(qubes, opts);
+    });
 
   try {
     await program.parseAsync(argv);
@@ -111,77 +149,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw e;
   }
   return code;
-}
-
-async function build(file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }): Promise<number> {
-  const source = await readSource(file);
-  if (typeof source === "number") return source;
-  const files = fleetReader(file, opts.host);
-  if (typeof files === "string") {
-    process.stderr.write(`qwire: ${files}\n`);
-    return EXIT.usage;
-  }
-  let previousQubes: readonly string[] = [];
-  let previousHosts: readonly string[] = [];
-  let hadPrevious = false;
-  try {
-    const previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
-    previousQubes = previous?.qubes ?? [];
-    previousHosts = previous?.hosts ?? [];
-    hadPrevious = previous !== undefined;
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    process.stderr.write(`qwire: ${e.message}\n`);
-    return EXIT.usage;
-  }
-  const result = compile(source, { previousQubes, previousHosts, fleet: files.fleet });
-  printDiagnostics(result.diagnostics, source, opts.format, files.texts);
-  if (!result.artifacts || !result.plan) return EXIT.diagnostics;
-  try {
-    await emit(opts.output, result.artifacts);
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    process.stderr.write(`qwire: ${e.message}\n`);
-    return EXIT.usage;
-  }
-  if (opts.format === "text") {
-    const p = result.plan;
-    const layout = layoutOf(p.release);
-    // "in /rw/config/qubes-firewall.d" as before for hook folders; the file itself when a marked block calls it.
-    const scriptWhere = (placement: Placement) =>
-      placement === "qubes-firewall.d" || placement === "rc.local.d" ? `in /rw/config/${placement}` : `${layout.scriptPath(placement)} (called from ${placement})`;
-    const lines = [
-      `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
-      ...p.qubes.map((q) =>
-        q.host !== undefined
-          ? `  ${q.qube}: ${q.summary.length} intent line(s), ${p.backend} script ${guestFiles(q.host.kind, q.qube).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
-          : `  ${q.qube}: ${q.summary.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q.placement)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
-      ),
-      ...p.hosts.filter((h) => h.guests.length === 0).map((h) => `  ${h.host}: held qwire scripts of other qubes in the previous build; they are removed`),
-      ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
-      `  dom0: ${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,
-      ...(hadPrevious
-        ? []
-        : [
-            "note: no plan.json of an earlier build was found, so no qube gets a teardown; if an earlier bundle is applied,",
-            "      build into its folder (or pass --previous <its plan.json>) so that qubes which lost all rules are cleaned up",
-          ]),
-      ...(p.qubes.some((q) => q.host !== undefined)
-        ? [
-            `note: restart ${p.qubes.filter((q) => q.host !== undefined).map((q) => q.qube).join(", ")} after install.sh: a qube whose scripts are in its (disposable) template`,
-            "      loads its qwire rules only when it starts (once that template has shut down; qubesctl shuts it down if it was not running)",
-          ]
-        : []),
-      `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,
-    ];
-    process.stdout.write(`${lines.join("\n")}\n`);
-  }
-  return EXIT.ok;
-}
-
-async function readPreviousPlanFile(path: string) {
-  const dir = path.replace(/\/?plan\.json$/, "") || ".";
-  const previous = await readPreviousPlan(dir);
-  if (previous === undefined) throw new EmitError(`${path} is not a plan.json written by qwire`);
-  return previous;
 }

@@ -1,4 +1,4 @@
-/** Reads the intents file for a command; a file that cannot be read is QW1003, exit 1. */
+/** Reads the user's qwire.yaml for a command; a file that cannot be read is QW1003. */
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";

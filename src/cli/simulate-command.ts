@@ -3,11 +3,11 @@
  * the Qubes network (src/simulate/) and prints, per event, a connectivity
  * matrix and PASS/FAIL per flow with the reason. Exit 0 only if every flow
  * and check held after every event; 1 errors in qwire.yaml; 3 otherwise.
+ * The command and its options are declared in main.ts.
  */
-import { readFile } from "node:fs/promises";
-import { Option, type Command } from "commander";
 import { simulate, SimulateError, EVENT_NAMES, formatMatrix, sourceLabel, dialLabel, type EventName, type SimulationReport } from "../simulate/index.js";
 import { EXIT } from "./exit-codes.js";
+import { readSource } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 
 interface SimulateCliOptions {
@@ -16,26 +16,7 @@ interface SimulateCliOptions {
   readonly quiet?: boolean;
 }
 
-export function addSimulateCommand(program: Command, setCode: (code: number) => void): void {
-  program
-    .command("simulate")
-    .description("build the bundle and prove it in network namespaces shaped like the Qubes network (Linux, root): apply, re-apply, firewall reload, restart, recreate, delete an intent; check every flow after each")
-    .argument("[file]", "the intents file", "qwire.yaml")
-    .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
-    .option("--events <list>", `comma-separated subset of ${EVENT_NAMES.join(",")} (apply always runs)`)
-    .option("-q, --quiet", "text: matrices and failures only, not every passing flow")
-    .addHelpText(
-      "after",
-      "\nExit status: 0 every flow held after every event, 1 errors in qwire.yaml, 2 usage,\n" +
-        "3 a flow or check failed, or the simulation could not run (missing root, nft, iproute2, python3-jinja2).\n" +
-        "Example:\n  sudo qwire simulate formulas/lan-web-server.yaml",
-    )
-    .action(async (file: string, opts: SimulateCliOptions) => {
-      setCode(await runSimulate(file, opts));
-    });
-}
-
-async function runSimulate(file: string, opts: SimulateCliOptions): Promise<number> {
+export async function runSimulate(file: string, opts: SimulateCliOptions): Promise<number> {
   let events: EventName[] | undefined;
   if (opts.events !== undefined) {
     const names = opts.events.split(",").map((s) => s.trim()).filter(Boolean);
@@ -46,14 +27,8 @@ async function runSimulate(file: string, opts: SimulateCliOptions): Promise<numb
     }
     events = names as EventName[];
   }
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    process.stderr.write(`qwire: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (QW1003)\n`);
-    return EXIT.diagnostics;
-  }
-  const source = { name: file, text };
+  const source = await readSource(file);
+  if (typeof source === "number") return source;
   const progress = opts.format === "text" ? (line: string) => process.stderr.write(`qwire simulate: ${line}\n`) : undefined;
   try {
     const result = await simulate(source, { ...(events ? { events } : {}), ...(progress ? { onProgress: progress } : {}) });

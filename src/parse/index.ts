@@ -25,7 +25,8 @@ export interface ParsedDocument {
 /** A UTF-8 byte order mark: js-yaml drops it, so positions are counted without it. */
 const BOM = /^\uFEFF/;
 
-export function parse(input: SourceFile, diag: DiagnosticBag): ParsedDocument | undefined {
+/** One file's document; its positions are that file's own index (fleet files merge several, src/parse/fleet.ts). */
+export function parse(input: SourceFile, diag: DiagnosticBag): (ParsedDocument & { readonly positions: PositionIndex }) | undefined {
   const source = BOM.test(input.text) ? { ...input, text: input.text.replace(BOM, "") } : input;
   const recorder = new PositionRecorder();
   let value: unknown;

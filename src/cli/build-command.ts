@@ -1,0 +1,81 @@
+/** `qwire build [file] -o <dir>`: compile qwire.yaml and write the bundle; prints what was written and what to do next. */
+import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
+import { compile } from "../pipeline.js";
+import type { Placement } from "../plan/index.js";
+import { guestFiles, layoutOf } from "../render/layout.js";
+import { EXIT } from "./exit-codes.js";
+import { fleetReader, readSource } from "./read-source.js";
+import { printDiagnostics, type OutputFormat } from "./report.js";
+
+export async function runBuild(file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }): Promise<number> {
+  const source = await readSource(file);
+  if (typeof source === "number") return source;
+  const files = fleetReader(file, opts.host);
+  if (typeof files === "string") {
+    process.stderr.write(`qwire: ${files}\n`);
+    return EXIT.usage;
+  }
+  let previousQubes: readonly string[] = [];
+  let previousHosts: readonly string[] = [];
+  let hadPrevious = false;
+  try {
+    const previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
+    previousQubes = previous?.qubes ?? [];
+    previousHosts = previous?.hosts ?? [];
+    hadPrevious = previous !== undefined;
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    process.stderr.write(`qwire: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  const result = compile(source, { previousQubes, previousHosts, fleet: files.fleet });
+  printDiagnostics(result.diagnostics, source, opts.format, files.texts);
+  if (!result.artifacts || !result.plan) return EXIT.diagnostics;
+  try {
+    await emit(opts.output, result.artifacts);
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    process.stderr.write(`qwire: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  if (opts.format === "text") {
+    const p = result.plan;
+    const layout = layoutOf(p.release);
+    // "in /rw/config/qubes-firewall.d" as before for hook folders; the file itself when a marked block calls it.
+    const scriptWhere = (placement: Placement) =>
+      placement === "qubes-firewall.d" || placement === "rc.local.d" ? `in /rw/config/${placement}` : `${layout.scriptPath(placement)} (called from ${placement})`;
+    const lines = [
+      `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
+      ...p.qubes.map((q) =>
+        q.host !== undefined
+          ? `  ${q.qube}: ${q.summary.length} intent line(s), ${p.backend} script ${guestFiles(q.host.kind, q.qube).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
+          : `  ${q.qube}: ${q.summary.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q.placement)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
+      ),
+      ...p.hosts.filter((h) => h.guests.length === 0).map((h) => `  ${h.host}: held qwire scripts of other qubes in the previous build; they are removed`),
+      ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
+      `  dom0: ${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,
+      ...(hadPrevious
+        ? []
+        : [
+            "note: no plan.json of an earlier build was found, so no qube gets a teardown; if an earlier bundle is applied,",
+            "      build into its folder (or pass --previous <its plan.json>) so that qubes which lost all rules are cleaned up",
+          ]),
+      ...(p.qubes.some((q) => q.host !== undefined)
+        ? [
+            `note: restart ${p.qubes.filter((q) => q.host !== undefined).map((q) => q.qube).join(", ")} after install.sh: a qube whose scripts are in its (disposable) template`,
+            "      loads its qwire rules only when it starts (once that template has shut down; qubesctl shuts it down if it was not running)",
+          ]
+        : []),
+      `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  return EXIT.ok;
+}
+
+async function readPreviousPlanFile(path: string) {
+  const dir = path.replace(/\/?plan\.json$/, "") || ".";
+  const previous = await readPreviousPlan(dir);
+  if (previous === undefined) throw new EmitError(`${path} is not a plan.json written by qwire`);
+  return previous;
+}

@@ -16,6 +16,8 @@ export interface RuleWords {
   readonly inputFromVif: string;
   /** Upward traffic of a downstream qube: the base forward chain passes it on. */
   readonly upward: string;
+  /** How an inner net qube's rules match traffic arriving from its netvm. */
+  readonly fromUplink: string;
   readonly dnat: string;
   readonly forward: string;
   readonly input: string;
@@ -28,6 +30,7 @@ const NFT: RuleWords = {
   inputPolicy: "Qubes base rule: input chain policy drop (nothing accepts new traffic for this qube)",
   inputFromVif: "Qubes base rule: input chain 'iifgroup 2 reject' (a downstream qube may not open connections to its netvm)",
   upward: "Qubes base rule: forward chain policy accept (upward, out of a downstream vif)",
+  fromUplink: "on its uplink (iifgroup 1)",
   dnat: "qwire-dnat",
   forward: "qwire-forward",
   input: "qwire-input",
@@ -39,6 +42,7 @@ const IPTABLES: RuleWords = {
   inputPolicy: "Qubes base rule: INPUT policy DROP (nothing accepts new traffic for this qube)",
   inputFromVif: "Qubes base rule: INPUT '-i vif+ REJECT' (a downstream qube may not open connections to its netvm)",
   upward: "Qubes base rule: FORWARD '-i vif+ ACCEPT' (upward, out of a downstream vif)",
+  fromUplink: "on its uplink (-i eth0)",
   dnat: "QWIRE-DNAT",
   forward: "QWIRE-FWD",
   input: "QWIRE-IN",

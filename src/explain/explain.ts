@@ -66,7 +66,7 @@ function fromOutside(topology: Topology, w: RuleWords, address: string, lan: { q
   const serverPort = port - f.externalPort.first + f.port.first;
   route.hops.forEach((q, i) => {
     const next = route.hops[i + 1];
-    const arrival = i === 0 ? `on ${lan.iface}` : "on its uplink (iifgroup 1)";
+    const arrival = i === 0 ? `on ${lan.iface}` : w.fromUplink;
     if (next === undefined) {
       hops.push({ at: q, rule: `${w.input}: forward ${f.name} accepts ${proto}/${serverPort} from ${address}`, passes: true });
       return;

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { simulate } from "../../src/simulate/index.js";
-import { explainDisagreements, failures, isRoot, limit, ROOT, scenarioFiles } from "./helpers.js";
+import { explainDisagreements, failures, isRoot, limit, QUEUED_TIMEOUT, ROOT, scenarioFiles } from "./helpers.js";
 
 const slot = limit(2);
 
@@ -20,7 +20,7 @@ describe.skipIf(!isRoot)("qwire simulate on every recipe", () => {
     expect(failures(report!)).toEqual([]);
     expect(explainDisagreements("five-qubes.yaml", FIVE_QUBES_FOUR_INTENTS, report!)).toEqual([]);
     expect(report!.events).toHaveLength(6);
-  });
+  }, QUEUED_TIMEOUT);
 
   for (const file of scenarioFiles(ROOT).filter((f) => f.startsWith("formulas"))) {
     it.concurrent(file, async () => {
@@ -31,6 +31,6 @@ describe.skipIf(!isRoot)("qwire simulate on every recipe", () => {
       expect(explainDisagreements(file, text, report!)).toEqual([]);
       expect(report!.passed).toBe(true);
       expect(report!.events.map((e) => e.name)).toEqual(["apply", "reapply", "firewall-reload", "restart", "recreate", "delete-intent"]);
-    });
+    }, QUEUED_TIMEOUT);
   }
 });

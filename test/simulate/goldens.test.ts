@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { simulate } from "../../src/simulate/index.js";
-import { explainDisagreements, failures, isRoot, limit, ROOT, scenarioFiles } from "./helpers.js";
+import { explainDisagreements, failures, isRoot, limit, QUEUED_TIMEOUT, ROOT, scenarioFiles } from "./helpers.js";
 
 const slot = limit(2);
 
@@ -41,6 +41,6 @@ describe.skipIf(!isRoot)("qwire simulate on every golden scenario", () => {
       expect(failures(report!)).toEqual([]);
       expect(explainDisagreements(file, text, report!)).toEqual([]);
       expect(report!.passed).toBe(true);
-    });
+    }, QUEUED_TIMEOUT);
   }
 });

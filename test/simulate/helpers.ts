@@ -46,6 +46,14 @@ export function scenarioFiles(root: string): string[] {
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
 /**
+ * Timeout of one simulation test that waits for a `limit` slot: vitest starts
+ * the clock when the test starts, so the wait behind the other scenarios
+ * counts too (a dozen scenarios on a loaded 2-core machine queue for minutes).
+ * Not a time assertion: a hung simulation still fails, later.
+ */
+export const QUEUED_TIMEOUT = 900_000;
+
+/**
  * At most `n` simulations at a time in one test file: a simulation mostly
  * waits on probe timeouts, so a few side by side keep a 2-core run short
  * without starving the probes (open flows get retries anyway).

@@ -6,7 +6,7 @@
  * topology) is check.ts.
  */
 import { check } from "./check.js";
-import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { DiagnosticBag, type Diagnostic, type Span } from "./diagnostics/diagnostic.js";
 import type { SourceFile } from "./parse/index.js";
 import { parseFleet, type FleetOptions } from "./parse/fleet.js";
 import { plan, reconnectOrder, type Plan } from "./plan/index.js";
@@ -25,6 +25,8 @@ export interface CompileOptions {
   readonly previousHosts?: readonly string[];
   /** Reads `include:`d files and the host overlay; without it qwire.yaml stands alone. */
   readonly fleet?: FleetOptions;
+  /** That plan.json (its name and text): a diagnostic about it points into it. */
+  readonly previousPlan?: SourceFile;
 }
 
 export interface CompileResult {
@@ -64,7 +66,7 @@ export function compile(source: SourceFile, options: CompileOptions = {}): Compi
   ]) {
     const parsed = parseQubeName(name);
     if (parsed.ok) into.push(parsed.value);
-    else diag.error("QW1004", { line: 1, column: 1, length: 1 }, `the previous build's plan.json names '${printable(name)}': ${parsed.message}`, {
+    else diag.error("QW1004", spanIn(options.previousPlan, JSON.stringify(name)), `the previous build's plan.json names '${printable(name)}': ${parsed.message}`, {
       hint: "that plan.json was not written by qwire; delete it, or build into a fresh folder",
     });
   }
@@ -72,4 +74,14 @@ export function compile(source: SourceFile, options: CompileOptions = {}): Compi
   if (diag.hasErrors()) return { diagnostics };
   const thePlan = plan(checked.topology, { previousQubes, previousHosts });
   return { diagnostics, topology: checked.topology, plan: thePlan, artifacts: render(thePlan) };
+}
+
+/** Where `needle` first occurs in a file other than the document (plan.json); its first line when it is not found. */
+function spanIn(file: SourceFile | undefined, needle: string): Span {
+  const name = file?.name ?? "plan.json";
+  const text = file?.text ?? "";
+  const at = text.indexOf(needle);
+  if (at === -1) return { file: name, line: 1, column: 1, length: 1 };
+  const before = text.slice(0, at).split("\n");
+  return { file: name, line: before.length, column: before[before.length - 1]!.length + 1, length: needle.length };
 }

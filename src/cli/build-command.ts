@@ -1,10 +1,10 @@
 /** `qwire build [file] -o <dir>`: compile qwire.yaml and write the bundle; prints what was written and what to do next. */
-import { emit, EmitError, readPreviousPlan } from "../emit/index.js";
+import { emit, EmitError, readPreviousPlan, type PreviousPlan } from "../emit/index.js";
 import { compile } from "../pipeline.js";
 import type { Placement } from "../plan/index.js";
 import { guestFiles, layoutOf } from "../render/layout.js";
 import { EXIT } from "./exit-codes.js";
-import { fleetReader, readSource } from "./read-source.js";
+import { fleetReader, readSource, sourcesOf } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 
 export async function runBuild(file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }): Promise<number> {
@@ -15,21 +15,22 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
     process.stderr.write(`qwire: ${files}\n`);
     return EXIT.usage;
   }
-  let previousQubes: readonly string[] = [];
-  let previousHosts: readonly string[] = [];
-  let hadPrevious = false;
+  let previous: PreviousPlan | undefined;
   try {
-    const previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
-    previousQubes = previous?.qubes ?? [];
-    previousHosts = previous?.hosts ?? [];
-    hadPrevious = previous !== undefined;
+    previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     process.stderr.write(`qwire: ${e.message}\n`);
     return EXIT.usage;
   }
-  const result = compile(source, { previousQubes, previousHosts, fleet: files.fleet });
-  printDiagnostics(result.diagnostics, source, opts.format, files.texts);
+  const hadPrevious = previous !== undefined;
+  const result = compile(source, {
+    previousQubes: previous?.qubes ?? [],
+    previousHosts: previous?.hosts ?? [],
+    ...(previous === undefined ? {} : { previousPlan: previous.source }),
+    fleet: files.fleet,
+  });
+  printDiagnostics(result.diagnostics, source, opts.format, [...(previous === undefined ? [] : [previous.source]), ...sourcesOf(files.texts)]);
   if (!result.artifacts || !result.plan) return EXIT.diagnostics;
   try {
     await emit(opts.output, result.artifacts);

@@ -1,7 +1,7 @@
 /** `qwire check [file]`: parse, validate and resolve the topology; prints every problem, writes nothing. */
 import { check } from "../check.js";
 import { EXIT } from "./exit-codes.js";
-import { fleetReader, readSource } from "./read-source.js";
+import { fleetReader, readSource, sourcesOf } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 
 export async function runCheck(file: string, opts: { format: OutputFormat; host?: string }): Promise<number> {
@@ -13,7 +13,7 @@ export async function runCheck(file: string, opts: { format: OutputFormat; host?
     return EXIT.usage;
   }
   const result = check(source, files.fleet);
-  printDiagnostics(result.diagnostics, source, opts.format, files.texts);
+  printDiagnostics(result.diagnostics, source, opts.format, sourcesOf(files.texts));
   if (opts.format === "text" && result.diagnostics.length === 0) process.stdout.write(`${source.name}: ok\n`);
   return result.diagnostics.some((d) => d.severity === "error") ? EXIT.diagnostics : EXIT.ok;
 }

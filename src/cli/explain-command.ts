@@ -6,7 +6,7 @@
  */
 import { check } from "../check.js";
 import { EXIT } from "./exit-codes.js";
-import { includeReader, readSource } from "./read-source.js";
+import { includeReader, readSource, sourcesOf } from "./read-source.js";
 import { printDiagnostics } from "./report.js";
 
 export async function runExplain(fromArg: string, toArg: string, portArg: string, file: string, via: "network" | "qrexec"): Promise<number> {
@@ -14,7 +14,7 @@ export async function runExplain(fromArg: string, toArg: string, portArg: string
   if (typeof source === "number") return source;
   const files = includeReader(source.name);
   const checked = check(source, files.fleet);
-  printDiagnostics(checked.diagnostics, source, "text", files.texts);
+  printDiagnostics(checked.diagnostics, source, "text", sourcesOf(files.texts));
   if (!checked.topology) return EXIT.diagnostics;
   const { explainFlow, formatExplanation, nearestPort, resolveQuery } = await import("../explain/index.js");
   const resolved = resolveQuery(checked.topology, fromArg, toArg, portArg, via);

@@ -5,7 +5,7 @@
  */
 import { check } from "../check.js";
 import { EXIT } from "./exit-codes.js";
-import { includeReader, readSource } from "./read-source.js";
+import { includeReader, readSource, sourcesOf } from "./read-source.js";
 import { printDiagnostics } from "./report.js";
 
 type GraphFormat = "mermaid" | "dot" | "svg";
@@ -15,7 +15,7 @@ export async function runGraph(file: string, format: GraphFormat): Promise<numbe
   if (typeof source === "number") return source;
   const files = includeReader(source.name);
   const checked = check(source, files.fleet);
-  printDiagnostics(checked.diagnostics, source, "text", files.texts);
+  printDiagnostics(checked.diagnostics, source, "text", sourcesOf(files.texts));
   if (!checked.topology) return EXIT.diagnostics;
   const { graphOf, toMermaid, toDot, dotToSvg, DotMissingError } = await import("../graph/index.js");
   const graph = graphOf(checked.topology);

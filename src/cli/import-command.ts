@@ -5,7 +5,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { check } from "../check.js";
-import { RELEASES, type Release } from "../validate/index.js";
+import { RELEASES, releaseNamed } from "../release/index.js";
 import { EXIT } from "./exit-codes.js";
 import { readSource } from "./read-source.js";
 import { printDiagnostics } from "./report.js";
@@ -18,7 +18,7 @@ interface ImportCliOptions {
 }
 
 export async function runImport(qubesFile: string, opts: ImportCliOptions): Promise<number> {
-  const release = RELEASES.find((r) => r === opts.release);
+  const release = releaseNamed(opts.release);
   if (release === undefined) {
     process.stderr.write(`qwire import: --release ${opts.release} is not a Qubes release qwire knows (${RELEASES.join(", ")})\n`);
     return EXIT.usage;

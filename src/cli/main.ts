@@ -142,6 +142,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       code = await (await import("./import-command.js")).runImport(qubes, opts);
     });
 
+  program
+    .command("schema")
+    .description("print the JSON Schema of qwire.yaml, for editors (completion and checks as you type)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  qwire schema > qwire.schema.json\n" +
+        "  then start qwire.yaml with: # yaml-language-server: $schema=./qwire.schema.json\n" +
+        "The schema checks the shape; `qwire check` still decides (values, the release's limits, references).",
+    )
+    .action(async () => {
+      code = (await import("./schema-command.js")).runSchema();
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (e) {

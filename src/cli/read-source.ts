@@ -39,3 +39,8 @@ export function includeReader(file: string, host?: string): { fleet: FleetOption
   };
   return { fleet: { read, ...(host === undefined ? {} : { host: join(dirname(file), "hosts", `${host}.yaml`) }) }, texts };
 }
+
+/** What a fleet reader read, as the files printDiagnostics may show lines of. */
+export function sourcesOf(texts: ReadonlyMap<string, string>): SourceFile[] {
+  return [...texts].map(([name, text]) => ({ name, text }));
+}

@@ -5,11 +5,11 @@ import type { SourceFile } from "../parse/index.js";
 
 export type OutputFormat = "text" | "json";
 
-/** `others`: texts of included files and host overlays, for diagnostics that point into them. */
-export function printDiagnostics(diagnostics: readonly Diagnostic[], source: SourceFile, format: OutputFormat, others?: ReadonlyMap<string, string>): void {
+/** `others`: files besides the document that diagnostics may point into (the previous plan.json). */
+export function printDiagnostics(diagnostics: readonly Diagnostic[], source: SourceFile, format: OutputFormat, others: readonly SourceFile[] = []): void {
   if (format === "json") {
     process.stdout.write(`${formatJson(diagnostics, source.name)}\n`);
     return;
   }
-  if (diagnostics.length > 0) process.stderr.write(`${formatText(diagnostics, source.name, source.text, others)}\n`);
+  if (diagnostics.length > 0) process.stderr.write(`${formatText(diagnostics, source.name, source.text, new Map(others.map((o) => [o.name, o.text])))}\n`);
 }

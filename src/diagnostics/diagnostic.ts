@@ -4,17 +4,17 @@
  */
 import type { DiagnosticCode } from "./codes.js";
 
-/** A place in the user's file. Line and column are 1-based. */
+/** A place in one of the user's files. Line and column are 1-based. */
 export interface Span {
+  /**
+   * The file, when it is not the document being checked: the previous
+   * build's plan.json, an included file. Undefined means that document.
+   */
+  readonly file?: string;
   readonly line: number;
   readonly column: number;
   /** Characters to underline; 1 when unknown. */
   readonly length: number;
-  /**
-   * The file, when it is not the one the command was given: a file that
-   * qwire.yaml includes, or the host overlay (fleet files, src/parse/fleet.ts).
-   */
-  readonly file?: string;
 }
 
 export type Severity = "error" | "warning";
@@ -68,11 +68,19 @@ export class DiagnosticBag {
   sorted(): Diagnostic[] {
     return [...this.#items].sort(
       (a, b) =>
-        (a.span.file ?? "").localeCompare(b.span.file ?? "") || a.span.line - b.span.line || a.span.column - b.span.column || a.code.localeCompare(b.code),
+        compareFiles(a.span.file, b.span.file) || a.span.line - b.span.line || a.span.column - b.span.column || a.code.localeCompare(b.code),
     );
   }
 }
 
 function sameSpan(a: Span, b: Span): boolean {
-  return a.line === b.line && a.column === b.column && a.file === b.file;
+  return a.file === b.file && a.line === b.line && a.column === b.column;
+}
+
+/** The document being checked first, then other files by name. */
+function compareFiles(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  return a < b ? -1 : 1;
 }

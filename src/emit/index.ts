@@ -62,6 +62,8 @@ export interface PreviousPlan {
   readonly qubes: readonly string[];
   /** Hosts of guest net qubes in that build (absent before qwire knew guests). */
   readonly hosts: readonly string[];
+  /** The file as read (its path and text), for diagnostics that point into it. */
+  readonly source: { readonly name: string; readonly text: string };
 }
 
 /** The plan.json of an earlier build in `dir`, or undefined when there is none. */
@@ -89,5 +91,5 @@ export async function readPreviousPlan(dir: string): Promise<PreviousPlan | unde
   if (!hosts.every((h): h is string => typeof h === "string")) {
     throw new EmitError(`${join(dir, "plan.json")} lists a host without a name; remove it or choose another -o`);
   }
-  return { qubes, hosts };
+  return { qubes, hosts, source: { name: join(dir, "plan.json"), text } };
 }

@@ -4,8 +4,7 @@
  * and the names of qwire's own chains there. One table per backend, so
  * explain speaks the release the user builds for.
  */
-import { backendOf } from "../plan/index.js";
-import type { Release } from "../validate/index.js";
+import { profileOf, type Release } from "../release/index.js";
 
 export interface RuleWords {
   /** A downstream vif (group 2) as the output: the base forward chain drops it. */
@@ -50,5 +49,5 @@ const IPTABLES: RuleWords = {
 };
 
 export function ruleWords(release: Release): RuleWords {
-  return backendOf(release) === "nft" ? NFT : IPTABLES;
+  return profileOf(release).backend === "nft" ? NFT : IPTABLES;
 }

@@ -9,7 +9,7 @@ import { MAX_FIREWALL_RULES, mergeRanges, ruleString, type IntentName, type Port
 import { overflowChain, type OverflowChain } from "./overflow.js";
 import { formatPortRange } from "../validate/values.js";
 import { reconnectOrder } from "./reconnect.js";
-import { backendOf, placementsOf } from "./plan.js";
+import { profileOf } from "../release/index.js";
 import type { Arrival, Dom0Prefs, HostPlan, FamilyRules, OutboundPolicy, QrexecConnect, QrexecPolicyLine, ForwardHop, ForwardInput, LinkInput, LinkPass, Plan, QubePlan, Teardown, Traffic } from "./plan.js";
 
 export * from "./plan.js";
@@ -134,7 +134,8 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
 
   // R3.2: qvm-firewall's policy + exceptions; past the 3 kB budget the qube holds the list.
   const r32 = new Map<QubeName, { fw: R32Firewall; inQube: boolean }>();
-  if (topology.spec.release === "3.2") {
+  const profile = profileOf(topology.spec.release);
+  if (profile.outbound.model === "exceptions") {
     for (const f of topology.spec.firewall) {
       const fw = r32FirewallOf(f, topology.links);
       const inQube = overflows(fw);
@@ -149,7 +150,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   // R4.2/R4.3 past qubesd's limit (Qubes #4228): the netvm enforces the whole list.
   const overflowLists = new Map<QubeName, { netvm: QubeName; rules: number }>();
   const netvmChains = new Map<QubeName, OverflowChain[]>();
-  if (backendOf(topology.spec.release) === "nft") {
+  if (profile.outbound.overflow === "netvm") {
     for (const f of [...topology.spec.firewall].sort((a, b) => compare(a.qube, b.qube))) {
       const rules = fullOutboundList(f, topology.links);
       const netvm = graph.get(f.qube)?.netvm;
@@ -165,7 +166,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     }
   }
 
-  const placements = placementsOf(topology.spec.release);
+  const placements = profile.placements;
   const qubes: QubePlan[] = [...drafts.entries()].sort(([a], [b]) => compare(a, b)).map(([qube, d]) => {
     const v4Rules = familyRules(d.v4);
     const v6 = familyRules(d.v6);
@@ -244,7 +245,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
 
   return {
     release: topology.spec.release,
-    backend: backendOf(topology.spec.release),
+    backend: profile.backend,
     prefs,
     firewalls,
     ipv6Qubes: topology.spec.qubes.filter((q) => q.ipv6).map((q) => q.name),

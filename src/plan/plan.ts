@@ -63,23 +63,8 @@ export interface QrexecConnect {
   readonly localPort: number;
 }
 
-/**
- * What runs a qube's script (reference/qubes-networking.md §3):
- * - "qubes-firewall.d": net qubes, /rw/config/qubes-firewall.d/* when
- *   qubes-firewall starts (R4.0 ≥ v4.0.22 and later);
- * - "rc.local.d": other qubes, /rw/config/rc.local.d/*.rc at boot (R4.2+);
- * - "rc.local": other qubes on R4.1 and older, which have no rc.local.d: a
- *   marked block in the user's /rw/config/rc.local calls qwire's script;
- * - "qubes-firewall-user-script": ProxyVMs on R3.2, whose qubes-firewall
- *   rebuilds the filter table on every reload and runs this file after it
- *   (R3.2 NetVMs run no qubes-firewall: they use rc.local);
- * - "template-qubes-firewall.d": a guest net qube with `placement: template`
- *   (R4.3 custom-persist skips /rw/config hooks): /etc/qubes/qubes-firewall.d/*
- *   in its template, which qubes-firewall runs first.
- * A guest of a disposable template keeps "qubes-firewall.d": the folder is
- * the template's /rw, which the disposable starts from.
- */
-export type Placement = "qubes-firewall.d" | "rc.local.d" | "rc.local" | "qubes-firewall-user-script" | "template-qubes-firewall.d";
+export type { BackendName, Placement } from "../release/index.js";
+import type { BackendName, Placement } from "../release/index.js";
 
 /** Where a guest's files live: its disposable template's /rw, or its template's /etc/qubes. */
 export type GuestKind = "disposable" | "template";
@@ -92,31 +77,6 @@ export interface HostPlan {
   readonly guests: readonly { readonly qube: QubeName; readonly kind: GuestKind }[];
   /** The host carried rules of its own in the previous build: its state also tears them down. */
   readonly teardown: boolean;
-}
-
-/**
- * The placements of a release: net qubes, other qubes. On R3.2 only ProxyVMs
- * (net qubes with a netvm) run qubes-firewall; a NetVM at the top of the
- * chain is placed like any other qube there (`netvmPlacement`).
- */
-export function placementsOf(release: Release): { readonly net: Placement; readonly leaf: Placement; readonly top?: Placement } {
-  switch (release) {
-    case "4.3":
-    case "4.2":
-      return { net: "qubes-firewall.d", leaf: "rc.local.d" };
-    case "4.1":
-    case "4.0":
-      return { net: "qubes-firewall.d", leaf: "rc.local" };
-    case "3.2":
-      return { net: "qubes-firewall-user-script", leaf: "rc.local", top: "rc.local" };
-  }
-}
-
-/** The firewall backend of a release: nftables from R4.2, iptables base rules before (reference §1, §2). */
-export type BackendName = "nft" | "iptables";
-
-export function backendOf(release: Release): BackendName {
-  return release === "4.2" || release === "4.3" ? "nft" : "iptables";
 }
 
 /** A qube's packet rules of one address family (table ip qubes or ip6 qubes). */

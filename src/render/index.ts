@@ -14,6 +14,7 @@ import { renderTemplate } from "./handlebars-env.js";
 import { guestFiles, layoutOf, type Layout } from "./layout.js";
 import { reconnectWords } from "./reconnect.js";
 import { renderSalt } from "./salt.js";
+import { profileOf } from "../release/index.js";
 
 export type { Artifact } from "./artifact.js";
 
@@ -48,13 +49,15 @@ export function render(plan: Plan): Artifact[] {
 }
 
 function docsView(plan: Plan, layout: Layout) {
+  const profile = profileOf(plan.release);
   return {
     release: plan.release,
     isNft: plan.backend === "nft",
-    isR40: plan.release === "4.0",
-    isR32: plan.release === "3.2",
-    addressCommand: plan.release === "3.2" ? "qvm-prefs -g -- <qube> ip" : "qvm-prefs -- <qube> ip",
-    prefsTool: plan.release === "3.2" ? "qvm-prefs -s" : "qvm.prefs",
+    // The template's words for the R4.0 and R3.2 dialects (README.md.hbs).
+    isR40: profile.salt.firewall === "qvm-firewall reset",
+    isR32: profile.outbound.model === "exceptions",
+    addressCommand: `${profile.salt.getPref} <qube> ip`,
+    prefsTool: profile.salt.prefs,
     connectPath: layout.connectPath,
     hasPrefs: plan.prefs.length > 0,
     hasFirewalls: plan.firewalls.length > 0,
@@ -62,7 +65,7 @@ function docsView(plan: Plan, layout: Layout) {
     hasIpv6: plan.ipv6Qubes.length > 0,
     ipv6Qubes: plan.ipv6Qubes,
     qrexecPolicy: plan.qrexecPolicy.map((l) =>
-      plan.release === "4.0" ? `qubes.ConnectTCP+${l.port}: ${l.from} @default allow,target=${l.to}` : `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`,
+      profile.salt.policy === "qubes-rpc/policy" ? `qubes.ConnectTCP+${l.port}: ${l.from} @default allow,target=${l.to}` : `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`,
     ),
     firewalls: plan.firewalls.map((f) => ({
       qube: f.qube,

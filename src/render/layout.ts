@@ -11,7 +11,7 @@
  * script. Everything outside the markers stays the user's.
  */
 import type { GuestKind, Placement, QubePlan } from "../plan/index.js";
-import { placementsOf } from "../plan/index.js";
+import { profileOf } from "../release/index.js";
 import type { QubeName, Release } from "../validate/index.js";
 
 export const QWIRE_DIR = "/rw/config/qwire";
@@ -83,7 +83,7 @@ export function fileName(path: string): string {
 }
 
 export function layoutOf(release: Release): Layout {
-  const { net, leaf } = placementsOf(release);
+  const { net, leaf } = profileOf(release).placements;
   const markedBlocks = leaf === "rc.local";
   const connectPath = markedBlocks ? `${QWIRE_DIR}/connect.sh` : "/rw/config/rc.local.d/51-qwire-connect.rc";
   const scriptPaths = [...new Set([HOOK_PATHS[net], HOOK_PATHS[leaf]])];

@@ -4,12 +4,12 @@
  * ignores `-s` for compatibility).
  */
 import type { Reattach } from "../plan/reconnect.js";
-import type { Release } from "../validate/index.js";
+import { profileOf, type Release } from "../release/index.js";
 import { command } from "./helpers.js";
 
 /** The command as words, each quoted when it is rendered. */
 export function reconnectWords(release: Release, r: Reattach): string[] {
-  return release === "3.2" ? ["qvm-prefs", "-s", r.qube, "netvm", r.netvm] : ["qvm-prefs", r.qube, "netvm", r.netvm];
+  return profileOf(release).salt.prefs === "qvm-prefs -s" ? ["qvm-prefs", "-s", r.qube, "netvm", r.netvm] : ["qvm-prefs", r.qube, "netvm", r.netvm];
 }
 
 export function reconnectCommand(release: Release, r: Reattach): string {

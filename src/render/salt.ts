@@ -6,6 +6,7 @@
  */
 import type { GuestKind, HostPlan, OutboundPolicy, Plan, QubePlan, Teardown } from "../plan/index.js";
 import type { QubeName, Release } from "../validate/index.js";
+import { profileOf } from "../release/index.js";
 import { BANNER, type Artifact } from "./artifact.js";
 import { renderTemplate } from "./handlebars-env.js";
 import type { Backend } from "./backend.js";
@@ -78,17 +79,20 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
 }
 
 function dom0Comment(release: Release): string[] {
-  const prefs = release === "3.2" ? "netvm via cmd.run of qvm-prefs -s (R3.2)" : "qvm.prefs";
+  const { salt } = profileOf(release);
+  const prefs = salt.prefs === "qvm-prefs -s" ? `netvm via cmd.run of qvm-prefs -s (R${release})` : "qvm.prefs";
   const firewall =
-    release === "4.0" ? "cmd.run of qvm-firewall: reset, then the whole list" : release === "3.2"
-        ? "cmd.run of qvm-firewall (R3.2): policy, ICMP and DNS, every exception re-added; past the 3 kB limit, in the qube"
+    salt.firewall === "qvm-firewall reset"
+      ? "cmd.run of qvm-firewall: reset, then the whole list"
+      : salt.firewall === "qvm-firewall r32"
+        ? `cmd.run of qvm-firewall (R${release}): policy, ICMP and DNS, every exception re-added; past the 3 kB limit, in the qube`
         : "qvm.firewall set: the whole list";
   const qrexec =
-    release === "3.2"
-      ? "none on R3.2: only a 30-qwire.policy left by another release's bundle is removed"
-      : release === "4.0"
-      ? "/etc/qubes-rpc/policy/qubes.ConnectTCP+PORT, a marked block in each (R4.0 format)"
-      : "/etc/qubes/policy.d/30-qwire.policy, removed when there is none";
+    salt.policy === "none"
+      ? `none on R${release}: only a 30-qwire.policy left by another release's bundle is removed`
+      : salt.policy === "qubes-rpc/policy"
+        ? `/etc/qubes-rpc/policy/qubes.ConnectTCP+PORT, a marked block in each (R${release} format)`
+        : "/etc/qubes/policy.d/30-qwire.policy, removed when there is none";
   return [
     `dom0 part: the netvm layout declared in qwire.yaml (${prefs}), the outbound policies (${firewall})`,
     `and the qrexec policy of qrexec links (${qrexec}).`,
@@ -97,7 +101,8 @@ function dom0Comment(release: Release): string[] {
 
 function dom0State(plan: Plan): State {
   const state: State = {};
-  const legacyPrefs = plan.release === "3.2";
+  const { salt } = profileOf(plan.release);
+  const legacyPrefs = salt.prefs === "qvm-prefs -s";
   const id = (q: QubeName) => `qwire-prefs-${q}`;
   const requisite = (q: QubeName) => (legacyPrefs ? { cmd: id(q) } : { qvm: id(q) });
   const hasPrefs = new Set(plan.prefs.filter((p) => !legacyPrefs || p.netvm !== undefined).map((p) => p.qube));
@@ -126,7 +131,7 @@ function dom0State(plan: Plan): State {
   }
   // IPv6 is opt-in per qube in Qubes (qvm-features QUBE ipv6 1).
   for (const q of plan.ipv6Qubes) state[`qwire-ipv6-${q}`] = { "qvm.features": [{ name: q }, { enable: ["ipv6"] }] };
-  Object.assign(state, plan.release === "4.0" ? qrexecPolicyStateR40(plan) : qrexecPolicyState(plan));
+  Object.assign(state, salt.policy === "qubes-rpc/policy" ? qrexecPolicyStateR40(plan) : qrexecPolicyState(plan));
   for (const f of plan.firewalls) {
     const needs = hasPrefs.has(f.qube) ? [requisite(f.qube)] : [];
     if (f.overflow !== undefined) {
@@ -140,7 +145,7 @@ function dom0State(plan: Plan): State {
     state[`qwire-firewall-${f.qube}`] =
       f.r32 !== undefined
         ? { "cmd.run": [...qvmFirewallR32Commands(f.qube, f.r32.set), ...after] }
-        : plan.release === "4.0"
+        : salt.firewall === "qvm-firewall reset"
           ? { "cmd.run": [...qvmFirewallCommands(f), ...after] }
           : { "qvm.firewall": [{ name: f.qube }, { set: [...f.rules] }, ...after] };
   }
@@ -359,7 +364,7 @@ function renderConnectScript(q: QubePlan, release: Plan["release"], layout: Layo
     release,
     installedAs: layout.connectPath,
     runs: layout.markedBlocks ? "a marked block in /rw/config/rc.local calls it at boot," : "the qube runs it at boot and",
-    policyFile: release === "4.0" ? "/etc/qubes-rpc/policy/qubes.ConnectTCP+PORT" : QREXEC_POLICY,
+    policyFile: profileOf(release).salt.policy === "qubes-rpc/policy" ? "/etc/qubes-rpc/policy/qubes.ConnectTCP+PORT" : QREXEC_POLICY,
     connects: q.connects.map((c) => ({
       label: `qrexec link ${c.intent}`,
       to: c.to,
@@ -487,7 +492,7 @@ function addressNames(q: QubePlan): string[] {
 
 function addressLines(q: QubePlan, pins: ReadonlyMap<QubeName, string>, release: Release): string[] {
   // R3.2's qvm-prefs needs -g to get one property (reference §6); R4 takes the bare form.
-  const getIp = release === "3.2" ? "qvm-prefs -g --" : "qvm-prefs --";
+  const getIp = profileOf(release).salt.getPref;
   const lookup = (key: string, name: QubeName, property: "ip" | "ip6") =>
     `${key} {{ salt['cmd.shell']('${getIp} ${name} ${property} 2>/dev/null || true') | replace('\\n', ' ') }}`;
   const lines = [

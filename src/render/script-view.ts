@@ -7,6 +7,7 @@
  */
 import type { FamilyRules, ForwardHop, LinkInput, LinkPass, OverflowChain, Placement, QubePlan, Traffic } from "../plan/index.js";
 import type { R32Firewall, Release } from "../validate/index.js";
+import { profileOf } from "../release/index.js";
 
 /** When the qube runs the script, one comment line each. */
 const RUNS: Record<Placement, readonly string[]> = {
@@ -50,7 +51,7 @@ export function scriptView(q: QubePlan, release: Release, installedAs: string, f
     ipv6: q.ipv6,
     // R3.2 only (iptables): the outbound list past qvm-firewall's limit, or the cleanup of an old one.
     outbound: q.outbound === undefined ? null : outboundView(q.outbound),
-    dropsOutbound: release === "3.2" && q.outbound === undefined,
+    dropsOutbound: profileOf(release).outbound.model === "exceptions" && q.outbound === undefined,
     // IPv4 at the top level, for backends without IPv6 (iptables).
     ...families[0]!,
     families,

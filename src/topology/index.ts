@@ -12,6 +12,7 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
 import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
+import { profileOf } from "../release/index.js";
 import { linkDirections } from "./directions.js";
 import { NetvmGraph } from "./graph.js";
 import { r32FirewallOf, warnR32Overflow } from "./firewall-r32.js";
@@ -128,8 +129,9 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
     known(e.to, [...e.path, "to"]);
   }
   for (const f of spec.firewall) known(f.qube, [...f.path]);
-  if (spec.release === "3.2") for (const f of spec.firewall) warnR32Overflow(f, r32FirewallOf(f, links), doc, diag);
-  if (spec.release === "4.2" || spec.release === "4.3") for (const f of spec.firewall) checkOverflow(f, links, graph, doc, diag);
+  const overflow = profileOf(spec.release).outbound.overflow;
+  if (overflow === "in-qube") for (const f of spec.firewall) warnR32Overflow(f, r32FirewallOf(f, links), doc, diag);
+  if (overflow === "netvm") for (const f of spec.firewall) checkOverflow(f, links, graph, doc, diag);
 
   if (diag.hasErrors()) return undefined;
   return { spec, graph, forwards, links, qrexecLinks };

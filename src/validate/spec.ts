@@ -19,8 +19,8 @@ export type InterfaceName = Brand<string, "InterfaceName">;
 /** A user-facing intent name: `[A-Za-z0-9_.-]`, used in comments and logs. */
 export type IntentName = Brand<string, "IntentName">;
 
-export type Release = "4.3" | "4.2" | "4.1" | "4.0" | "3.2";
-export const RELEASES: readonly Release[] = ["4.3", "4.2", "4.1", "4.0", "3.2"];
+export type { Release } from "../release/index.js";
+import type { Release } from "../release/index.js";
 
 export interface PortRange {
   readonly first: number;
@@ -142,3 +142,6 @@ export interface IntentSpec {
   readonly firewall: readonly FirewallSpec[];
   readonly expect: readonly ExpectSpec[];
 }
+
+/** An intent before its list gives it a path (each member of a union on its own). */
+export type Unplaced<T> = T extends unknown ? Omit<T, "path"> : never;

@@ -2,7 +2,8 @@
  * Negative goldens: test/errors/<case>/qwire.yaml compiled in-process, its
  * diagnostics formatted as `qwire check` prints them, compared with
  * test/errors/<case>/diagnostics.txt (formatText output plus a final newline).
- * An optional options.json holds CompileOptions (e.g. previousQubes).
+ * An optional options.json holds CompileOptions; an optional plan.json is read
+ * as the previous build's plan (as `qwire build` reads it), shown as "plan.json".
  *
  * Goldens are written only with QWIRE_UPDATE_GOLDEN=1; otherwise a missing or
  * different diagnostics.txt fails. Read the diff before committing it.
@@ -16,6 +17,7 @@ import { describe, expect, it } from "vitest";
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from "../../src/diagnostics/codes.js";
 import { formatText } from "../../src/diagnostics/format.js";
 import type { CompileOptions } from "../../src/pipeline.js";
+import { readPreviousPlan } from "../../src/emit/index.js";
 import { compileText } from "../helpers/compile.js";
 
 const ERRORS_DIR = fileURLToPath(new URL("../errors/", import.meta.url));
@@ -131,22 +133,27 @@ interface Outcome {
   readonly hasBundle: boolean;
 }
 
-function run(name: string): Outcome {
+async function run(name: string): Promise<Outcome> {
   const dir = join(ERRORS_DIR, name);
   const source = readFileSync(join(dir, "qwire.yaml"), "utf8");
   const optionsFile = join(dir, "options.json");
-  const options = existsSync(optionsFile) ? (JSON.parse(readFileSync(optionsFile, "utf8")) as CompileOptions) : {};
+  const previous = await readPreviousPlan(dir);
+  const plan = previous === undefined ? undefined : { name: "plan.json", text: previous.source.text };
+  const options: CompileOptions = {
+    ...(existsSync(optionsFile) ? (JSON.parse(readFileSync(optionsFile, "utf8")) as CompileOptions) : {}),
+    ...(previous === undefined || plan === undefined ? {} : { previousQubes: previous.qubes, previousHosts: previous.hosts, previousPlan: plan }),
+  };
   const result = compileText(source, options);
   return {
-    text: `${formatText(result.diagnostics, "qwire.yaml", source)}\n`,
+    text: `${formatText(result.diagnostics, "qwire.yaml", source, new Map(plan === undefined ? [] : [[plan.name, plan.text]]))}\n`,
     codes: [...new Set(result.diagnostics.map((d) => d.code))].sort(),
     hasErrors: result.diagnostics.some((d) => d.severity === "error"),
     hasBundle: result.artifacts !== undefined,
   };
 }
 
-function checkGolden(name: string): void {
-  const outcome = run(name);
+async function checkGolden(name: string): Promise<void> {
+  const outcome = await run(name);
   const golden = join(ERRORS_DIR, name, "diagnostics.txt");
   if (UPDATE && !KNOWN_BUGS.has(name)) writeFileSync(golden, outcome.text);
   expect(existsSync(golden), `${golden} is missing; run with QWIRE_UPDATE_GOLDEN=1 and review it`).toBe(true);
@@ -169,12 +176,12 @@ describe("negative goldens (test/errors/)", () => {
       it(`${name}: diagnostics.txt`, () => checkGolden(name));
     }
 
-    it(`${name}: produces exactly ${CASES[name]!.join(", ")}`, () => {
-      expect(run(name).codes).toEqual([...CASES[name]!].sort());
+    it(`${name}: produces exactly ${CASES[name]!.join(", ")}`, async () => {
+      expect((await run(name)).codes).toEqual([...CASES[name]!].sort());
     });
 
-    it(`${name}: a bundle only when there is no error`, () => {
-      const o = run(name);
+    it(`${name}: a bundle only when there is no error`, async () => {
+      const o = await run(name);
       expect(o.codes.length).toBeGreaterThan(0);
       expect(o.hasBundle).toBe(!o.hasErrors);
     });

@@ -1,3 +1,11 @@
 /** DESIGN.md §5. */
-/** `closed`: `qwire explain`'s answer for a packet that does not get through (not a failure of qwire). */
-export const EXIT = { ok: 0, diagnostics: 1, usage: 2, failure: 3, closed: 4 } as const;
+export const EXIT = {
+  ok: 0,
+  diagnostics: 1,
+  usage: 2,
+  failure: 3,
+  /** `qwire plan`: the new bundle changes something. */
+  changes: 4,
+  /** `qwire explain`: the packet does not get through (an answer, not a failure of qwire). */
+  closed: 4,
+} as const;

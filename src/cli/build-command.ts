@@ -5,12 +5,17 @@ import type { Placement } from "../plan/index.js";
 import { bundleDigest } from "../render/install-list.js";
 import { guestFiles, layoutOf } from "../render/layout.js";
 import { EXIT } from "./exit-codes.js";
-import { readSource } from "./read-source.js";
+import { fleetReader, readSource, sourcesOf } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 
-export async function runBuild(file: string, opts: { output: string; previous?: string; format: OutputFormat }): Promise<number> {
+export async function runBuild(file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }): Promise<number> {
   const source = await readSource(file);
   if (typeof source === "number") return source;
+  const files = fleetReader(file, opts.host);
+  if (typeof files === "string") {
+    process.stderr.write(`qwire: ${files}\n`);
+    return EXIT.usage;
+  }
   let previous: PreviousPlan | undefined;
   try {
     previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
@@ -24,8 +29,9 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
     previousQubes: previous?.qubes ?? [],
     previousHosts: previous?.hosts ?? [],
     ...(previous === undefined ? {} : { previousPlan: previous.source }),
+    fleet: files.fleet,
   });
-  printDiagnostics(result.diagnostics, source, opts.format, previous === undefined ? [] : [previous.source]);
+  printDiagnostics(result.diagnostics, source, opts.format, [...(previous === undefined ? [] : [previous.source]), ...sourcesOf(files.texts)]);
   if (!result.artifacts || !result.plan) return EXIT.diagnostics;
   try {
     await emit(opts.output, result.artifacts);

@@ -18,13 +18,15 @@ export interface SourceFile {
 export interface ParsedDocument {
   readonly source: SourceFile;
   readonly value: unknown;
-  readonly positions: PositionIndex;
+  /** Spans of keys and values by YAML path (for fleet files, each in the file the value came from). */
+  readonly positions: Pick<PositionIndex, "value" | "key">;
 }
 
 /** A UTF-8 byte order mark: js-yaml drops it, so positions are counted without it. */
 const BOM = /^\uFEFF/;
 
-export function parse(input: SourceFile, diag: DiagnosticBag): ParsedDocument | undefined {
+/** One file's document; its positions are that file's own index (fleet files merge several, src/parse/fleet.ts). */
+export function parse(input: SourceFile, diag: DiagnosticBag): (ParsedDocument & { readonly positions: PositionIndex }) | undefined {
   const source = BOM.test(input.text) ? { ...input, text: input.text.replace(BOM, "") } : input;
   const recorder = new PositionRecorder();
   let value: unknown;

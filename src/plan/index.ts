@@ -4,7 +4,7 @@
  * Everything is sorted here so that later stages are deterministic.
  * No user errors are possible at this point; the topology stage refused them.
  */
-import { fullOutboundList, linkDirections, overflows, overflowsQubesd, r32FirewallOf, saltStem, type Topology } from "../topology/index.js";
+import { linkDirections, overflows, overflowsQubesd, r32FirewallOf, saltStem, type Topology } from "../topology/index.js";
 import { MAX_FIREWALL_RULES, mergeRanges, ruleString, type IntentName, type PortRange, type Proto, type QubeName, type R32Firewall } from "../validate/index.js";
 import { overflowChain, type OverflowChain } from "./overflow.js";
 import { formatPortRange } from "../validate/values.js";
@@ -137,7 +137,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   const profile = profileOf(topology.spec.release);
   if (profile.outbound.model === "exceptions") {
     for (const f of topology.spec.firewall) {
-      const fw = r32FirewallOf(f, topology.links);
+      const fw = r32FirewallOf(f, topology.outbound.get(f.qube)!);
       const inQube = overflows(fw);
       r32.set(f.qube, { fw, inQube });
       if (inQube) {
@@ -152,7 +152,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   const netvmChains = new Map<QubeName, OverflowChain[]>();
   if (profile.outbound.overflow === "netvm") {
     for (const f of [...topology.spec.firewall].sort((a, b) => compare(a.qube, b.qube))) {
-      const rules = fullOutboundList(f, topology.links);
+      const rules = topology.outbound.get(f.qube)!.rules;
       const netvm = graph.get(f.qube)?.netvm;
       if (!overflowsQubesd(rules) || netvm === undefined) continue;
       const chains = netvmChains.get(netvm) ?? [];
@@ -223,7 +223,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     .filter((p) => Object.keys(p).length > 1);
 
   const firewalls: OutboundPolicy[] = topology.spec.firewall.map((f) => {
-    const added = unique(topology.links.flatMap((l) => l.outboundAccepts.filter((a) => a.qube === f.qube).flatMap((a) => a.rules.map(ruleString))));
+    const added = topology.outbound.get(f.qube)!.added.map(ruleString);
     const own = f.rules.map(ruleString);
     const legacy = r32.get(f.qube);
     const set = legacy?.inQube ? { ...legacy.fw, policy: "allow" as const, exceptions: [] } : legacy?.fw;

@@ -11,7 +11,7 @@ import type { Backend } from "./backend.js";
 import { iptablesBackend } from "./backends/iptables.js";
 import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
-import { guestFiles, layoutOf, type Layout } from "./layout.js";
+import { installPaths, layoutOf, type Layout } from "./layout.js";
 import { reconnectWords } from "./reconnect.js";
 import { renderSalt } from "./salt.js";
 import { profileOf } from "../release/index.js";
@@ -95,8 +95,8 @@ function docsView(plan: Plan, layout: Layout) {
       isGuest: q.host !== undefined,
       host: q.host?.qube ?? "",
       hostIsDisposable: q.host?.kind === "disposable",
-      addressesPath: q.host !== undefined ? guestFiles(q.host.kind, q.qube).addresses : "/rw/config/qwire/addresses",
-      installedAs: q.host !== undefined ? guestFiles(q.host.kind, q.qube).script : layout.scriptPath(q.placement),
+      addressesPath: installPaths(q, layout).addresses,
+      installedAs: installPaths(q, layout).script,
       isNetQube: q.placement === "qubes-firewall.d" || q.placement === "qubes-firewall-user-script",
       hasAddresses: q.addresses.length > 0,
       hasConnects: q.connects.length > 0,
@@ -134,7 +134,7 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
       placement: q.placement,
       // A guest's script is in its host, at this path.
       ...(q.host === undefined ? {} : { host: q.host.qube, hostKind: q.host.kind }),
-      script: !q.hasPacketRules ? null : q.host !== undefined ? guestFiles(q.host.kind, q.qube).script : layout.scriptPath(q.placement),
+      script: q.hasPacketRules ? installPaths(q, layout).script : null,
       addresses: q.addresses,
       intents: q.summary,
     })),

@@ -46,8 +46,8 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
       `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
       ...p.qubes.map((q) =>
         q.host !== undefined
-          ? `  ${q.qube}: ${q.summary.length} intent line(s), ${p.backend} script ${installPaths(q, layout).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
-          : `  ${q.qube}: ${q.summary.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
+          ? `  ${q.qube}: ${q.decisions.length} intent line(s), ${p.backend} script ${installPaths(q, layout).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
+          : `  ${q.qube}: ${q.decisions.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
       ),
       ...p.hosts.filter((h) => h.guests.length === 0).map((h) => `  ${h.host}: held qwire scripts of other qubes in the previous build; they are removed`),
       ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),

@@ -14,6 +14,7 @@ import { renderTemplate } from "./handlebars-env.js";
 import { installPaths, layoutOf, type Layout } from "./layout.js";
 import { reconnectWords } from "./reconnect.js";
 import { renderSalt } from "./salt.js";
+import { sentences } from "./words.js";
 import { profileOf } from "../release/index.js";
 
 export type { Artifact } from "./artifact.js";
@@ -21,7 +22,8 @@ export type { Artifact } from "./artifact.js";
 /** salt/ at the package root: hand-written pieces copied into every bundle. */
 const SALT_DIR = fileURLToPath(new URL("../../salt/", import.meta.url));
 
-export const PLAN_FORMAT = 1;
+/** plan.json's format: 2 since `intents` holds the plan's decisions (format 1 held sentences); emit reads both. */
+export const PLAN_FORMAT = 2;
 
 export function backendFor(plan: Plan): Backend {
   switch (plan.backend) {
@@ -102,7 +104,7 @@ function docsView(plan: Plan, layout: Layout) {
       hasConnects: q.connects.length > 0,
       hasPacketRules: q.hasPacketRules,
       addresses: q.addresses,
-      summary: q.summary,
+      summary: sentences(q),
       blocks: layout.blocks(q).map((b) => ({ file: b.file, used: b.lines.length > 0 })),
     })),
     teardowns: plan.teardowns,
@@ -136,7 +138,7 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
       ...(q.host === undefined ? {} : { host: q.host.qube, hostKind: q.host.kind }),
       script: q.hasPacketRules ? installPaths(q, layout).script : null,
       addresses: q.addresses,
-      intents: q.summary,
+      intents: q.decisions,
     })),
     // Read by the next build: a host that loses all its guests gets their files removed.
     ...(plan.hosts.some((h) => h.guests.length > 0)

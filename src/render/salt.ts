@@ -18,7 +18,10 @@ import { dumpYaml } from "./yaml.js";
 
 type State = Record<string, Record<string, unknown[]>>;
 
-const TEARDOWN = `${QWIRE_DIR}/teardown`;
+// In /run (tmpfs): it outlives the removal of /rw/config/qwire it runs before,
+// so a second apply of a teardown finds it in place and changes nothing; a
+// reboot forgets it.
+const TEARDOWN = "/run/qwire/teardown";
 
 export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   const layout = layoutOf(plan.release);
@@ -271,7 +274,7 @@ function noPacketRuleStates(backend: Backend, layout: Layout, p: (suffix: string
   const state: State = {
     [p("teardown-script")]: { "file.managed": teardownScriptState(backend) },
     [p("teardown-rules")]: {
-      "cmd.run": [{ name: `${TEARDOWN} rules` }, { onlyif: hooks.map((h) => `test -e ${h}`).join(" || ") }, { require: [{ file: p("teardown-script") }] }],
+      "cmd.run": [...statefulRun(TEARDOWN, ["rules"]), { onlyif: hooks.map((h) => `test -e ${h}`).join(" || ") }, { require: [{ file: p("teardown-script") }] }],
     },
   };
   hooks.forEach((h, i) => (state[p(ids[i]!)] = { "file.absent": [{ name: h }, { require: [{ cmd: p("teardown-rules") }] }] }));
@@ -306,12 +309,24 @@ function packetRuleStates(q: QubePlan, layout: Layout, p: (suffix: string) => st
   // A net qube that became a leaf (or the reverse) must not keep the old hook.
   const otherIds = others.map((_, i) => (i === 0 ? "other-hook" : `other-hook-${i}`));
   others.forEach((h, i) => (state[p(otherIds[i]!)] = { "file.absent": [{ name: h }] }));
-  // Run on every apply, not only on changes: the script is idempotent, and
-  // this reloads rules a failed run (missing address) left out.
+  // Run on every apply, not only on changes: this reloads rules that were
+  // lost (flushed, firewall restarted) or that a failed run (missing address)
+  // left out. The script reports to Salt whether it loaded anything.
   state[p("load")] = {
-    "cmd.run": [{ name: script }, { require: [{ file: p("addresses") }, { file: p("script") }, ...otherIds.map((id) => ({ file: p(id) }))] }],
+    "cmd.run": [...statefulRun(script), { require: [{ file: p("addresses") }, { file: p("script") }, ...otherIds.map((id) => ({ file: p(id) }))] }],
   };
   return state;
+}
+
+/**
+ * A qwire script run by Salt's stateful protocol (salt/states/cmd.py): with
+ * `--salt` it loads only what is not live yet and ends its stdout with
+ * `changed=yes|no comment='...'`, so an apply that changes nothing reports
+ * nothing; under test=True Salt runs `--salt-test`, which only reports.
+ */
+function statefulRun(path: string, args: readonly string[] = []): unknown[] {
+  const run = (flag: string) => [path, ...args, flag].join(" ");
+  return [{ name: run("--salt") }, { stateful: [{ test_name: run("--salt-test") }] }];
 }
 
 /**
@@ -335,6 +350,8 @@ function blockStates(blocks: readonly MarkedBlock[], p: (suffix: string) => stri
         { marker_end: BLOCK_MARKERS.end },
         { content: b.lines.map((l) => `${l}\n`).join("") },
         { append_if_not_found: true },
+        // Salt keeps a .bak of the user's file on every change otherwise.
+        { backup: false },
         { require: [{ file: p(id) }] },
       ],
     };
@@ -354,7 +371,7 @@ function connectStates(q: QubePlan, layout: Layout, p: (suffix: string) => strin
     [p("connect-script")]: {
       "file.managed": [{ name: path }, { source: `salt://qwire/files/${q.stem}/${fileName(path)}` }, { user: "root" }, { group: "root" }, { mode: "0755" }, { makedirs: true }],
     },
-    [p("connect")]: { "cmd.run": [{ name: path }, { require: [{ file: p("connect-script") }] }] },
+    [p("connect")]: { "cmd.run": [...statefulRun(path), { require: [{ file: p("connect-script") }] }] },
   };
 }
 
@@ -422,6 +439,7 @@ function qrexecPolicyStateR40(plan: Plan): State {
         { marker_end: "# END qwire" },
         { content: lines.join("") },
         { prepend_if_not_found: true },
+        { backup: false },
         { require: [{ file: id }] },
       ],
     };
@@ -450,7 +468,7 @@ function teardownState(t: Teardown, backend: Backend, layout: Layout): State {
   state[p("teardown-script")] = { "file.managed": teardownScriptState(backend) };
   state[p("teardown")] = {
     "cmd.run": [
-      { name: teardown },
+      ...statefulRun(teardown),
       { require: [{ file: p("teardown-script") }, ...ids.map((id) => ({ file: p(id) })), { file: p("remove-connect") }] },
     ],
   };
@@ -460,9 +478,10 @@ function teardownState(t: Teardown, backend: Backend, layout: Layout): State {
 
 /**
  * A qube's pillar, rendered by Salt in dom0 (`pillar.items --id=<qube>`), so
- * its Jinja may ask qvm-prefs. Each line of `addresses` is "<qube> <ip>";
- * a qube that is missing or has no IP yields an empty address, which the
- * script treats as missing (fail closed). Pinned addresses are written as is.
+ * its Jinja may ask qvm-prefs. Each line of `addresses` is "<key> <address>",
+ * or "<key> - <reason>" when the lookup failed (see addressLookup); the
+ * script never puts a line of the second kind into a rule. Pinned addresses
+ * are written as is.
  */
 function pillar(q: QubePlan, pins: ReadonlyMap<QubeName, string>, release: Release): string {
   const lines = addressLines(q, pins, release);
@@ -491,17 +510,39 @@ function addressNames(q: QubePlan): string[] {
 }
 
 function addressLines(q: QubePlan, pins: ReadonlyMap<QubeName, string>, release: Release): string[] {
-  // R3.2's qvm-prefs needs -g to get one property (reference §6); R4 takes the bare form.
-  const getIp = profileOf(release).salt.getPref;
-  const lookup = (key: string, name: QubeName, property: "ip" | "ip6") =>
-    `${key} {{ salt['cmd.shell']('${getIp} ${name} ${property} 2>/dev/null || true') | replace('\\n', ' ') }}`;
   const lines = [
     ...q.addresses.map((name) => {
       const pinned = pins.get(name);
-      return pinned !== undefined ? `${name} ${pinned}` : lookup(name, name, "ip");
+      return pinned !== undefined ? `${name} ${pinned}` : `${name} ${addressLookup(release, name, "ip")}`;
     }),
     // IPv6 addresses are never pinned; "<qube>/6" keeps them apart (no qube name has a '/').
-    ...(q.ipv6 ? q.v6.addresses.map((name) => lookup(`${name}/6`, name, "ip6")) : []),
+    ...(q.ipv6 ? q.v6.addresses.map((name) => `${name}/6 ${addressLookup(release, name, "ip6")}`) : []),
   ];
   return lines;
+}
+
+/** Characters a failure reason keeps (the rest become '_'): nothing that could end the YAML line, quote, or reach a shell. */
+const REASON_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._:,()/@+-";
+
+/**
+ * The Jinja that asks dom0 for one address at pillar render time and prints
+ * the address, or "- <reason>": qvm-prefs' own error (its last stderr line),
+ * "qube does not exist", or "no netvm" when it answers with no address.
+ * cmd.run_all runs qvm-prefs without a shell (python_shell is off when called
+ * from Jinja) and ignore_retcode keeps the expected failure out of Salt's
+ * error log. Every character printed is taken from a fixed set, one line,
+ * at most 160 characters: no qvm-prefs output can break the pillar's YAML or
+ * put anything but address characters where the script reads an address.
+ */
+function addressLookup(release: Release, name: QubeName, property: "ip" | "ip6"): string {
+  // R3.2's qvm-prefs needs -g to get one property (reference §6); R4 takes the bare form.
+  const cmd = `${profileOf(release).salt.getPref} ${name} ${property}`;
+  const keep = (expr: string, chars: string) => `{% for c in (${expr})[:160] %}{{ c if c in '${chars}' else '_' }}{% endfor %}`;
+  return [
+    `{% set r = salt['cmd.run_all']('${cmd}', ignore_retcode=True) %}`,
+    `{% if r['retcode'] == 0 and r['stdout'].strip() %}${keep("r['stdout'].strip()", "0123456789abcdefABCDEF.:")}`,
+    `{% elif r['retcode'] == 0 %}- ${property === "ip" ? "no netvm (qvm-prefs gives no ip)" : "no IPv6 address (no netvm, or the ipv6 feature is off)"}`,
+    `{% elif 'no such domain' in r['stderr'] %}- qube does not exist`,
+    `{% else %}- ${keep(`(r['stderr'].strip().split('\\n') | last) or 'qvm-prefs exited with ' ~ r['retcode']`, REASON_CHARS)}{% endif %}`,
+  ].join("");
 }

@@ -122,6 +122,10 @@ export interface QubeOptions {
   readonly addressesPath?: string;
   /** What `qubesdb-read /name` answers; unset: it fails. */
   readonly name?: string;
+  /** Arguments of the script (e.g. --salt). */
+  readonly args?: readonly string[];
+  /** A host folder mounted on the qube's /run, kept between runs (a qube's /run lives until it stops); default: a fresh one. */
+  readonly run?: string;
 }
 
 async function readOr(path: string, fallback: string): Promise<string> {
@@ -150,6 +154,7 @@ export async function runInQube(ns: string, file: { path: string; content: strin
   if (!addressesPath.startsWith("/rw/")) throw new Error(`not under /rw: ${addressesPath}`);
   const rw = await tempDir("rw");
   const state = await tempDir("state");
+  const run = options.run ?? (await tempDir("run"));
   try {
     await mkdir(join(rw, "config", "qwire"), { recursive: true });
     if (addresses !== undefined) {
@@ -163,7 +168,7 @@ export async function runInQube(ns: string, file: { path: string; content: strin
 
     const r = await execa(
       "ip",
-      ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", 'mount --bind "$1" /rw && exec "$2"', "qwt", rw, file.path],
+      ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", 'mount --bind "$1" /rw && mount --bind "$2" /run && shift 2 && exec "$@"', "qwt", rw, run, file.path, ...(options.args ?? [])],
       {
         reject: false,
         extendEnv: false,
@@ -182,6 +187,7 @@ export async function runInQube(ns: string, file: { path: string; content: strin
   } finally {
     await removeDir(rw);
     await removeDir(state);
+    if (options.run === undefined) await removeDir(run);
   }
 }
 

@@ -1,12 +1,13 @@
 /**
  * The pillars and the vm.sls dispatch, rendered by the real Jinja2 with a
  * stub qvm-prefs behind salt['cmd.shell'] (helpers/jinja.ts): they must give
- * YAML whose addresses are what dom0 reports now, never a build-time IP,
- * and a qube unknown to dom0 must end up as "no address" in the qube.
+ * YAML whose addresses are what dom0 reports now, never a build-time IP;
+ * a failed lookup gives "<key> - <reason>" (one line of safe characters
+ * whatever qvm-prefs printed), which the script never loads as an address.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { compileOk, file } from "../helpers/compile.js";
-import { renderSls } from "../helpers/jinja.js";
+import { type QvmPrefsAnswer, renderSls } from "../helpers/jinja.js";
 import { NetnsPool, installed, listTable, qwirePart, runInQube } from "../helpers/netns.js";
 import { scriptOf } from "../helpers/tools.js";
 import { LAN_WEB, PINNED_DOTTED, SCENARIOS, STUB_IPS, TWO_FORWARDS, build, standUpQube } from "./scenarios.js";
@@ -53,11 +54,11 @@ describe("a qube dom0 does not know", () => {
   const built = build(TWO_FORWARDS.yaml);
   const { web: _web, ...withoutWeb } = STUB_IPS;
 
-  it("renders as a line with an empty address, which the script treats as missing (exit 3, web's rules left out)", async () => {
+  it("renders as '<qube> - qube does not exist', which the script treats as missing (exit 3, web's rules left out)", async () => {
     const r = await renderSls(file(built, "pillar/qwire/qubes/sys-firewall.sls"), { ips: withoutWeb });
     expect(r.qvmPrefsCalls).toEqual(["-- db ip", "-- web ip"]);
     const addresses = (r.data as { qwire: { addresses: string } }).qwire.addresses;
-    expect(addresses).toMatch(/^db 10\.137\.0\.21\nweb *\n$/);
+    expect(addresses).toBe("db 10.137.0.21\nweb - qube does not exist\n");
 
     const script = scriptOf(built.artifacts, "sys-firewall");
     const ns = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
@@ -70,23 +71,100 @@ describe("a qube dom0 does not know", () => {
   });
 });
 
+describe("a failed lookup carries its reason", () => {
+  const built = build(TWO_FORWARDS.yaml);
+  const pillarOf = async (answer: QvmPrefsAnswer) => {
+    const r = await renderSls(file(built, "pillar/qwire/qubes/sys-firewall.sls"), { ips: STUB_IPS, answers: { web: answer } });
+    expect(r.yamlError).toBeUndefined();
+    return (r.data as { qwire: { addresses: string } }).qwire.addresses;
+  };
+
+  it("a qube with no netvm (qvm-prefs prints an empty ip) says so", async () => {
+    expect(await pillarOf({ stdout: "\n", stderr: "", code: 0 })).toBe("db 10.137.0.21\nweb - no netvm (qvm-prefs gives no ip)\n");
+  });
+
+  it("another qvm-prefs error gives its last stderr line", async () => {
+    const stderr = "usage: qvm-prefs [--verbose] VMNAME [PROPERTY]\nqvm-prefs: error: Got empty response from qubesd\n";
+    expect(await pillarOf({ stdout: "", stderr, code: 2 })).toBe("db 10.137.0.21\nweb - qvm-prefs: error: Got empty response from qubesd\n");
+  });
+
+  it("a silent failure names the exit code", async () => {
+    expect(await pillarOf({ stdout: "", stderr: "", code: 7 })).toBe("db 10.137.0.21\nweb - qvm-prefs exited with 7\n");
+  });
+
+  const hostile = [
+    "x\nweb 10.0.0.66\n  other: 1",
+    "it's \"quoted\" {{ 7*7 }} {% raw %} $(reboot) `id` ; rm -rf / # comment: value",
+    "carriage\rreturn\u2028line\u2029sep\u0085next\u0000nul\u001bescape\ttab",
+    "changed=yes comment='owned' key=value",
+    "é".repeat(300),
+  ];
+  it.each(hostile)("hostile error text %j stays one line of safe characters, and never an address", async (text) => {
+    const addresses = await pillarOf({ stdout: "", stderr: text, code: 1 });
+    const lines = addresses.split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe("db 10.137.0.21");
+    expect(lines[2]).toBe("");
+    expect(lines[1]).toMatch(/^web - [A-Za-z0-9 ._:,()\/@+_-]{1,160}$/);
+  });
+
+  it("hostile text on stdout with exit 0 becomes an invalid address, never a second line", async () => {
+    const addresses = await pillarOf({ stdout: "10.0.0.9\nweb 10.0.0.66 ; nft flush ruleset", stderr: "", code: 0 });
+    expect(addresses.split("\n")).toHaveLength(3);
+    expect(addresses).toMatch(/^db 10\.137\.0\.21\nweb [0-9a-fA-F.:_]+\n$/);
+    expect(addresses).not.toMatch(/^web 10\.0\.0\.9$/m);
+  });
+
+  it("the script leaves the rule out, logs the reason and exits 3", async () => {
+    const addresses = await pillarOf({ stdout: "", stderr: "qvm-prefs: error: no such domain: 'web'\n", code: 2 });
+    expect(addresses).toBe("db 10.137.0.21\nweb - qube does not exist\n");
+    const script = scriptOf(built.artifacts, "sys-firewall");
+    const ns = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
+    const run = await runInQube(ns, installed(script), addresses);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toContain("forward web-https: not installed");
+    const ours = qwirePart(await listTable(ns, "qubes"));
+    expect(ours).toContain(`dnat to ${STUB_IPS.db}`);
+    expect(ours).not.toContain("dport 443");
+  });
+});
+
 describe("salt/qwire/vm.sls dispatch on grains['id']", () => {
-  const vm = file(build(PINNED_DOTTED.yaml), "salt/qwire/vm.sls");
+  const built = build(PINNED_DOTTED.yaml);
+  const vm = file(built, "salt/qwire/vm.sls");
+  const states = built.artifacts.filter((a) => /^salt\/qwire\/.*\.sls$/.test(a.path)).map((a) => a.path.slice("salt/".length, -".sls".length).replaceAll("/", "."));
+  const noop = {
+    "qwire-no-state-for-this-qube": {
+      "cmd.run": [
+        { name: `echo "changed=no comment='qwire has no state for this qube in this bundle, nothing to do'"` },
+        { stateful: [{ test_name: `echo "changed=no comment='qwire has no state for this qube in this bundle, nothing to do'"` }] },
+      ],
+    },
+  };
 
   it.each([
-    ["web", "qwire.qubes.web"],
-    ["sys.net", "qwire.qubes.sys_net"],
+    ["work", "qwire.qubes.work"],
+    ["dev.box", "qwire.qubes.dev_box"],
     ["sys-firewall", "qwire.qubes.sys-firewall"],
   ])("id %s includes %s", async (id, sls) => {
-    const r = await renderSls(vm, { grains: { id } });
+    expect(states).toContain(sls);
+    const r = await renderSls(vm, { grains: { id }, states });
     expect(r.yamlError).toBeUndefined();
     expect(r.data).toEqual({ include: [sls] });
   });
 
-  it("id dom0 includes nothing", async () => {
-    const r = await renderSls(vm, { grains: { id: "dom0" } });
+  it("a qube the bundle has no state for (a bystander, or its state is gone) gets one state that changes nothing", async () => {
+    for (const id of ["bystander", "work"]) {
+      const r = await renderSls(vm, { grains: { id }, states: states.filter((s) => s !== "qwire.qubes.work") });
+      expect(r.yamlError).toBeUndefined();
+      expect(r.data).toEqual(noop);
+    }
+  });
+
+  it("id dom0 includes nothing (the no-op state only)", async () => {
+    const r = await renderSls(vm, { grains: { id: "dom0" }, states: [...states, "qwire.qubes.dom0"] });
     expect(r.yamlError).toBeUndefined();
-    expect(r.data ?? {}).toEqual({});
+    expect(r.data).toEqual(noop);
   });
 
   it("every qube the state top targets includes a state file the bundle has, and every pillar top entry a pillar it has", async () => {
@@ -96,13 +174,14 @@ describe("salt/qwire/vm.sls dispatch on grains['id']", () => {
     const pillarTop = (await renderSls(file(r, "pillar/qwire/init.top"))).data as { user: Record<string, string[]> };
     expect(Object.keys(stateTop.user)).toContain("dev.box");
 
-    for (const [id, states] of Object.entries(stateTop.user)) {
+    for (const [id, targets] of Object.entries(stateTop.user)) {
       if (id === "dom0") {
-        expect(states).toEqual(["qwire.dom0"]);
+        expect(targets).toEqual(["qwire.dom0"]);
         continue;
       }
-      expect(states).toEqual(["qwire.vm"]);
-      const rendered = (await renderSls(vm, { grains: { id } })).data as { include: string[] };
+      expect(targets).toEqual(["qwire.vm"]);
+      const rendered = (await renderSls(vm, { grains: { id }, states })).data as { include: string[] };
+      expect(rendered.include).toHaveLength(1);
       for (const sls of rendered.include) expect(paths, `${id} -> ${sls}`).toContain(`salt/${sls.replaceAll(".", "/")}.sls`);
     }
     for (const [id, pillars] of Object.entries(pillarTop.user)) {

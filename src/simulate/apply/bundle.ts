@@ -94,8 +94,10 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
       saltFile,
       hostPath: (p) => {
         const abs = absolute(p);
+        // /run: volatile by design (the teardown script, the loaded-rules record).
+        if (abs.startsWith("/run/")) return join(q.runDir, abs.slice(4));
         if (abs !== "/rw" && !abs.startsWith("/rw/")) {
-          throw new SimulateError("salt", `the state for ${t} writes ${p}, outside /rw: an AppVM loses it at the next reboot, and the model only has /rw`);
+          throw new SimulateError("salt", `the state for ${t} writes ${p}, outside /rw and /run: an AppVM loses it at the next reboot, and the model only has /rw and /run`);
         }
         return join(q.rwDir, abs.slice(3));
       },

@@ -6,7 +6,8 @@
  *   `ListenStream=127.0.0.1:PORT` and `Accept=true`, `start`/`restart`
  *   listen on that address in the qube's namespace and, per connection, run
  *   the `ExecStart` of `<name>@.service` with the connection on stdin and
- *   stdout (StandardInput=socket, StandardOutput=inherit); `stop` ends it.
+ *   stdout (StandardInput=socket, StandardOutput=inherit); `stop` ends it;
+ *   `is-active` exits 0 while it listens, 3 otherwise.
  *   It records every call in $QWIRE_SIM_LOG; other units and verbs
  *   (daemon-reload) are only recorded. The listener's pid and address are
  *   kept under /run/qwire-sim/sockets (dom0's qrexec side reads them).
@@ -138,6 +139,8 @@ def main(args):
     for unit in units:
         if not unit.endswith(".socket"):
             continue
+        if verb == "is-active":
+            status = status or (0 if pid_of(unit) else 3)
         if verb in ("stop", "restart"):
             stop(unit)
         if verb in ("start", "restart"):

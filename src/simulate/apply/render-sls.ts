@@ -6,7 +6,9 @@
  * - a pillar is rendered in dom0 for one minion id, so `salt['cmd.shell']`
  *   runs there, against the stub qvm-prefs/qvm-check/qvm-features;
  * - a state is rendered with the target's grains (`grains['id']`) and its
- *   pillar; `salt[...]` there is refused (the bundle must not need it).
+ *   pillar; of `salt[...]` only `cp.list_states` is modelled (the states
+ *   under the bundle's salt root, as salt-ssh's wrapper lists them from the
+ *   master), which vm.sls asks before including a qube's state.
  *
  * Anything outside that (another salt function, a match: entry in a top
  * file, an undefined variable) fails loudly.
@@ -17,7 +19,7 @@ import { SimulateError } from "../errors.js";
 export const PYTHON = "/usr/bin/python3";
 
 const RENDERER = String.raw`
-import fnmatch, json, os, subprocess, sys
+import fnmatch, json, os, shlex, subprocess, sys
 import jinja2, yaml
 
 req = json.load(sys.stdin)
@@ -34,20 +36,36 @@ def get_path(data, key, default=""):
             return default
     return cur
 
+def list_states(root):
+    found = []
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            if not f.endswith(".sls"):
+                continue
+            rel = os.path.relpath(os.path.join(dirpath, f[:-4]), root).replace(os.sep, ".")
+            found.append(rel[:-5] if rel.endswith(".init") else rel)
+    return sorted(found)
+
 class Salt(dict):
-    def __init__(self, shell_env, pillar, grains):
+    def __init__(self, shell_env, pillar, grains, root):
         super().__init__()
         self.shell_env = shell_env
+        self["cp.list_states"] = lambda saltenv="base": list_states(root)
         self["pillar.get"] = lambda key, default="": get_path(pillar, key, default)
         self["grains.get"] = lambda key, default="": get_path(grains, key, default)
         if shell_env is not None:
             self["cmd.shell"] = self.shell
             self["cmd.run"] = self.shell
+            self["cmd.run_all"] = self.run_all
     def shell(self, cmd, *args, **kwargs):
         if args or kwargs:
             raise Refused("salt['cmd.shell'] with arguments besides the command is not modelled")
         p = subprocess.run(["/bin/sh", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.shell_env)
         return p.stdout.decode().rstrip()
+    def run_all(self, cmd, ignore_retcode=False):
+        # Salt's cmd.run_all from Jinja: no shell (python_shell is off), output right-stripped.
+        p = subprocess.run(shlex.split(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.shell_env)
+        return {"retcode": p.returncode, "stdout": p.stdout.decode().rstrip(), "stderr": p.stderr.decode().rstrip()}
     def __missing__(self, key):
         if self.shell_env is None and key in ("cmd.shell", "cmd.run"):
             raise Refused("salt['%s'] in a state rendered for a qube runs in that qube at render time; the simulator does not model it" % key)
@@ -55,7 +73,7 @@ class Salt(dict):
 
 def render(root, relpath, grains, pillar, shell_env):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(root), undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
-    text = env.get_template(relpath).render(salt=Salt(shell_env, pillar, grains), grains=grains, pillar=pillar, saltenv="user", sls=relpath)
+    text = env.get_template(relpath).render(salt=Salt(shell_env, pillar, grains, root), grains=grains, pillar=pillar, saltenv="user", sls=relpath)
     return yaml.safe_load(text) or {}
 
 def sls_file(root, name):

@@ -22,10 +22,10 @@ type Requisite = (typeof REQUISITES)[number];
 const ALLOWED: Record<string, readonly string[] | "any"> = {
   "file.managed": ["name", "source", "contents", "contents_pillar", "mode", "user", "group", "makedirs", "replace"],
   // R4.1 and older only (DESIGN.md §3): qwire's marked block in the user's rc.local.
-  "file.blockreplace": ["name", "marker_start", "marker_end", "content", "append_if_not_found", "prepend_if_not_found"],
+  "file.blockreplace": ["name", "marker_start", "marker_end", "content", "append_if_not_found", "prepend_if_not_found", "backup"],
   "file.absent": ["name"],
   "file.directory": ["name", "user", "group", "mode", "makedirs"],
-  "cmd.run": ["name", "onlyif", "unless"],
+  "cmd.run": ["name", "onlyif", "unless", "stateful"],
   "qvm.prefs": "any",
   "qvm.firewall": ["name", "set"],
   "qvm.features": ["name", "set", "enable", "disable", "default", "unset"],
@@ -291,8 +291,57 @@ async function cmdRun(c: Chunk, t: StateTarget): Promise<Outcome> {
     if (all) return { result: true, changed: false, comment: "unless condition is true" };
   }
   const r = await t.run(c.name);
+  if (c.args.has("stateful")) return { ...statefulOutcome(c, r.stdout), result: r.exitCode === 0 };
   const output = `${r.stdout}${r.stderr}`.trim();
   return { result: r.exitCode === 0, changed: true, comment: `exit ${r.exitCode}${output ? `: ${output}` : ""}` };
+}
+
+/**
+ * Salt's `stateful: True` protocol (salt/states/cmd.py): the last line of
+ * stdout is `name=value` pairs split like a shell would; `changed` says
+ * whether anything changed and `comment` becomes the state's comment. A
+ * line that does not parse fails the state, as in Salt. (test_name only
+ * matters under test=True, which the simulator does not run.)
+ */
+function statefulOutcome(c: Chunk, stdout: string): Outcome {
+  const stateful = c.args.get("stateful");
+  if (stateful !== true && !(Array.isArray(stateful) && stateful.length === 1 && typeof (stateful[0] as Record<string, unknown>)?.test_name === "string")) {
+    throw refuse(`'${c.id}': stateful must be True or [{test_name: COMMAND}]`);
+  }
+  const last = stdout.trimEnd().split("\n").pop() ?? "";
+  if (last === "") return { result: true, changed: false, comment: "" };
+  const pairs = new Map<string, string>();
+  for (const word of shellWords(last) ?? [""]) {
+    const parts = word.split("=");
+    if (parts.length !== 2) return { result: false, changed: false, comment: "Failed parsing script output! Stdout must be JSON or a line of name=value pairs." };
+    pairs.set(parts[0]!, parts[1]!);
+  }
+  const changed = ["yes", "true", "1"].includes((pairs.get("changed") ?? "no").toLowerCase());
+  return { result: true, changed, comment: pairs.get("comment") ?? "" };
+}
+
+/** Words of one line as a POSIX shell splits them (quotes and backslashes); undefined for an unclosed quote. */
+function shellWords(line: string): string[] | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === "'" || ch === '"') {
+      const close = line.indexOf(ch, i + 1);
+      if (close === -1) return undefined;
+      word = (word ?? "") + line.slice(i + 1, close);
+      i = close;
+    } else if (ch === "\\" && i + 1 < line.length) {
+      word = (word ?? "") + line[++i];
+    } else if (/\s/.test(ch)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? "") + ch;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 /** Ownership is not modelled (everything belongs to root); the value must at least be a name. */

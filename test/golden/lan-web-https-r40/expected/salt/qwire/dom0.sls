@@ -47,6 +47,7 @@ qwire-qrexec-policy-22-block:
     - content: |
         work @default allow,target=vault
     - prepend_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-qrexec-policy-22
 qwire-qrexec-policy-stale:

@@ -3,4 +3,4 @@
 # Addresses it needs, looked up now (not at build time): db.
 qwire:
   addresses: |
-    db {{ salt['cmd.shell']('qvm-prefs -g -- db ip 2>/dev/null || true') | replace('\n', ' ') }}
+    db {% set r = salt['cmd.run_all']('qvm-prefs -g -- db ip', ignore_retcode=True) %}{% if r['retcode'] == 0 and r['stdout'].strip() %}{% for c in (r['stdout'].strip())[:160] %}{{ c if c in '0123456789abcdefABCDEF.:' else '_' }}{% endfor %}{% elif r['retcode'] == 0 %}- no netvm (qvm-prefs gives no ip){% elif 'no such domain' in r['stderr'] %}- qube does not exist{% else %}- {% for c in ((r['stderr'].strip().split('\n') | last) or 'qvm-prefs exited with ' ~ r['retcode'])[:160] %}{{ c if c in 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._:,()/@+-' else '_' }}{% endfor %}{% endif %}

@@ -25,7 +25,9 @@ qwire-sys-net-script:
     - makedirs: true
 qwire-sys-net-load:
   cmd.run:
-    - name: /rw/config/qwire/rules.sh
+    - name: /rw/config/qwire/rules.sh --salt
+    - stateful:
+        - test_name: /rw/config/qwire/rules.sh --salt-test
     - require:
         - file: qwire-sys-net-addresses
         - file: qwire-sys-net-script
@@ -49,5 +51,6 @@ qwire-sys-net-rc-local-block:
     - content: |
         if [ -x /rw/config/qwire/rules.sh ]; then /rw/config/qwire/rules.sh || :; fi
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-sys-net-rc-local

@@ -28,7 +28,9 @@ qwire-sys-firewall-other-hook:
     - name: /rw/config/qwire/rules.sh
 qwire-sys-firewall-load:
   cmd.run:
-    - name: /rw/config/qubes-firewall.d/50-qwire
+    - name: /rw/config/qubes-firewall.d/50-qwire --salt
+    - stateful:
+        - test_name: /rw/config/qubes-firewall.d/50-qwire --salt-test
     - require:
         - file: qwire-sys-firewall-addresses
         - file: qwire-sys-firewall-script

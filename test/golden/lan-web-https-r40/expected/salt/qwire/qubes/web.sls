@@ -28,7 +28,9 @@ qwire-web-other-hook:
     - name: /rw/config/qubes-firewall.d/50-qwire
 qwire-web-load:
   cmd.run:
-    - name: /rw/config/qwire/rules.sh
+    - name: /rw/config/qwire/rules.sh --salt
+    - stateful:
+        - test_name: /rw/config/qwire/rules.sh --salt-test
     - require:
         - file: qwire-web-addresses
         - file: qwire-web-script
@@ -53,5 +55,6 @@ qwire-web-rc-local-block:
     - content: |
         if [ -x /rw/config/qwire/rules.sh ]; then /rw/config/qwire/rules.sh || :; fi
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-web-rc-local

@@ -28,7 +28,9 @@ qwire-db-other-hook:
     - name: /rw/config/qubes-firewall.d/50-qwire
 qwire-db-load:
   cmd.run:
-    - name: /rw/config/qwire/rules.sh
+    - name: /rw/config/qwire/rules.sh --salt
+    - stateful:
+        - test_name: /rw/config/qwire/rules.sh --salt-test
     - require:
         - file: qwire-db-addresses
         - file: qwire-db-script
@@ -53,5 +55,6 @@ qwire-db-rc-local-block:
     - content: |
         if [ -x /rw/config/qwire/rules.sh ]; then /rw/config/qwire/rules.sh || :; fi
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-db-rc-local

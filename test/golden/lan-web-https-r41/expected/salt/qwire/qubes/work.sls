@@ -2,7 +2,7 @@
 # Qube work: no packet rules (its old ones, if any, are removed); qrexec link sockets only.
 qwire-work-teardown-script:
   file.managed:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown
     - source: salt://qwire/teardown-iptables
     - user: root
     - group: root
@@ -10,7 +10,9 @@ qwire-work-teardown-script:
     - makedirs: true
 qwire-work-teardown-rules:
   cmd.run:
-    - name: /rw/config/qwire/teardown rules
+    - name: /run/qwire/teardown rules --salt
+    - stateful:
+        - test_name: /run/qwire/teardown rules --salt-test
     - onlyif: test -e /rw/config/qubes-firewall.d/50-qwire || test -e /rw/config/qwire/rules.sh
     - require:
         - file: qwire-work-teardown-script
@@ -37,7 +39,9 @@ qwire-work-connect-script:
     - makedirs: true
 qwire-work-connect:
   cmd.run:
-    - name: /rw/config/qwire/connect.sh
+    - name: /rw/config/qwire/connect.sh --salt
+    - stateful:
+        - test_name: /rw/config/qwire/connect.sh --salt-test
     - require:
         - file: qwire-work-connect-script
 qwire-work-rc-local:
@@ -57,5 +61,6 @@ qwire-work-rc-local-block:
     - content: |
         if [ -x /rw/config/qwire/connect.sh ]; then /rw/config/qwire/connect.sh || :; fi
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-work-rc-local

@@ -28,7 +28,9 @@ qwire-bob-other-hook:
     - name: /rw/config/qubes-firewall.d/50-qwire
 qwire-bob-load:
   cmd.run:
-    - name: /rw/config/rc.local.d/50-qwire.rc
+    - name: /rw/config/rc.local.d/50-qwire.rc --salt
+    - stateful:
+        - test_name: /rw/config/rc.local.d/50-qwire.rc --salt-test
     - require:
         - file: qwire-bob-addresses
         - file: qwire-bob-script

@@ -25,7 +25,9 @@ qwire-web-script:
     - makedirs: true
 qwire-web-load:
   cmd.run:
-    - name: /rw/config/qwire/rules.sh
+    - name: /rw/config/qwire/rules.sh --salt
+    - stateful:
+        - test_name: /rw/config/qwire/rules.sh --salt-test
     - require:
         - file: qwire-web-addresses
         - file: qwire-web-script
@@ -49,5 +51,6 @@ qwire-web-rc-local-block:
     - content: |
         if [ -x /rw/config/qwire/rules.sh ]; then /rw/config/qwire/rules.sh || :; fi
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-web-rc-local

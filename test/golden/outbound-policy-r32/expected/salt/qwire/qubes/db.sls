@@ -25,7 +25,9 @@ qwire-db-script:
     - makedirs: true
 qwire-db-load:
   cmd.run:
-    - name: /rw/config/qwire/rules.sh
+    - name: /rw/config/qwire/rules.sh --salt
+    - stateful:
+        - test_name: /rw/config/qwire/rules.sh --salt-test
     - require:
         - file: qwire-db-addresses
         - file: qwire-db-script
@@ -49,5 +51,6 @@ qwire-db-rc-local-block:
     - content: |
         if [ -x /rw/config/qwire/rules.sh ]; then /rw/config/qwire/rules.sh || :; fi
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-db-rc-local

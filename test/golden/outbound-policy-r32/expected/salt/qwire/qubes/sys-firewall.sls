@@ -25,7 +25,9 @@ qwire-sys-firewall-script:
     - makedirs: true
 qwire-sys-firewall-load:
   cmd.run:
-    - name: /rw/config/qwire/rules.sh
+    - name: /rw/config/qwire/rules.sh --salt
+    - stateful:
+        - test_name: /rw/config/qwire/rules.sh --salt-test
     - require:
         - file: qwire-sys-firewall-addresses
         - file: qwire-sys-firewall-script
@@ -49,5 +51,6 @@ qwire-sys-firewall-user-script-block:
     - content: |
         if [ -x /rw/config/qwire/rules.sh ]; then /rw/config/qwire/rules.sh || :; fi
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-sys-firewall-user-script

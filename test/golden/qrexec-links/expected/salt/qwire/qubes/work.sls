@@ -2,7 +2,7 @@
 # Qube work: no packet rules (its old ones, if any, are removed); qrexec link sockets only.
 qwire-work-teardown-script:
   file.managed:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown
     - source: salt://qwire/teardown-nft
     - user: root
     - group: root
@@ -10,7 +10,9 @@ qwire-work-teardown-script:
     - makedirs: true
 qwire-work-teardown-rules:
   cmd.run:
-    - name: /rw/config/qwire/teardown rules
+    - name: /run/qwire/teardown rules --salt
+    - stateful:
+        - test_name: /run/qwire/teardown rules --salt-test
     - onlyif: test -e /rw/config/qubes-firewall.d/50-qwire || test -e /rw/config/rc.local.d/50-qwire.rc
     - require:
         - file: qwire-work-teardown-script
@@ -37,6 +39,8 @@ qwire-work-connect-script:
     - makedirs: true
 qwire-work-connect:
   cmd.run:
-    - name: /rw/config/rc.local.d/51-qwire-connect.rc
+    - name: /rw/config/rc.local.d/51-qwire-connect.rc --salt
+    - stateful:
+        - test_name: /rw/config/rc.local.d/51-qwire-connect.rc --salt-test
     - require:
         - file: qwire-work-connect-script

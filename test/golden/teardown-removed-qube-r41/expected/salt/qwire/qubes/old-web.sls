@@ -25,11 +25,12 @@ qwire-old-web-rc-local-block:
     - marker_end: '# END qwire'
     - content: ''
     - append_if_not_found: true
+    - backup: false
     - require:
         - file: qwire-old-web-rc-local
 qwire-old-web-teardown-script:
   file.managed:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown
     - source: salt://qwire/teardown-iptables
     - user: root
     - group: root
@@ -37,7 +38,9 @@ qwire-old-web-teardown-script:
     - makedirs: true
 qwire-old-web-teardown:
   cmd.run:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown --salt
+    - stateful:
+        - test_name: /run/qwire/teardown --salt-test
     - require:
         - file: qwire-old-web-teardown-script
         - file: qwire-old-web-remove-hooks

@@ -11,7 +11,7 @@ qwire-old-web-remove-connect:
     - name: /rw/config/rc.local.d/51-qwire-connect.rc
 qwire-old-web-teardown-script:
   file.managed:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown
     - source: salt://qwire/teardown-nft
     - user: root
     - group: root
@@ -19,7 +19,9 @@ qwire-old-web-teardown-script:
     - makedirs: true
 qwire-old-web-teardown:
   cmd.run:
-    - name: /rw/config/qwire/teardown
+    - name: /run/qwire/teardown --salt
+    - stateful:
+        - test_name: /run/qwire/teardown --salt-test
     - require:
         - file: qwire-old-web-teardown-script
         - file: qwire-old-web-remove-hooks

@@ -28,7 +28,9 @@ qwire-web-other-hook:
     - name: /rw/config/qubes-firewall.d/50-qwire
 qwire-web-load:
   cmd.run:
-    - name: /rw/config/rc.local.d/50-qwire.rc
+    - name: /rw/config/rc.local.d/50-qwire.rc --salt
+    - stateful:
+        - test_name: /rw/config/rc.local.d/50-qwire.rc --salt-test
     - require:
         - file: qwire-web-addresses
         - file: qwire-web-script

@@ -28,7 +28,9 @@ qwire-sys-net-other-hook:
     - name: /rw/config/rc.local.d/50-qwire.rc
 qwire-sys-net-load:
   cmd.run:
-    - name: /rw/config/qubes-firewall.d/50-qwire
+    - name: /rw/config/qubes-firewall.d/50-qwire --salt
+    - stateful:
+        - test_name: /rw/config/qubes-firewall.d/50-qwire --salt-test
     - require:
         - file: qwire-sys-net-addresses
         - file: qwire-sys-net-script

@@ -28,7 +28,9 @@ qwire-sys-vpn-other-hook:
     - name: /rw/config/rc.local.d/50-qwire.rc
 qwire-sys-vpn-load:
   cmd.run:
-    - name: /rw/config/qubes-firewall.d/50-qwire
+    - name: /rw/config/qubes-firewall.d/50-qwire --salt
+    - stateful:
+        - test_name: /rw/config/qubes-firewall.d/50-qwire --salt-test
     - require:
         - file: qwire-sys-vpn-addresses
         - file: qwire-sys-vpn-script

@@ -30,6 +30,9 @@ log() {
 		logger -t qwire -- "$*" || :
 	fi
 	printf 'qwire: %s\n' "$*" >&2
+	if [ -n "${QWIRE_NOTES-}" ]; then
+		printf '%s\n' "$*" >>"$QWIRE_NOTES"
+	fi
 }
 
 # skip WHAT: leave a rule out because an address is unknown.
@@ -60,8 +63,13 @@ is_ipv4() {
 # read_address KEY CHECK: print the address qubesctl recorded under KEY, if CHECK accepts it.
 read_address() {
 	[ -r "$QWIRE_ADDRESSES" ] || return 1
-	while read -r name address _rest; do
+	while read -r name address reason; do
 		[ "$name" = "$1" ] || continue
+		# "<key> - <reason>": dom0 could not look the address up.
+		if [ "$address" = - ]; then
+			log "address of $1 missing: $reason"
+			return 1
+		fi
 		"$2" "$address" || return 1
 		printf '%s\n' "$address"
 		return 0
@@ -72,6 +80,70 @@ read_address() {
 # address_of QUBE: its IPv4 address.
 address_of() {
 	read_address "$1" is_ipv4
+}
+
+# Run by qubesctl as `SCRIPT --salt` (`--salt-test` under test=True), the
+# script tells Salt whether it changed anything, on its last stdout line
+# (cmd.run's stateful protocol); everything else goes to stderr. It loads
+# only when the live ruleset does not already hold what it would load: the
+# digest of that transaction (addresses resolved) and of qwire's live objects
+# after the last load are kept in /run/qwire (tmpfs, so a
+# reboot forgets them with the rules). Without an argument (boot hooks) it
+# always loads.
+salt_mode=
+case ${1-} in
+--salt) salt_mode=run ;;
+--salt-test) salt_mode=dry ;;
+esac
+if [ -n "$salt_mode" ]; then
+	exec 3>&1 1>&2
+fi
+QWIRE_LOADED=/run/qwire/loaded-web
+# What log() says in Salt mode, for the state's comment (log() may run in a subshell).
+QWIRE_NOTES=
+if [ -n "$salt_mode" ]; then
+	mkdir -p /run/qwire
+	QWIRE_NOTES=/run/qwire/notes-web
+	: >"$QWIRE_NOTES"
+fi
+loaded=0
+wanted=
+
+# live_digest: qwire's objects as the kernel holds them now (its own chains
+# and sets, and the jumps to them from Qubes' chains).
+live_digest() {
+	{ iptables -w -t nat -S; iptables -w -t filter -S; } 2>/dev/null | grep -e QWIRE | sha256sum | cut -d' ' -f1
+}
+
+# should_load FILE: true when FILE has to be loaded. Lines that only repair
+# what is live (jumps, flushes and deletions of what exists) are not part of
+# what is wanted: if they are needed, the live digest differs anyway.
+should_load() {
+	wanted=$(grep -v -e '^-A PREROUTING ' -e '^-I ' "$1" | sha256sum | cut -d' ' -f1)
+	if [ -n "$salt_mode" ] && [ -r "$QWIRE_LOADED" ] && [ "$(cat "$QWIRE_LOADED")" = "$wanted $(live_digest)" ]; then
+		return 1
+	fi
+	loaded=1
+	[ "$salt_mode" != dry ]
+}
+
+# salt_verdict: record what is live, and in Salt mode print the verdict line
+# (one line; no ' or = in the comment, which Salt would misparse).
+salt_verdict() {
+	if [ "$salt_mode" != dry ] && [ "$loaded" -eq 1 ]; then
+		mkdir -p "${QWIRE_LOADED%/*}"
+		printf '%s %s\n' "$wanted" "$(live_digest)" >"$QWIRE_LOADED"
+	fi
+	[ -n "$salt_mode" ] || return 0
+	if [ "$loaded" -eq 0 ]; then
+		set -- no "qwire rules of web already loaded"
+	elif [ "$salt_mode" = dry ]; then
+		set -- yes "qwire rules of web would be loaded"
+	else
+		set -- yes "qwire rules of web loaded"
+	fi
+	notes=$(awk 'NR > 1 { printf "; " } { printf "%s", $0 }' "$QWIRE_NOTES")
+	printf "changed=%s comment='%s'\n" "$1" "$(printf '%s%s' "$2" "${notes:+: $notes}" | tr -d "'=" | tr '\n' ' ')" >&3
 }
 
 nat=$(mktemp)
@@ -123,10 +195,15 @@ RULES
 	printf 'COMMIT\n'
 } >"$rules"
 
-iptables-restore --noflush --test <"$rules"
-iptables-restore --noflush <"$rules"
+if should_load "$rules"; then
+	iptables-restore --noflush --test <"$rules"
+	iptables-restore --noflush <"$rules"
+fi
 
 if [ "$skipped" -gt 0 ]; then
 	log "$skipped rule group(s) left out; fix the addresses in dom0 (qvm-prefs) and re-apply"
+fi
+salt_verdict
+if [ "$skipped" -gt 0 ]; then
 	exit 3
 fi

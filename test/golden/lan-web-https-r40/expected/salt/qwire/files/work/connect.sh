@@ -13,10 +13,21 @@
 #
 # The units live in /run/systemd/system (gone at shutdown, written again at
 # boot); sockets of links removed from qwire.yaml are stopped and removed.
+# qubesctl runs it with --salt (--salt-test under test=True: only report):
+# its last stdout line then tells Salt whether anything changed (cmd.run's
+# stateful protocol), everything else goes to stderr.
 set -eu
 
+salt_mode=
+case ${1-} in
+--salt) salt_mode=run ;;
+--salt-test) salt_mode=dry ;;
+esac
+if [ -n "$salt_mode" ]; then
+	exec 3>&1 1>&2
+fi
 units=/run/systemd/system
-mkdir -p "$units"
+[ "$salt_mode" = dry ] || mkdir -p "$units"
 changed=0
 
 # write_unit NAME: install stdin as unit NAME when it differs from what is there.
@@ -25,6 +36,9 @@ write_unit() {
 	cat >"$new"
 	if cmp -s "$new" "$units/$1"; then
 		rm -f "$new"
+	elif [ "$salt_mode" = dry ]; then
+		rm -f "$new"
+		changed=1
 	else
 		chmod 0644 "$new"
 		mv "$new" "$units/$1"
@@ -61,16 +75,36 @@ for path in "$units"/qwire-connect-*.socket; do
 	case $name in
 	qwire-connect-2222.socket) ;;
 	*)
+		changed=1
+		[ "$salt_mode" != dry ] || continue
 		systemctl stop "$name" || :
 		rm -f "$path" "$units/${name%.socket}@.service"
-		changed=1
 		;;
 	esac
 done
 
 if [ "$changed" -eq 1 ]; then
-	systemctl daemon-reload
-	systemctl restart qwire-connect-2222.socket
+	if [ "$salt_mode" != dry ]; then
+		systemctl daemon-reload
+		# 3>&-: nothing that outlives this script may hold Salt's stdout.
+		systemctl restart qwire-connect-2222.socket 3>&-
+	fi
 else
-	systemctl start qwire-connect-2222.socket
+	# Unchanged units: start the sockets that are not listening (after a
+	# reboot, or stopped by hand).
+	if ! systemctl is-active --quiet qwire-connect-2222.socket; then
+		changed=1
+		[ "$salt_mode" = dry ] || systemctl start qwire-connect-2222.socket 3>&-
+	fi
+fi
+
+if [ -n "$salt_mode" ]; then
+	if [ "$changed" -eq 0 ]; then
+		set -- no "qrexec link sockets of work already listening"
+	elif [ "$salt_mode" = dry ]; then
+		set -- yes "qrexec link sockets of work would be installed and started"
+	else
+		set -- yes "qrexec link sockets of work installed and started"
+	fi
+	printf "changed=%s comment='%s'\n" "$1" "$2" >&3
 fi

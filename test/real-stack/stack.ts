@@ -1,0 +1,130 @@
+/**
+ * The real management stack (shared/twin: real qubesctl, Salt 3006, qvm.*
+ * states, qubesadmin, salt-ssh into each qube; see its README) as the
+ * real-stack tests use it: where it is, which bundles to run, and one run
+ * of several bundles applied one after the other to one twin machine
+ * (twin-sequence.py), read back as typed data.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const REPO = resolve(HERE, "../..");
+
+export interface Stack {
+  readonly twinDir: string;
+  readonly tarballs: string;
+}
+
+/**
+ * The stack, or why it is absent: root, the vendor tarballs
+ * ($QWIRE_VENDOR_TARBALLS, default /root/qwire-vendor) and the twin
+ * ($QWIRE_TWIN_DIR, else ../shared/twin beside the repository, as CI lays it
+ * out, else /work/shared/twin beside a worktree).
+ */
+export function findStack(): Stack | { readonly absent: string } {
+  if (process.getuid?.() !== 0) return { absent: "not root (the twin needs mount and network namespaces)" };
+  const tarballs = process.env.QWIRE_VENDOR_TARBALLS ?? "/root/qwire-vendor";
+  if (!existsSync(tarballs) || !readdirSync(tarballs).some((f) => /^salt-.*\.tar\.xz$/.test(f))) {
+    return { absent: `no vendor tarballs in ${tarballs} (set QWIRE_VENDOR_TARBALLS; shared/vendor/README.md says how to make them)` };
+  }
+  const candidates = [process.env.QWIRE_TWIN_DIR, join(REPO, "../shared/twin"), "/work/shared/twin"].filter((d): d is string => d !== undefined);
+  const twinDir = candidates.find((d) => existsSync(join(d, "twin.py")) && existsSync(join(d, "../vendor/setup.sh")));
+  if (twinDir === undefined) return { absent: `no twin in ${candidates.join(" or ")}` };
+  return { twinDir, tarballs };
+}
+
+/** The scenarios: every golden and every formula, by name. */
+export function allScenarios(): { name: string; file: string }[] {
+  const goldens = readdirSync(join(REPO, "test/golden"))
+    .filter((d) => existsSync(join(REPO, "test/golden", d, "qwire.yaml")))
+    .map((d) => ({ name: d, file: join(REPO, "test/golden", d, "qwire.yaml") }));
+  const formulas = readdirSync(join(REPO, "formulas"))
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => ({ name: `formula-${f.slice(0, -".yaml".length)}`, file: join(REPO, "formulas", f) }));
+  return [...goldens, ...formulas].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * What CI runs (.ci/run sets QWIRE_REAL_STACK=ci): one bundle per kind of
+ * thing the stack checks (nft forwards on R4.2, qrexec link sockets and dom0
+ * policy, qvm.firewall outbound lists, iptables with rc.local blocks on
+ * R4.1). QWIRE_REAL_STACK=all runs every scenario (npm run test:real-stack),
+ * a comma list names them; unset or 0 runs none (a scenario takes minutes
+ * of both cores, too much for every local `npm test` on a shared machine).
+ */
+export const CI_SCENARIOS = ["lan-web-https", "qrexec-links", "outbound-policy", "lan-web-https-r41"];
+
+export function selectedScenarios(): { name: string; file: string }[] {
+  const all = allScenarios();
+  const choice = process.env.QWIRE_REAL_STACK ?? "0";
+  if (choice === "0" || choice === "") return [];
+  if (choice === "all") return all;
+  const names = choice === "ci" ? CI_SCENARIOS : choice.split(",").map((s) => s.trim());
+  return all.filter((s) => names.includes(s.name));
+}
+
+export interface StateResult {
+  readonly id: string;
+  readonly fun: string;
+  readonly result: boolean | null;
+  readonly changed: boolean;
+  readonly comment: string;
+}
+
+export interface RwFile {
+  readonly mode: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly text?: string;
+}
+
+export interface ModelDomain {
+  readonly class: string;
+  readonly state: string;
+  readonly props: Record<string, unknown>;
+  readonly features?: Record<string, string>;
+  readonly firewall?: string[];
+}
+
+export interface Step {
+  readonly label: string;
+  readonly kind: "apply" | "dry-run" | "vm";
+  readonly rc: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** "dom0" and each qube; null for a qube that gave no state result. */
+  readonly states: Record<string, StateResult[] | null>;
+  readonly rw?: Record<string, Record<string, RwFile>>;
+  readonly nft?: Record<string, string>;
+  readonly model?: { domains: Record<string, ModelDomain> };
+}
+
+export interface Sequence {
+  readonly steps: Step[];
+  readonly provision_failed: string[];
+  readonly secs: number;
+  readonly out: string;
+}
+
+/** STEP: `BUNDLE_DIR:apply`, `BUNDLE_DIR:dry-run` or `vm:QUBE`, run in order on one twin machine. */
+export async function runSequence(stack: Stack, out: string, inventory: string, steps: readonly string[]): Promise<Sequence> {
+  await execa("sh", [join(HERE, "twin-sequence.sh"), stack.twinDir, "--out", out, "--inventory", inventory, ...steps], {
+    env: { QWIRE_VENDOR_TARBALLS: stack.tarballs },
+    stdout: ["pipe", { file: join(out, "twin.log") }],
+    stderr: ["pipe", { file: join(out, "twin.log"), append: true }],
+    reject: false,
+  });
+  const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8")) as Omit<Sequence, "out">;
+  return { ...summary, out };
+}
+
+/** Every state of a step, labelled with where it ran. */
+export function statesOf(step: Step): { where: string; state: StateResult }[] {
+  return Object.entries(step.states).flatMap(([where, states]) => (states ?? []).map((state) => ({ where, state })));
+}
+
+export const describeState = (s: { where: string; state: StateResult }) => `${s.where} ${s.state.id} (${s.state.fun}): ${s.state.comment}`;

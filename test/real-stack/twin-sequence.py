@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Applies several qwire bundles, one after the other, to ONE twin machine.
+
+The twin (shared/twin, its README says what is real) applies one bundle per
+run; a teardown is only seen when a second bundle is applied to the machine
+the first one configured. This driver uses the twin's own Twin class for
+that, in the same private mount namespace run.sh enters:
+
+    unshare --mount --propagation private /usr/bin/python3 twin-sequence.py \
+        --twin DIR --vendor DIR --out DIR --inventory FILE STEP...
+
+STEP is BUNDLE_DIR:KIND with KIND apply | dry-run, or vm:QUBE (qubesctl
+applies qwire.vm to QUBE alone, e.g. a bystander qwire has no state for).
+Writes OUT/summary.json (what the tests read) and OUT/report.md (the twin's
+own report of every install.sh run, for a human).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+
+
+def states(report, apply_):
+    """{"dom0": [...], qube: [...] or None} of one apply, each state {id, fun, result, changed, comment}."""
+    def slim(sts):
+        if sts is None:
+            return None
+        return [{"id": s["id"], "fun": s["fun"], "result": s["result"], "changed": bool(s["changes"]),
+                 "comment": report.short(s["comment"], 400)} for s in sts]
+    out = {"dom0": []}
+    for job in report.dom0_state_jobs(apply_):
+        out["dom0"].extend(slim(report.states_of(job.get("return"))) or [])
+    for host, (sts, _raw) in report.vm_state_returns(apply_).items():
+        out[host] = slim(sts)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--twin", required=True)
+    ap.add_argument("--vendor", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--inventory", required=True)
+    ap.add_argument("--timeout", type=int, default=900, help="seconds for one install.sh run (a loaded machine is slow)")
+    ap.add_argument("steps", nargs="+")
+    args = ap.parse_args()
+    sys.path.insert(0, args.twin)
+    import twin
+    import report
+
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    os.makedirs(args.out, exist_ok=True)
+    first = args.steps[0].rsplit(":", 1)[0]
+    targs = argparse.Namespace(bundle=first, inventory=args.inventory, vendor=args.vendor, out=args.out,
+                               applies="", exec_=None, thin_cache=True, timeout=args.timeout)
+    tw = twin.Twin(targs)
+    summary = {"steps": [], "vmnames": tw.vmnames}
+    full = {"bundle": tw.bundle, "inventory": tw.inventory, "applies": []}
+    t0 = time.time()
+    try:
+        tw.setup_dom0()
+        tw.serve_qrexec()
+        tw.start_qubesd()
+        for n in tw.vmnames:
+            q = tw.inventory["qubes"][n] or {}
+            if q.get("class") not in ("TemplateVM",):
+                tw.setup_vm(n)
+        prov = tw.provision_dom0_salt()
+        summary["provision_failed"] = [p["cmd"] for p in prov if p["rc"] != 0]
+        summary["model_before"] = tw.model()
+        current = None
+        for i, step in enumerate(args.steps):
+            where, kind = step.rsplit(":", 1)
+            label = "%d-%s" % (i + 1, kind)
+            if where == "vm":
+                r, secs = tw.dom0_sh("qubesctl --skip-dom0 --targets=%s state.apply qwire.vm saltenv=user" % kind,
+                                     timeout=args.timeout)
+                fake = {"vm_returns": tw.harvest_dispvms()}
+                summary["steps"].append({"label": "vm-" + kind, "kind": "vm", "rc": r.returncode,
+                                         "stdout": r.stdout[-3000:], "stderr": r.stderr[-3000:],
+                                         "states": states(report, fake)})
+                continue
+            if where != current:
+                shutil.rmtree(tw.dom0.p("/root/qwire-bundle"), ignore_errors=True)
+                shutil.copytree(where, tw.dom0.p("/root/qwire-bundle"))
+                current = where
+            a = tw.apply(label, dry_run=(kind == "dry-run"), kind="apply")
+            a["label"] = "%s (%s)" % (label, os.path.basename(where.rstrip("/")))
+            full["applies"].append(a)
+            summary["steps"].append({
+                "label": a["label"], "kind": kind, "bundle": where, "rc": a["rc"], "secs": a["secs"],
+                "stdout": a["stdout"][-3000:], "stderr": a["stderr"][-3000:],
+                "states": states(report, a),
+                "rw": a["rw"], "nft": a["nft"], "model": a["model"],
+            })
+    finally:
+        summary["secs"] = round(time.time() - t0, 1)
+        with open(os.path.join(args.out, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=1, default=str)
+        tw.cleanup()
+    full["secs"] = summary["secs"]
+    full["provision"] = prov
+    with open(os.path.join(args.out, "report.md"), "w") as f:
+        f.write(report.render(full))
+
+
+if __name__ == "__main__":
+    main()

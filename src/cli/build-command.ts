@@ -3,6 +3,7 @@ import { emit, EmitError, readPreviousPlan, type PreviousPlan } from "../emit/in
 import { compile } from "../pipeline.js";
 import { dirname } from "node:path";
 import type { QubePlan } from "../plan/index.js";
+import { bundleDigest } from "../render/install-list.js";
 import { installPaths, layoutOf, runsFromHookFolder } from "../render/layout.js";
 import { EXIT } from "./exit-codes.js";
 import { readSource } from "./read-source.js";
@@ -64,6 +65,7 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
             "      loads its qwire rules only when it starts (once that template has shut down; qubesctl shuts it down if it was not running)",
           ]
         : []),
+      `bundle digest: sha256 ${bundleDigest(result.artifacts)} (sha256sum plan.json; install.sh prints it too: compare them in dom0)`,
       `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

@@ -1,2 +1,2 @@
 /** DESIGN.md §5. */
-export const EXIT = { ok: 0, diagnostics: 1, usage: 2, failure: 3 } as const;
+export const EXIT = { ok: 0, diagnostics: 1, usage: 2, failure: 3, /** `qwire plan`: the new bundle changes something. */ changes: 4 } as const;

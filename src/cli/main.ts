@@ -85,6 +85,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command("plan")
+    .description("say what building qwire.yaml would change against the bundle applied now: per qube, teardowns, install.sh's targets, dom0; writes nothing")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .option("--against <dir|plan.json>", "the bundle applied now (its folder, or its plan.json)", "out")
+    .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
+    .addHelpText(
+      "after",
+      "\nExit status: 0 nothing changes, 4 something changes, 1 errors in qwire.yaml, 2 usage (an unreadable --against).\n" +
+        "Example:\n  qwire plan qwire.yaml --against out || [ $? -eq 4 ]",
+    )
+    .action(async (file: string, opts: { against: string; format: OutputFormat }) => {
+      code = await (await import("./plan-command.js")).runPlan(file, opts);
+    });
+
+  program
     .command("schema")
     .description("print the JSON Schema of qwire.yaml, for editors (completion and checks as you type)")
     .addHelpText(

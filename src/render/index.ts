@@ -13,7 +13,8 @@ import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
 import { installPaths, layoutOf, type Layout } from "./layout.js";
 import { reconnectWords } from "./reconnect.js";
-import { renderSalt } from "./salt.js";
+import { installList, sha256sums } from "./install-list.js";
+import { removeState, renderSalt } from "./salt.js";
 import { sentences } from "./words.js";
 import { profileOf } from "../release/index.js";
 
@@ -38,14 +39,19 @@ export function render(plan: Plan): Artifact[] {
   const backend = backendFor(plan);
   const files: Artifact[] = [...renderSalt(plan, backend)];
   files.push({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
-  if (plan.teardowns.length > 0 || plan.hosts.some((h) => h.teardown) || plan.qubes.some((q) => !q.hasPacketRules)) {
-    files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: backend.teardown.render(), mode: 0o755 });
-  }
+  // Every bundle carries the teardown: `install.sh --uninstall` applies qwire.remove with it.
+  files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: backend.teardown.render(), mode: 0o755 });
+  files.push(removeState(plan, backend));
   const layout = layoutOf(plan.release);
   const view = docsView(plan, layout);
   files.push({ path: "install.sh", content: renderTemplate("bundle/install.sh.hbs", view), mode: 0o755 });
   files.push({ path: "README.md", content: renderTemplate("bundle/README.md.hbs", view), mode: 0o644 });
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const byPath = (a: Artifact, b: Artifact) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  files.sort(byPath);
+  files.push(installList(plan, files));
+  files.sort(byPath);
+  // SHA256SUMS covers every file but plan.json; plan.json lists SHA256SUMS: its sha256 is the bundle digest.
+  files.push(sha256sums(files));
   files.push({ path: "plan.json", content: planJson(plan, layout, files), mode: 0o644 });
   return files;
 }

@@ -455,6 +455,26 @@ function qrexecPolicyStateR40(plan: Plan): State {
   return state;
 }
 
+/**
+ * `qwire.remove`, applied by `install.sh --uninstall` to every qube qwire ever
+ * placed files in: the teardown of any qube (hooks, sockets, marked blocks,
+ * chains, /rw/config/qwire) and the guest files a host may hold. Harmless on
+ * a qube that has none of them.
+ */
+export function removeState(plan: Plan, backend: Backend): Artifact {
+  const layout = layoutOf(plan.release);
+  const stem = "uninstall";
+  const state = { ...teardownState({ qube: stem as QubeName, stem }, backend, layout), ...hostState({ host: stem as QubeName, stem, guests: [], teardown: false }) };
+  return {
+    path: "salt/qwire/remove.sls",
+    content: dumpYaml(state, [
+      "Any qube, on demand only (not in the top): remove everything qwire installed there.",
+      "Applied by: sudo ./install.sh --uninstall (qubesctl --skip-dom0 --targets=<qubes> state.apply qwire.remove saltenv=user)",
+    ]),
+    mode: 0o644,
+  };
+}
+
 function teardownState(t: Teardown, backend: Backend, layout: Layout): State {
   const p = (suffix: string) => `qwire-${t.stem}-${suffix}`;
   const teardown = TEARDOWN;

@@ -1,0 +1,93 @@
+/**
+ * The two plain-text files install.sh reads in dom0, where there is no
+ * JSON parser it may rely on (dom0 has sha256sum, awk and sed; qwire does
+ * not want install.sh to depend on a python module layout):
+ *
+ * - `SHA256SUMS`: `sha256sum -c` lines for every file of the bundle but
+ *   plan.json and itself. plan.json lists SHA256SUMS with its sha256, so the
+ *   bundle digest (the sha256 of plan.json) covers every byte of the bundle.
+ * - `install.list`: one record per line, the facts of plan.json install.sh
+ *   acts on: each VM-phase target with the digest of the files its apply
+ *   reads and the addresses its pillar looks up in dom0, the teardowns, and
+ *   what dom0 sets (so that --uninstall can say what it leaves).
+ */
+import { createHash } from "node:crypto";
+import type { Plan, QubePlan } from "../plan/index.js";
+import type { QubeName } from "../validate/index.js";
+import { BANNER, type Artifact } from "./artifact.js";
+
+export const INSTALL_LIST_FORMAT = 1;
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** `sha256sum` output for `files`, in their (sorted) order. */
+export function sha256sums(files: readonly Artifact[]): Artifact {
+  return { path: "SHA256SUMS", content: files.map((f) => `${sha256(f.content)}  ${f.path}\n`).join(""), mode: 0o644 };
+}
+
+/**
+ * An address lookup a pillar makes in dom0 at apply time: `qvm-prefs -- <qube> <property>`.
+ * install.sh repeats it to notice a qube whose needed addresses changed.
+ */
+function lookupsOf(q: QubePlan, pins: ReadonlyMap<QubeName, string>): string[] {
+  return [...q.addresses.filter((a) => !pins.has(a)).map((a) => `${a}:ip`), ...(q.ipv6 ? q.v6.addresses.map((a) => `${a}:ip6`) : [])];
+}
+
+/**
+ * The files one target's `state.apply qwire.vm` reads: vm.sls, its state,
+ * its pillar, and every salt:// file its state names.
+ */
+function inputsOf(stem: string, byPath: ReadonlyMap<string, Artifact>): Artifact[] {
+  const state = byPath.get(`salt/qwire/qubes/${stem}.sls`);
+  if (state === undefined) throw new Error(`install list: no state salt/qwire/qubes/${stem}.sls in the bundle`);
+  const sources = [...state.content.matchAll(/salt:\/\/([A-Za-z0-9_.\/-]+)/g)].map((m) => `salt/${m[1]}`);
+  const paths = new Set(["salt/qwire/vm.sls", state.path, `pillar/qwire/qubes/${stem}.sls`, ...sources]);
+  return [...paths].sort().flatMap((p) => {
+    const a = byPath.get(p);
+    if (a === undefined && p !== `pillar/qwire/qubes/${stem}.sls`) throw new Error(`install list: ${state.path} names ${p}, which is not in the bundle`);
+    return a === undefined ? [] : [a];
+  });
+}
+
+export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const stems = new Map<QubeName, string>([
+    ...plan.qubes.map((q) => [q.qube, q.stem] as const),
+    ...plan.hosts.map((h) => [h.host, h.stem] as const),
+    ...plan.teardowns.map((t) => [t.qube, t.stem] as const),
+  ]);
+  const lookups = new Map<QubeName, string[]>();
+  for (const q of plan.qubes) {
+    const holder = q.host?.qube ?? q.qube;
+    lookups.set(holder, [...(lookups.get(holder) ?? []), ...lookupsOf(q, plan.pins)]);
+  }
+  const lines = [
+    `# ${BANNER}`,
+    "# Read by install.sh: the facts of plan.json it acts on, one record per line.",
+    "#   target QUBE DIGEST LOOKUP...  a qube of the VM phase, the sha256 of the files its apply reads,",
+    "#                                 and the addresses (QUBE:ip, QUBE:ip6) its pillar asks qvm-prefs for",
+    "#   teardown QUBE                 a target whose state removes what qwire put there",
+    "#   netvm QUBE NETVM | provides-network QUBE | firewall QUBE | ipv6 QUBE   what dom0 sets",
+    `format ${INSTALL_LIST_FORMAT}`,
+    `release ${plan.release}`,
+    ...plan.targets.map((t) => {
+      const stem = stems.get(t);
+      if (stem === undefined) throw new Error(`install list: target ${t} is no qube, host or teardown of the plan`);
+      const digest = sha256(inputsOf(stem, byPath).map((a) => `${sha256(a.content)}  ${a.path}\n`).join(""));
+      const needs = [...new Set(lookups.get(t) ?? [])].sort();
+      return ["target", t, digest, ...needs].join(" ");
+    }),
+    ...plan.teardowns.map((t) => `teardown ${t.qube}`),
+    ...plan.prefs.flatMap((p) => [...(p.netvm !== undefined ? [`netvm ${p.qube} ${p.netvm}`] : []), ...(p.providesNetwork ? [`provides-network ${p.qube}`] : [])]),
+    ...plan.firewalls.map((f) => `firewall ${f.qube}`),
+    ...plan.ipv6Qubes.map((q) => `ipv6 ${q}`),
+  ];
+  return { path: "install.list", content: `${lines.join("\n")}\n`, mode: 0o644 };
+}
+
+/** The bundle digest: the sha256 of plan.json, which covers every other file through SHA256SUMS. */
+export function bundleDigest(files: readonly Artifact[]): string {
+  const plan = files.find((f) => f.path === "plan.json");
+  if (plan === undefined) throw new Error("bundle digest: the bundle has no plan.json");
+  return sha256(plan.content);
+}

@@ -12,6 +12,8 @@ forwards:
   - { to: web, port: 443, from: [192.168.1.0/24] }
 `);
     expect(r.plan.targets).toEqual(["sys-firewall", "sys-net", "web"]);
-    expect(file(r, "salt/qwire/files/sys-net/50-qwire")).toContain('iifname "ens6" ip saddr { 192.168.1.0/24 } tcp dport 443 dnat to %s');
+    const sysNet = file(r, "salt/qwire/files/sys-net/50-qwire");
+    expect(sysNet).toContain('add rule ip qubes qwire-dnat iifname "ens6" dnat to ip saddr . meta l4proto . th dport map @qwire-dnat-1');
+    expect(sysNet).toContain('add element ip qubes qwire-dnat-1 { 192.168.1.0/24 . tcp . 443 comment "web-tcp-443" : <sys-firewall> }');
   });
 });

@@ -14,23 +14,24 @@ export const TEMPLATE_DIR = fileURLToPath(new URL("../../templates/", import.met
 const hb = Handlebars.create();
 for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
 
-/**
- * Partials shared between backends (the script skeleton: header, logging,
- * address lookup, fail-closed tail): templates/_partials/<name>.sh.hbs is
- * `{{> name}}`. Registered as text, so Handlebars compiles each with the
- * options of the template that includes it (knownHelpersOnly, strict).
- */
-const PARTIAL_DIR = TEMPLATE_DIR + "_partials/";
-for (const file of readdirSync(PARTIAL_DIR).filter((f) => f.endsWith(".hbs")).sort()) {
-  hb.registerPartial(file.replace(/\.sh\.hbs$|\.hbs$/, ""), readFileSync(PARTIAL_DIR + file, "utf8"));
-}
-
 export const COMPILE_OPTIONS = {
   noEscape: true,
   strict: true,
   knownHelpersOnly: true,
   knownHelpers: Object.fromEntries(Object.keys(HELPERS).map((h) => [h, true])),
 } as const;
+
+/**
+ * Partials shared between backends (the script skeleton: header, logging,
+ * address lookup, fail-closed tail): templates/_partials/<name>.sh.hbs is
+ * `{{> name}}`. Compiled once (on first use) with the templates' options: a
+ * partial registered as text is compiled again on every render, which cost
+ * seconds with thousands of qubes.
+ */
+const PARTIAL_DIR = TEMPLATE_DIR + "_partials/";
+for (const file of readdirSync(PARTIAL_DIR).filter((f) => f.endsWith(".hbs")).sort()) {
+  hb.registerPartial(file.replace(/\.sh\.hbs$|\.hbs$/, ""), hb.compile(readFileSync(PARTIAL_DIR + file, "utf8"), COMPILE_OPTIONS));
+}
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 

@@ -134,10 +134,40 @@ export function portElements(value: unknown): string {
   return `{ ${items.join(", ")} }`;
 }
 
+/** The data types qwire's nft sets and maps use, joined as a concatenation: `ipv4_addr . inet_proto . inet_service`. */
+export function nftType(value: unknown): string {
+  const known = ["ipv4_addr", "ipv6_addr", "inet_proto", "inet_service"];
+  assert(Array.isArray(value) && value.length > 0 && value.every((t) => known.includes(t as string)), "nftType", value);
+  return (value as string[]).join(" . ");
+}
+
+/** A quoted nft string, e.g. an element comment: names only, so never a quote or a backslash. */
+export function nftString(value: unknown): string {
+  assert(typeof value === "string" && /^[A-Za-z0-9_.,:/ -]{1,120}$/.test(value), "nftString", value);
+  return `"${value as string}"`;
+}
+
+/**
+ * The key a qube's address has in the addresses file and in a rule group's
+ * `<...>` placeholders: the qube name for IPv4, `name/6` for IPv6
+ * (templates/_partials/script-functions.sh.hbs fills them in).
+ */
+export function addressKey(qube: unknown, table: unknown): string {
+  assert(typeof qube === "string" && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(qube), "addressKey", qube);
+  assert(table === "ip" || table === "ip6", "addressKey", table);
+  return table === "ip" ? (qube as string) : `${qube as string}/6`;
+}
+
+/** A count or an index: a non-negative integer. */
+export function int(value: unknown): string {
+  assert(typeof value === "number" && Number.isInteger(value) && value >= 0, "int", value);
+  return String(value);
+}
+
 /** An ICMP type number, 0-255. */
 export function icmpType(value: unknown): string {
   assert(typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 255, "icmpType", value);
   return String(value);
 }
 
-export const HELPERS = { sh, command, code, nftId, port, cidr, cidrSet, portElements, icmpType, arrival, iptPort, iptProto, iptArrival, comment, join, md } as const;
+export const HELPERS = { sh, command, code, nftId, nftType, nftString, addressKey, int, port, cidr, cidrSet, portElements, icmpType, arrival, iptPort, iptProto, iptArrival, comment, join, md } as const;

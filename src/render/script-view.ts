@@ -5,9 +5,10 @@
  * (templates/<backend>/qube-script.sh.hbs); the skeleton is in
  * templates/_partials/.
  */
-import type { FamilyRules, ForwardHop, LinkInput, LinkPass, OverflowChain, Placement, QubePlan, Traffic } from "../plan/index.js";
+import type { Arrival, FamilyRules, ForwardHop, LinkInput, LinkPass, OverflowChain, Placement, QubePlan, Traffic } from "../plan/index.js";
 import type { R32Firewall, Release } from "../validate/index.js";
 import { profileOf } from "../release/index.js";
+import { withoutCovered } from "./covered-networks.js";
 import { sentences } from "./words.js";
 
 /** When the qube runs the script, one comment line each. */
@@ -62,18 +63,66 @@ export function scriptView(q: QubePlan, release: Release, installedAs: string, f
 /** One address family: table ip qubes (IPv4) or ip6 qubes (IPv6). */
 function familyView(table: "ip" | "ip6", rules: FamilyRules, overflows: readonly OverflowChain[]) {
   const suffix = table === "ip6" ? " (IPv6)" : "";
+  const addr = table === "ip" ? "ipv4_addr" : "ipv6_addr";
+  const hopArrivals = arrivalsOf(rules.forwardHops);
+  const inputArrivals = arrivalsOf(rules.forwardInputs);
+  const hopNames = (a: Arrival) => {
+    const n = hopArrivals.findIndex((h) => sameArrival(h, a)) + 1;
+    return { dnat: `qwire-dnat-${n}`, dnatPort: `qwire-dnat-port-${n}`, accept: `qwire-fwd-${n}` };
+  };
+  const inputSet = (a: Arrival) => `qwire-fin-${inputArrivals.findIndex((i) => sameArrival(i, a)) + 1}`;
+  const hops = rules.forwardHops.map((h) => ({ ...hopView(h), ...hopNames(h.arrival), label: `forward ${h.intent}${suffix}` }));
+  const hopSets = hopArrivals.map((a) => ({
+    arrival: a,
+    ...hopNames(a),
+    keepsPort: hops.some((h) => sameArrival(h.arrival, a) && !h.translated),
+    translatesPort: hops.some((h) => sameArrival(h.arrival, a) && h.translated),
+  }));
+  const inputSets = inputArrivals.map((a) => ({ arrival: a, set: inputSet(a) }));
   return {
     table,
-    addrType: table === "ip" ? "ipv4_addr" : "ipv6_addr",
-    lookup: table === "ip" ? "address_of" : "address6_of",
-    // nft writes an IPv6 address with a port as [addr]:port.
-    bracketed: table === "ip6",
-    forwardInputs: rules.forwardInputs.map((i) => ({ ...i, label: `forward ${i.intent}${suffix}` })),
-    forwardHops: rules.forwardHops.map((h) => ({ ...hopView(h), label: `forward ${h.intent}${suffix}` })),
+    addrType: addr,
+    // Every set and map qwire owns in this table, emptied on each run by deleting and declaring it again.
+    objects: [
+      { kind: "set", name: "qwire-link-ports", key: [addr, addr, "inet_proto", "inet_service"], value: [], interval: true },
+      { kind: "set", name: "qwire-link-all", key: [addr, addr], value: [], interval: false },
+      { kind: "set", name: "qwire-in-ports", key: [addr, "inet_proto", "inet_service"], value: [], interval: true },
+      { kind: "set", name: "qwire-in-all", key: [addr], value: [], interval: false },
+      ...hopSets.flatMap((h) => [
+        { kind: "map", name: h.dnat, key: [addr, "inet_proto", "inet_service"], value: [addr], interval: true },
+        { kind: "map", name: h.dnatPort, key: [addr, "inet_proto", "inet_service"], value: [addr, "inet_service"], interval: true },
+        { kind: "set", name: h.accept, key: [addr, addr, "inet_proto", "inet_service"], value: [], interval: true },
+      ]),
+      ...inputSets.map((i) => ({ kind: "set", name: i.set, key: [addr, "inet_proto", "inet_service"], value: [], interval: true })),
+    ],
+    hopSets,
+    inputSets,
+    // The first arrival number past this bundle's: maps and sets from there on are an earlier bundle's.
+    staleHopSets: hopArrivals.length + 1,
+    staleInputSets: inputArrivals.length + 1,
+    forwardInputs: rules.forwardInputs.map((i) => ({ ...i, sources: withoutCovered(i.sources), set: inputSet(i.arrival), label: `forward ${i.intent}${suffix}` })),
+    forwardHops: hops,
     linkPasses: rules.linkPasses.map((p: LinkPass) => ({ label: `link ${p.intents.join(", ")}${suffix}`, from: p.from, to: p.to, traffic: p.traffic.map(trafficView) })),
     linkInputs: rules.linkInputs.map((i: LinkInput) => ({ label: `link ${i.intents.join(", ")}${suffix}`, from: i.from, traffic: i.traffic.map(trafficView) })),
     overflows: overflows.map(overflowView),
   };
+}
+
+/**
+ * The interfaces forwards arrive on, each with its own maps and sets (so an
+ * interval set's key never holds an interface name, which makes the kernel's
+ * concatenated interval sets many times slower to load): the uplink first,
+ * then named interfaces in name order.
+ */
+function arrivalsOf(items: readonly { readonly arrival: Arrival }[]): Arrival[] {
+  const out: Arrival[] = [];
+  for (const { arrival } of items) if (!out.some((a) => sameArrival(a, arrival))) out.push(arrival);
+  const key = (a: Arrival) => (a.kind === "uplink" ? "" : `:${a.name}`);
+  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+function sameArrival(a: Arrival, b: Arrival): boolean {
+  return a.kind === b.kind && (a.kind === "uplink" || a.name === (b as { name: string }).name);
 }
 
 /** Elements per `add element` line: one nft command stays readable and small. */
@@ -125,9 +174,9 @@ function overflowView(c: OverflowChain) {
 function hopView(h: ForwardHop) {
   const translated = h.translateTo !== undefined;
   return {
-    label: `forward ${h.intent}`,
+    intent: h.intent,
     arrival: h.arrival,
-    sources: h.sources,
+    sources: withoutCovered(h.sources),
     proto: h.proto,
     dport: h.dport,
     next: h.next,

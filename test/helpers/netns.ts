@@ -83,7 +83,7 @@ export interface ScriptRun {
  * - nft: every transaction loaded with -f/--file is first dry-run with
  *   `nft -c` and the same arguments, so a transaction nft would reject in
  *   check mode fails the run even if the real load happened to pass;
- * - logger: records what the script logs instead of writing to the host's syslog;
+ * - logger: records what the script logs (its message, or each line of stdin) instead of writing to the host's syslog;
  * - reboot: records that it ran (it must never run);
  * - qubesdb-read: answers /name with the qube name the run was given (none: fails, as outside Qubes).
  */
@@ -100,8 +100,21 @@ for arg in "$@"; do
 done
 exec ${NFT} "$@"
 `,
+  // As util-linux logger: the message is the words after the options, or else each line of stdin.
   logger: `#!/bin/sh
-printf '%s\\n' "$*" >>"$QWT_STATE/logger"
+while [ $# -gt 0 ]; do
+	case $1 in
+	-t | -p) shift 2 ;;
+	--) shift; break ;;
+	-*) shift ;;
+	*) break ;;
+	esac
+done
+if [ $# -gt 0 ]; then
+	printf '%s\\n' "$*" >>"$QWT_STATE/logger"
+else
+	cat >>"$QWT_STATE/logger"
+fi
 `,
   reboot: `#!/bin/sh
 echo called >>"$QWT_STATE/reboot"

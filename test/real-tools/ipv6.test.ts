@@ -38,11 +38,13 @@ describe("IPv6 rules", () => {
     expect(first.stderr).toBe("");
     expect(first.exitCode).toBe(0);
     const ip6 = await nftIn(ns, ["list", "table", "ip6", "qubes"]);
-    expect(ip6).toContain("ip6 saddr { 2001:db8:1::/64, fd00::/48 } tcp dport 8443 dnat to [fd09:24ef:4179::a89:7]:443");
+    expect(ip6).toContain("iifgroup 1 meta l4proto { tcp, udp } dnat ip6 to ip6 saddr . meta l4proto . th dport map @qwire-dnat-port-1");
+    expect(ip6).toContain('2001:db8:1::/64 . tcp . 8443 comment "web-https" : fd09:24ef:4179::a89:7 . 443');
+    expect(ip6).toContain('fd00::/48 . tcp . 8443 comment "web-https" : fd09:24ef:4179::a89:7 . 443');
     expect(ip6).toContain("fd09:24ef:4179::a89:7 . fd09:24ef:4179::a89:8 . tcp . 5432");
     expect(ip6).toMatch(/chain custom-forward \{\n\t\tjump qwire-forward\n\t\}/);
     const ip4 = await nftIn(ns, ["list", "table", "ip", "qubes"]);
-    expect(ip4).toContain("ip saddr 192.168.1.0/24 tcp dport 8443 dnat to 10.137.0.7:443");
+    expect(ip4).toContain('192.168.1.0/24 . tcp . 8443 comment "web-https" : 10.137.0.7 . 443');
     const before = await listRuleset(ns);
     expect((await runInQube(ns, script, ADDRESSES)).exitCode).toBe(0);
     expect(await listRuleset(ns)).toBe(before);
@@ -54,15 +56,18 @@ describe("IPv6 rules", () => {
     const run = await runInQube(ns, script, addressesFile({ web: "10.137.0.7", db: "10.137.0.8", "web/6": "not::an::address" }));
     expect(run.exitCode).toBe(3);
     expect(run.logged).toContain("forward web-https (IPv6): not installed");
-    expect(await nftIn(ns, ["list", "table", "ip6", "qubes"])).not.toContain("dnat to");
-    expect(await nftIn(ns, ["list", "table", "ip", "qubes"])).toContain("dnat to 10.137.0.7:443");
+    expect(await nftIn(ns, ["list", "table", "ip6", "qubes"])).not.toContain("web-https");
+    expect(await nftIn(ns, ["list", "table", "ip", "qubes"])).toContain('192.168.1.0/24 . tcp . 8443 comment "web-https" : 10.137.0.7 . 443');
   });
 
   it("the destination accepts the IPv6 sources in its input chain", async () => {
     const ns = await qube(false);
     const run = await runInQube(ns, installed(scriptOf(bundle.artifacts, "web")), ADDRESSES);
     expect(run.exitCode).toBe(0);
-    expect(await nftIn(ns, ["list", "chain", "ip6", "qubes", "qwire-input"])).toContain("iifgroup 1 ip6 saddr { 2001:db8:1::/64, fd00::/48 } tcp dport 443 accept");
+    expect(await nftIn(ns, ["list", "chain", "ip6", "qubes", "qwire-input"])).toContain("ct state new iifgroup 1 ip6 saddr . meta l4proto . th dport @qwire-fin-1 accept");
+    const ends = await nftIn(ns, ["list", "set", "ip6", "qubes", "qwire-fin-1"]);
+    expect(ends).toContain('2001:db8:1::/64 . tcp . 443 comment "web-https"');
+    expect(ends).toContain('fd00::/48 . tcp . 443 comment "web-https"');
   });
 
   it("the teardown removes qwire's objects from both tables", async () => {

@@ -66,8 +66,8 @@ describe("a qube dom0 does not know", () => {
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toContain("forward web-https: not installed");
     const ours = qwirePart(await listTable(ns, "qubes"));
-    expect(ours).toContain(`dnat to ${STUB_IPS.db}`);
-    expect(ours).not.toContain("dport 443");
+    expect(ours).toContain(`5432 comment "db-pg" : ${STUB_IPS.db}`);
+    expect(ours).not.toContain("web-https");
   });
 });
 
@@ -124,8 +124,8 @@ describe("a failed lookup carries its reason", () => {
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toContain("forward web-https: not installed");
     const ours = qwirePart(await listTable(ns, "qubes"));
-    expect(ours).toContain(`dnat to ${STUB_IPS.db}`);
-    expect(ours).not.toContain("dport 443");
+    expect(ours).toContain(`5432 comment "db-pg" : ${STUB_IPS.db}`);
+    expect(ours).not.toContain("web-https");
   });
 });
 

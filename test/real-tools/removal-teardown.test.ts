@@ -49,12 +49,12 @@ describe("a forward deleted from qwire.yaml", () => {
     const upgraded = await standUpQube(pool, V1, TWO_FORWARDS.yaml, script);
     const base = await listTable(upgraded, "qubes");
     await apply(upgraded, V1, stem);
-    expect(qwirePart(await listTable(upgraded, "qubes"))).toContain("dport 5432");
+    expect(qwirePart(await listTable(upgraded, "qubes"))).toContain('tcp . 5432 comment "db-pg"');
 
     await apply(upgraded, V2, stem);
     const after = await listTable(upgraded, "qubes");
     expect(qwirePart(after)).not.toContain("5432");
-    expect(qwirePart(after)).toContain("tcp dport 443");
+    expect(qwirePart(after)).toContain('tcp . 443 comment "web-https"');
     expect(baseTableChanges(base, after, true)).toEqual([]);
 
     const fresh = await standUpQube(pool, V2, V2_YAML, scriptOf(V2.artifacts, stem));

@@ -104,7 +104,7 @@ describe("nft script (R4.2) in Salt mode", () => {
     expect(v.comment).toContain("address of web missing: qube does not exist");
     expect(v.comment).toContain("forward web-https: not installed");
     expect(first.logged).toContain("address of web missing: qube does not exist");
-    expect(await listRuleset(ns)).toContain(`dnat to ${STUB_IPS.db}`);
+    expect(await listRuleset(ns)).toContain(`5432 comment "db-pg" : ${STUB_IPS.db}`);
 
     const second = await runInQube(ns, installed(script), addresses, { args: ["--salt"], run });
     expect(second.exitCode).toBe(3);

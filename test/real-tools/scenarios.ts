@@ -43,6 +43,23 @@ const NET = `  sys-net: { provides_network: true, uplink: ens6 }
 const DNAT = "chain qwire-dnat";
 const FORWARD = "chain qwire-forward";
 const INPUT = "chain qwire-input";
+/** The maps and sets of forwards arriving on the first (here: the only) interface, and of forwards ending in the qube. */
+const DNAT_MAP = "map qwire-dnat-1";
+const DNAT_PORT_MAP = "map qwire-dnat-port-1";
+const ACCEPTS = "set qwire-fwd-1";
+const ENDS_HERE = "set qwire-fin-1";
+
+/** The rules of a net qube forwarding what arrives with `arrival` through its maps (keeping the port, or translating it). */
+const hopRules = (arrival: string, translates = false) => ({
+  [DNAT]: [
+    translates
+      ? `${arrival} meta l4proto { tcp, udp } dnat ip to ip saddr . meta l4proto . th dport map @qwire-dnat-port-1`
+      : `${arrival} dnat to ip saddr . meta l4proto . th dport map @qwire-dnat-1`,
+  ],
+  [FORWARD]: [`ct state new ${arrival} ip saddr . ip daddr . meta l4proto . th dport @qwire-fwd-1 accept`],
+});
+/** The rule of a forward's target accepting what arrives on its uplink. */
+const endRules = { [INPUT]: ["ct state new iifgroup 1 ip saddr . meta l4proto . th dport @qwire-fin-1 accept"] };
 
 export const LAN_WEB: Scenario = {
   name: "LAN to web:443 through sys-net (ens6) and sys-firewall",
@@ -54,14 +71,16 @@ forwards:
 `,
   expect: {
     "sys-net": {
-      [DNAT]: ['iifname "ens6" ip saddr 192.168.1.0/24 tcp dport 443 dnat to 10.137.0.6'],
-      [FORWARD]: ['ct state new iifname "ens6" ip saddr 192.168.1.0/24 ip daddr 10.137.0.6 tcp dport 443 accept'],
+      ...hopRules('iifname "ens6"'),
+      [DNAT_MAP]: ['elements = { 192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.6 }'],
+      [ACCEPTS]: ['elements = { 192.168.1.0/24 . 10.137.0.6 . tcp . 443 comment "web-https" }'],
     },
     "sys-firewall": {
-      [DNAT]: ["iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 dnat to 10.137.0.20"],
-      [FORWARD]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 ip daddr 10.137.0.20 tcp dport 443 accept"],
+      ...hopRules("iifgroup 1"),
+      [DNAT_MAP]: ['elements = { 192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.20 }'],
+      [ACCEPTS]: ['elements = { 192.168.1.0/24 . 10.137.0.20 . tcp . 443 comment "web-https" }'],
     },
-    web: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 accept"] },
+    web: { ...endRules, [ENDS_HERE]: ['elements = { 192.168.1.0/24 . tcp . 443 comment "web-https" }'] },
   },
 };
 
@@ -76,19 +95,22 @@ forwards:
 `,
   expect: {
     "sys-net": {
-      [DNAT]: ['iifname "ens6" ip saddr { 10.0.0.0/8, 192.168.1.0/24 } tcp dport 8443 dnat to 10.137.0.6'],
-      [FORWARD]: ['ct state new iifname "ens6" ip saddr { 10.0.0.0/8, 192.168.1.0/24 } ip daddr 10.137.0.6 tcp dport 8443 accept'],
+      ...hopRules('iifname "ens6"'),
+      [DNAT_MAP]: ['10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.6', '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.6'],
+      [ACCEPTS]: ['10.0.0.0/8 . 10.137.0.6 . tcp . 8443 comment "web-alt"', '192.168.1.0/24 . 10.137.0.6 . tcp . 8443 comment "web-alt"'],
     },
     "sys-firewall": {
-      [DNAT]: ["iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } tcp dport 8443 dnat to 10.137.0.7"],
-      [FORWARD]: ["ct state new iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } ip daddr 10.137.0.7 tcp dport 8443 accept"],
+      ...hopRules("iifgroup 1"),
+      [DNAT_MAP]: ['10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.7', '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.7'],
+      [ACCEPTS]: ['10.0.0.0/8 . 10.137.0.7 . tcp . 8443 comment "web-alt"', '192.168.1.0/24 . 10.137.0.7 . tcp . 8443 comment "web-alt"'],
     },
     // The port is translated once, at the last hop: web sees 443.
     "sys-inner": {
-      [DNAT]: ["iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } tcp dport 8443 dnat to 10.137.0.20:443"],
-      [FORWARD]: ["ct state new iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } ip daddr 10.137.0.20 tcp dport 443 accept"],
+      ...hopRules("iifgroup 1", true),
+      [DNAT_PORT_MAP]: ['10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.20 . 443', '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.20 . 443'],
+      [ACCEPTS]: ['10.0.0.0/8 . 10.137.0.20 . tcp . 443 comment "web-alt"', '192.168.1.0/24 . 10.137.0.20 . tcp . 443 comment "web-alt"'],
     },
-    web: { [INPUT]: ["ct state new iifgroup 1 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } tcp dport 443 accept"] },
+    web: { ...endRules, [ENDS_HERE]: ['10.0.0.0/8 . tcp . 443 comment "web-alt"', '192.168.1.0/24 . tcp . 443 comment "web-alt"'] },
   },
 };
 
@@ -102,14 +124,16 @@ forwards:
 `,
   expect: {
     "sys-net": {
-      [DNAT]: ['iifname "ens6" ip saddr 192.168.1.0/24 udp dport 60000-60010 dnat to 10.137.0.6'],
-      [FORWARD]: ['ct state new iifname "ens6" ip saddr 192.168.1.0/24 ip daddr 10.137.0.6 udp dport 60000-60010 accept'],
+      ...hopRules('iifname "ens6"'),
+      [DNAT_MAP]: ['elements = { 192.168.1.0/24 . udp . 60000-60010 comment "mosh" : 10.137.0.6 }'],
+      [ACCEPTS]: ['elements = { 192.168.1.0/24 . 10.137.0.6 . udp . 60000-60010 comment "mosh" }'],
     },
     "sys-firewall": {
-      [DNAT]: ["iifgroup 1 ip saddr 192.168.1.0/24 udp dport 60000-60010 dnat to 10.137.0.22"],
-      [FORWARD]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 ip daddr 10.137.0.22 udp dport 60000-60010 accept"],
+      ...hopRules("iifgroup 1"),
+      [DNAT_MAP]: ['elements = { 192.168.1.0/24 . udp . 60000-60010 comment "mosh" : 10.137.0.22 }'],
+      [ACCEPTS]: ['elements = { 192.168.1.0/24 . 10.137.0.22 . udp . 60000-60010 comment "mosh" }'],
     },
-    game: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 udp dport 60000-60010 accept"] },
+    game: { ...endRules, [ENDS_HERE]: ['elements = { 192.168.1.0/24 . udp . 60000-60010 comment "mosh" }'] },
   },
 };
 
@@ -156,24 +180,17 @@ forwards:
 `,
   expect: {
     "sys-net": {
-      [DNAT]: [
-        'iifname "ens6" ip saddr 192.168.1.0/24 tcp dport 443 dnat to 10.137.0.6',
-        'iifname "ens6" ip saddr 192.168.1.10 tcp dport 5432 dnat to 10.137.0.6',
-      ],
-      [FORWARD]: [
-        'ct state new iifname "ens6" ip saddr 192.168.1.0/24 ip daddr 10.137.0.6 tcp dport 443 accept',
-        'ct state new iifname "ens6" ip saddr 192.168.1.10 ip daddr 10.137.0.6 tcp dport 5432 accept',
-      ],
+      ...hopRules('iifname "ens6"'),
+      [DNAT_MAP]: ['192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.6', '192.168.1.10 . tcp . 5432 comment "db-pg" : 10.137.0.6'],
+      [ACCEPTS]: ['192.168.1.0/24 . 10.137.0.6 . tcp . 443 comment "web-https"', '192.168.1.10 . 10.137.0.6 . tcp . 5432 comment "db-pg"'],
     },
     "sys-firewall": {
-      [DNAT]: ["iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 dnat to 10.137.0.20", "iifgroup 1 ip saddr 192.168.1.10 tcp dport 5432 dnat to 10.137.0.21"],
-      [FORWARD]: [
-        "ct state new iifgroup 1 ip saddr 192.168.1.0/24 ip daddr 10.137.0.20 tcp dport 443 accept",
-        "ct state new iifgroup 1 ip saddr 192.168.1.10 ip daddr 10.137.0.21 tcp dport 5432 accept",
-      ],
+      ...hopRules("iifgroup 1"),
+      [DNAT_MAP]: ['192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.20', '192.168.1.10 . tcp . 5432 comment "db-pg" : 10.137.0.21'],
+      [ACCEPTS]: ['192.168.1.0/24 . 10.137.0.20 . tcp . 443 comment "web-https"', '192.168.1.10 . 10.137.0.21 . tcp . 5432 comment "db-pg"'],
     },
-    web: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.0/24 tcp dport 443 accept"] },
-    db: { [INPUT]: ["ct state new iifgroup 1 ip saddr 192.168.1.10 tcp dport 5432 accept"] },
+    web: { ...endRules, [ENDS_HERE]: ['elements = { 192.168.1.0/24 . tcp . 443 comment "web-https" }'] },
+    db: { ...endRules, [ENDS_HERE]: ['elements = { 192.168.1.10 . tcp . 5432 comment "db-pg" }'] },
   },
 };
 

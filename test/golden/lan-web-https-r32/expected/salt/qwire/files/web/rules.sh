@@ -23,7 +23,6 @@
 set -eu
 
 QWIRE_ADDRESSES=/rw/config/qwire/addresses
-skipped=0
 
 log() {
 	if command -v logger >/dev/null 2>&1; then
@@ -35,51 +34,107 @@ log() {
 	fi
 }
 
-# skip WHAT: leave a rule out because an address is unknown.
-skip() {
-	log "$1: not installed, an address is missing from $QWIRE_ADDRESSES"
-	skipped=$((skipped + 1))
+# log_lines FILE: log each line of FILE, with one logger call for all of them.
+log_lines() {
+	if command -v logger >/dev/null 2>&1; then
+		logger -t qwire <"$1" || :
+	fi
+	sed 's/^/qwire: /' "$1" >&2
+	if [ -n "${QWIRE_NOTES-}" ]; then
+		cat "$1" >>"$QWIRE_NOTES"
+	fi
 }
 
-# is_ipv4 TEXT: true for a dotted-quad IPv4 address without leading zeros.
-is_ipv4() {
-	case $1 in
-	'' | *[!0-9.]* | .* | *. | *..*) return 1 ;;
-	esac
-	old_ifs=$IFS
-	IFS=.
-	# shellcheck disable=SC2086 # splitting on '.' is the point
-	set -- $1
-	IFS=$old_ifs
-	[ $# -eq 4 ] || return 1
-	for octet in "$@"; do
-		case $octet in
-		[0-9] | [1-9][0-9] | 1[0-9][0-9] | 2[0-4][0-9] | 25[0-5]) ;;
-		*) return 1 ;;
-		esac
-	done
-}
-
-# read_address KEY CHECK: print the address qubesctl recorded under KEY, if CHECK accepts it.
-read_address() {
-	[ -r "$QWIRE_ADDRESSES" ] || return 1
-	while read -r name address reason; do
-		[ "$name" = "$1" ] || continue
-		# "<key> - <reason>": dom0 could not look the address up.
-		if [ "$address" = - ]; then
-			log "address of $1 missing: $reason"
-			return 1
-		fi
-		"$2" "$address" || return 1
-		printf '%s\n' "$address"
-		return 0
-	done <"$QWIRE_ADDRESSES"
-	return 1
-}
-
-# address_of QUBE: its IPv4 address.
-address_of() {
-	read_address "$1" is_ipv4
+# fill_in SKIPPED: copies the rule groups on stdin to stdout with the qube
+# addresses filled in, reading $QWIRE_ADDRESSES once (one process, whatever
+# the number of rules). A group starts with "%intent WHAT" and "%needs
+# QUBE..."; in its lines "<QUBE>" is QUBE's IPv4 address and "<QUBE/6>" its
+# IPv6 address. Each line of the addresses file is "KEY ADDRESS", or "KEY -
+# REASON" when dom0 could not look the address up. Only an address that
+# passes the checks below ever reaches a rule: a group with a missing or
+# malformed address is left out (its "%else" lines, if any, are written
+# instead) and named in the file SKIPPED with the reason, fail closed: one
+# line per missing address.
+fill_in() {
+	awk -v file="$QWIRE_ADDRESSES" -v skipped="$1" '
+	function ipv4(a,   n, i, o) {
+		if (a !~ /^[0-9.]+$/) return 0
+		n = split(a, o, ".")
+		if (n != 4) return 0
+		for (i = 1; i <= 4; i++)
+			if (o[i] !~ /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/) return 0
+		return 1
+	}
+	function groups(s,   n, i, g) {
+		if (s == "") return 0
+		n = split(s, g, ":")
+		for (i = 1; i <= n; i++)
+			if (g[i] !~ /^[0-9A-Fa-f][0-9A-Fa-f]?[0-9A-Fa-f]?[0-9A-Fa-f]?$/) return -1
+		return n
+	}
+	function ipv6(a,   d, h, t) {
+		if (a !~ /^[0-9A-Fa-f:]+$/ || length(a) > 39) return 0
+		d = index(a, "::")
+		if (d == 0) return groups(a) == 8
+		if (index(substr(a, d + 1), "::") > 0) return 0
+		h = groups(substr(a, 1, d - 1))
+		t = groups(substr(a, d + 2))
+		return h >= 0 && t >= 0 && h + t <= 7
+	}
+	function printable(s) {
+		gsub(/[^ -~]/, "?", s)
+		return length(s) > 200 ? substr(s, 1, 200) "..." : s
+	}
+	function fill(s,   i, k, p, out) {
+		for (i = 1; i <= nneeds; i++) {
+			k = "<" needs[i] ">"
+			out = ""
+			while ((p = index(s, k)) > 0) {
+				out = out substr(s, 1, p - 1) address[needs[i]]
+				s = substr(s, p + length(k))
+			}
+			s = out s
+		}
+		return s
+	}
+	BEGIN {
+		found = 0
+		while ((r = (getline line < file)) > 0) {
+			found = 1
+			n = split(line, w, " ")
+			if (n == 0 || w[1] in reason || w[1] in address) continue
+			if (n >= 2 && w[2] == "-") {
+				text = ""
+				for (i = 3; i <= n; i++) text = text (i > 3 ? " " : "") w[i]
+				reason[w[1]] = text == "" ? "dom0 gave no reason" : printable(text)
+			} else if (n < 2) {
+				reason[w[1]] = "dom0 recorded no address"
+			} else if (w[1] ~ /\/6$/ ? ipv6(w[2]) : ipv4(w[2])) {
+				address[w[1]] = w[2]
+			} else {
+				reason[w[1]] = "malformed address \047" printable(w[2]) "\047"
+			}
+		}
+		absent = r < 0 || !found ? file " is missing or empty" : "no line for it in " file
+		ok = 1
+		alt = 0
+	}
+	$1 == "%intent" { what = substr($0, 9); ok = 1; alt = 0; nneeds = 0; next }
+	$1 == "%needs" {
+		nneeds = NF - 1
+		for (i = 2; i <= NF; i++) {
+			needs[i - 1] = $i
+			if ($i in address) continue
+			qube = $i
+			sub(/\/6$/, "", qube)
+			print what ": not installed, address of " qube " missing: " ($i in reason ? reason[$i] : absent) > skipped
+			ok = 0
+		}
+		next
+	}
+	$1 == "%else" { alt = 1; next }
+	alt != ok { print fill($0) }
+	'
 }
 
 # Run by qubesctl as `SCRIPT --salt` (`--salt-test` under test=True), the
@@ -149,7 +204,8 @@ salt_verdict() {
 nat=$(mktemp)
 filter=$(mktemp)
 rules=$(mktemp)
-trap 'rm -f "$nat" "$filter" "$rules"' EXIT
+skipped=$(mktemp)
+trap 'rm -f "$nat" "$filter" "$rules" "$skipped"' EXIT
 
 # rule_number CHAIN RULE: the position of RULE (as `iptables -S` prints it) in
 # CHAIN of table filter, or nothing.
@@ -177,12 +233,16 @@ cat >>"$filter" <<'RULES'
 -A QWIRE-IN -i eth0 -s 192.168.1.0/24 -p tcp -m tcp --dport 443 -m conntrack --ctstate NEW -j ACCEPT
 RULES
 
-# link web-db-tcp-5432: accept from db
-if from=$(address_of db); then
-	printf -- '-A QWIRE-IN -s %s/32 -p tcp -m tcp --dport 5432 -m conntrack --ctstate NEW -j ACCEPT\n' "$from" >>"$filter"
-else
-	skip 'link web-db-tcp-5432'
-fi
+# The rules that need qube addresses, one group per intent (see fill_in);
+# each line starts with the table it goes to.
+fill_in "$skipped" <<'GROUPS' >"$rules"
+%intent link web-db-tcp-5432
+%needs db
+# accept from db
+filter -A QWIRE-IN -s <db>/32 -p tcp -m tcp --dport 5432 -m conntrack --ctstate NEW -j ACCEPT
+GROUPS
+sed -n 's/^nat //p' "$rules" >>"$nat"
+sed -n 's/^filter //p' "$rules" >>"$filter"
 
 # One restore: declaring a chain in a --noflush restore flushes it, so the
 # old rules go and the new ones come in one step per table.
@@ -215,10 +275,11 @@ if [ "$salt_mode" != dry ] && iptables -w -S QWIRE-OUT >/dev/null 2>&1; then
 	iptables -w -X QWIRE-OUT
 fi
 
-if [ "$skipped" -gt 0 ]; then
-	log "$skipped rule group(s) left out; fix the addresses in dom0 (qvm-prefs) and re-apply"
+if [ -s "$skipped" ]; then
+	log_lines "$skipped"
+	log "rules left out for $(grep -c '' "$skipped") missing address(es); fix them in dom0 (qvm-prefs) and re-apply"
 fi
 salt_verdict
-if [ "$skipped" -gt 0 ]; then
+if [ -s "$skipped" ]; then
 	exit 3
 fi

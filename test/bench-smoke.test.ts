@@ -1,0 +1,30 @@
+/**
+ * `npm run bench` at a tiny size (QWIRE_BENCH=smoke): every table is printed
+ * with a row per case. A smoke test only: nothing here looks at a time.
+ */
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+
+const RUN = new URL("../bench/run.js", import.meta.url).pathname;
+const isRoot = process.getuid?.() === 0;
+
+describe("bench/run.js", () => {
+  it("prints the load, connection and compile tables", { timeout: 300_000 }, async () => {
+    const r = await execa("node", [RUN], { env: { QWIRE_BENCH: "smoke" }, reject: false });
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    if (isRoot) {
+      expect(r.stdout).toContain("Load: qwire's script vs one command per rule");
+      for (const row of ["| nft (R4.2)      | 10 forwards |", "| nft (R4.2)      | 10 links    |", "| iptables (R4.1) | 10 forwards |", "| iptables (R4.1) | 10 links    |"]) {
+        expect(r.stdout).toContain(row);
+      }
+      expect(r.stdout).toContain("New connections/s through sys-net to its last forward");
+      expect(r.stdout).toMatch(/\| 10 +\| \d+\/s +\| 0% +\| \d+\/s +\|/);
+    } else {
+      console.warn("bench smoke: not root, so the load tables are skipped (the bench says so)");
+      expect(r.stdout).toContain("load tables skipped: they need root");
+    }
+    expect(r.stdout).toContain("Compile: `qwire build` as a process");
+    expect(r.stdout).toMatch(/\| 10 +\| 19 +\| [0-9.]+ m?s +\| \d+ MiB/);
+  });
+});

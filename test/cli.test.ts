@@ -1,5 +1,5 @@
 /** The built command line (dist/cli.js, built by `npm test`), run as a user would. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -56,6 +56,24 @@ describe("qwire build", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("will not overwrite");
     expect(readFileSync(join(dir, "notes", "mine.txt"), "utf8")).toBe("hand-written");
+  });
+
+  it("after a build killed between its two renames, puts the previous bundle back, says so, and still tears down from its plan.json", async () => {
+    writeFileSync(join(dir, "qwire.yaml"), GOOD);
+    await qwire(["build", "-o", "out"], dir);
+    // What a build killed between `out -> out.qwire-old-<pid>` and `out.qwire-new-<pid> -> out` leaves; the pid is one that has exited.
+    const exited = execa("true");
+    await exited;
+    const dead = exited.pid!;
+    renameSync(join(dir, "out"), join(dir, `out.qwire-old-${dead}`));
+    mkdirSync(join(dir, `out.qwire-new-${dead}`));
+    writeFileSync(join(dir, "qwire.yaml"), GOOD.replace("  - { to: mail, port: 587, from: [192.168.1.0/24] }\n", ""));
+    const r = await qwire(["build", "-o", "out"], dir);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain(`qwire: note: ${join(dir, "out")} was missing after an interrupted build; restored the previous bundle from out.qwire-old-${dead}`);
+    expect(r.stderr).toContain(`qwire: note: removed out.qwire-new-${dead}, left by an interrupted build`);
+    expect(r.stdout).toContain("mail: teardown");
+    expect(readdirSync(dir).sort()).toEqual(["out", "qwire.yaml"]);
   });
 
   it("tears down a qube that lost its last rule, using the plan.json of the previous build", async () => {

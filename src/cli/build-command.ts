@@ -1,5 +1,5 @@
 /** `qwire build [file] -o <dir>`: compile qwire.yaml and write the bundle; prints what was written and what to do next. */
-import { emit, EmitError, readPreviousPlan, type PreviousPlan } from "../emit/index.js";
+import { emit, EmitError, readPreviousPlan, recoverOutput, type PreviousPlan } from "../emit/index.js";
 import { compile } from "../pipeline.js";
 import { dirname } from "node:path";
 import type { QubePlan } from "../plan/index.js";
@@ -19,6 +19,8 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
   }
   let previous: PreviousPlan | undefined;
   try {
+    // An interrupted earlier build may have left the previous bundle aside: put it back before reading its plan.json.
+    for (const note of await recoverOutput(opts.output)) process.stderr.write(`qwire: note: ${note}\n`);
     previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;

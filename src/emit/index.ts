@@ -1,44 +1,194 @@
 /**
  * Stage 6, emit: the only stage that writes. All or nothing: the bundle is
- * written beside the target folder and renamed into place, so a failure
- * leaves the previous bundle as it was. A folder that is not a qwire bundle
- * is never overwritten.
+ * written into a sibling folder `<dir>.qwire-new-<pid>` and swapped
+ * in with two renames (`<dir>` -> `<dir>.qwire-old-<pid>`, then the new one
+ * -> `<dir>`). A folder that is not a qwire bundle is never overwritten.
+ *
+ * What a build killed at any point leaves (tested by killing a real build at
+ * every file operation, test/real-tools/emit-faults.test.ts):
+ * - before the first rename: `<dir>` is the previous bundle, untouched;
+ * - between the two renames (the one window Linux leaves, as Node has no
+ *   renameat2(RENAME_EXCHANGE)): no `<dir>`, the previous bundle whole in
+ *   `<dir>.qwire-old-<pid>` and the new one whole in `<dir>.qwire-new-<pid>`;
+ * - after the second rename: `<dir>` is the complete new bundle.
+ * recoverOutput(), run before every build, puts the previous bundle back in
+ * the window case and removes the leftovers of builds that are no longer
+ * running, so the next build sees the right plan.json and never refuses.
+ * A full disk or a read-only folder fails before the first rename (nothing to
+ * undo but the staging folder); a failed second rename is undone.
+ * Files are not fsynced (that tripled the time of a build): the claim is
+ * about a killed or failing build, not about a power cut.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile, chmod } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Artifact } from "../render/index.js";
 
 export class EmitError extends Error {
   override readonly name = "EmitError";
 }
 
+/** A sibling folder left by a build: `<name>.qwire-new-<pid>` or `<name>.qwire-old-<pid>`. */
+interface Leftover {
+  readonly path: string;
+  readonly kind: "new" | "old";
+  readonly pid: number;
+}
+
 export async function emit(dir: string, artifacts: readonly Artifact[]): Promise<void> {
   const target = resolve(dir);
+  await recoverOutput(target);
   await assertOwnedByQwire(target);
   const staging = `${target}.qwire-new-${process.pid}`;
   const old = `${target}.qwire-old-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
   try {
-    for (const a of artifacts) {
-      const path = join(staging, ...a.path.split("/"));
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, a.content, { mode: a.mode });
-      await chmod(path, a.mode); // the umask must not change what reviewers see
-    }
-    let hadOld = true;
-    try {
-      await rename(target, old);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      hadOld = false;
-    }
-    await rename(staging, target);
-    if (hadOld) await rm(old, { recursive: true, force: true });
+    await writeStaging(staging, artifacts);
   } catch (e) {
-    await rm(staging, { recursive: true, force: true });
-    throw e;
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw ioError(e, `cannot write the new bundle beside ${target}`, `${target} is unchanged`);
+  }
+  let hadOld = true;
+  try {
+    await rename(target, old);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") {
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      throw ioError(e, `cannot move ${target} aside to replace it`, `${target} is unchanged`);
+    }
+    hadOld = false;
+  }
+  try {
+    await rename(staging, target);
+  } catch (e) {
+    // Put the previous bundle back; should that fail too, recoverOutput() does it next time.
+    if (hadOld) await rename(old, target).catch(() => undefined);
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw ioError(e, `cannot move the new bundle to ${target}`, `${target} is unchanged`);
+  }
+  // The new bundle is in place; a failure to delete the old one is only clutter,
+  // which the next build removes.
+  if (hadOld) await rm(old, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/**
+ * Undoes what an interrupted build left beside `dir` (see the header) and
+ * returns one sentence per repair, for the CLI to show. Leftovers of a build
+ * whose process still runs are left alone.
+ */
+export async function recoverOutput(dir: string): Promise<string[]> {
+  const target = resolve(dir);
+  const leftovers = (await leftoversOf(target)).filter((l) => !isRunning(l.pid));
+  if (leftovers.length === 0) return [];
+  const notes: string[] = [];
+  try {
+    if (!(await exists(target))) {
+      // Killed between the two renames: the previous bundle is whole in .qwire-old-<pid>.
+      const old = leftovers.find((l) => l.kind === "old");
+      if (old) {
+        await rename(old.path, target);
+        notes.push(`${target} was missing after an interrupted build; restored the previous bundle from ${basename(old.path)}`);
+      }
+    }
+    for (const l of leftovers) {
+      if (!(await exists(l.path))) continue;
+      await rm(l.path, { recursive: true, force: true });
+      notes.push(`removed ${basename(l.path)}, left by an interrupted build`);
+    }
+  } catch (e) {
+    throw ioError(e, `cannot clean up after an interrupted build beside ${target}`, "remove the *.qwire-new-* and *.qwire-old-* folders by hand");
+  }
+  return notes;
+}
+
+async function writeStaging(staging: string, artifacts: readonly Artifact[]): Promise<void> {
+  await makeFolder(staging); // also the parents of -o, as before
+  for (const a of artifacts) {
+    const path = join(staging, ...a.path.split("/"));
+    await makeFolder(dirname(path));
+    const file = await open(path, "wx", a.mode);
+    try {
+      await file.writeFile(a.content);
+      await file.chmod(a.mode); // the umask must not change what reviewers see
+    } finally {
+      await file.close();
+    }
   }
 }
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir reports ENOENT for a
+ * full disk or a read-only file system, which would make the message lie.
+ */
+async function makeFolder(path: string): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code !== "ENOENT" || dirname(path) === path) throw e;
+    await makeFolder(dirname(path));
+    await mkdir(path).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== "EEXIST") throw again;
+    });
+  }
+}
+
+async function leftoversOf(target: string): Promise<Leftover[]> {
+  const prefix = `${basename(target)}.qwire-`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(target));
+  } catch {
+    return []; // the parent is missing or unreadable: emit reports that when it writes
+  }
+  const found: Leftover[] = [];
+  for (const name of names.sort()) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(new|old)-([1-9][0-9]{0,9})$/.exec(name.slice(prefix.length));
+    if (m) found.push({ path: join(dirname(target), name), kind: m[1] as "new" | "old", pid: Number(m[2]) });
+  }
+  return found;
+}
+
+/** Whether a process with this id exists (another build writing beside the same folder). */
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return false; // our own earlier emit in this process has finished
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await readdir(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+    return true;
+  }
+}
+
+/** File-system errors as EmitError, which the CLI shows as one line (no stack trace). */
+function ioError(e: unknown, what: string, state: string): unknown {
+  if (e instanceof EmitError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== "string") return e;
+  const reason = ERRNO_WORDS[err.code] ?? err.message;
+  return new EmitError(`${what}: ${err.code} (${reason}); ${state}`);
+}
+
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "the file system is read-only",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EBUSY: "the folder is a mount point or in use; choose a folder inside it with -o",
+  EXDEV: "the folder is on another file system than its parent",
+};
 
 /** Empty, missing, or holding a plan.json written by qwire. */
 async function assertOwnedByQwire(target: string): Promise<void> {
@@ -49,7 +199,7 @@ async function assertOwnedByQwire(target: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return;
     if (code === "ENOTDIR") throw new EmitError(`${target} exists and is not a folder; choose another -o`);
-    throw e;
+    throw ioError(e, `cannot read ${target}`, `${target} is unchanged`);
   }
   if (entries.length === 0) return;
   if ((await readPreviousPlan(target)) === undefined) {

@@ -1,6 +1,7 @@
 /**
  * Stage 1, parse: text -> plain data + a position side table.
- * Emits QW1001 (syntax) and QW1002 (duplicate key).
+ * Emits QW1001 (syntax, or nesting past js-yaml's 100 levels), QW1002
+ * (duplicate key) and QW1009 (aliases that expand to too much: an alias bomb).
  */
 import yaml from "js-yaml";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
@@ -22,6 +23,18 @@ export interface ParsedDocument {
   readonly positions: Pick<PositionIndex, "value" | "key">;
 }
 
+/**
+ * How many values YAML aliases may add to the document. js-yaml shares an
+ * aliased node instead of copying it, but every later stage walks the value
+ * as a tree, so "billion laughs" (9 levels of 10 aliases: 10^9 values in a
+ * few hundred bytes) would hang the validator. Real files reuse a `from:`
+ * list a few dozen times; this is far above that and far below a hang.
+ */
+export const ALIAS_EXPANSION_LIMIT = 100_000;
+
+/** js-yaml's own limit (its maxDepth option), kept: no qwire.yaml nests past 10. */
+const MAX_DEPTH = 100;
+
 /** A UTF-8 byte order mark: js-yaml drops it, so positions are counted without it. */
 const BOM = /^\uFEFF/;
 
@@ -35,21 +48,68 @@ export function parse(input: SourceFile, diag: DiagnosticBag): (ParsedDocument &
       filename: source.name,
       // CORE_SCHEMA: no timestamps or other surprises from the default schema.
       schema: yaml.CORE_SCHEMA,
+      // Not in @types/js-yaml, but an option of js-yaml 4's loader.
+      ...({ maxDepth: MAX_DEPTH } as yaml.LoadOptions),
       listener: recorder.listener as (this: unknown, event: "open" | "close", state: unknown) => void,
     });
   } catch (e) {
     if (e instanceof yaml.YAMLException) {
-      const mark = e.mark as { line: number; column: number } | undefined;
-      const span = { line: (mark?.line ?? 0) + 1, column: (mark?.column ?? 0) + 1, length: 1 };
+      // From the offset, not js-yaml's line and column: those are off for a NUL
+      // (it counts no newline before it) and point past the line's end.
+      const mark = e.mark as { position?: number } | undefined;
+      const offset = Math.min(Math.max(mark?.position ?? 0, 0), source.text.length);
+      const span = { ...new PositionIndex(source.text, undefined).position(offset), length: 1 };
       const duplicate = e.reason.startsWith("duplicated mapping key");
-      diag.error(duplicate ? "QW1002" : "QW1001", span, duplicate ? "this key appears twice in the same mapping" : e.reason, {
-        hint: duplicate ? "keep one of the two entries" : "fix the YAML syntax at the caret",
-      });
+      const tooDeep = e.reason.startsWith("nesting exceeded maxDepth");
+      diag.error(
+        duplicate ? "QW1002" : "QW1001",
+        span,
+        duplicate ? "this key appears twice in the same mapping" : tooDeep ? `the YAML nests deeper than ${MAX_DEPTH} levels here` : e.reason,
+        { hint: duplicate ? "keep one of the two entries" : tooDeep ? "a qwire.yaml needs fewer than 10 levels: flatten it" : "fix the YAML syntax at the caret" },
+      );
       return undefined;
     }
     throw e;
   }
-  return { source, value, positions: recorder.index(source.text) };
+  const positions = recorder.index(source.text);
+  const added = aliasExpansion(value, ALIAS_EXPANSION_LIMIT);
+  if (added > ALIAS_EXPANSION_LIMIT) {
+    diag.error(
+      "QW1009",
+      positions.firstAlias() ?? { line: 1, column: 1, length: 1 },
+      `the YAML aliases of this file expand it by more than ${ALIAS_EXPANSION_LIMIT.toLocaleString("en-US")} values (an alias bomb); qwire does not expand them`,
+      { hint: "write the repeated values out, or alias only small lists such as a `from:` list" },
+    );
+    return undefined;
+  }
+  return { source, value, positions };
+}
+
+/**
+ * The values that repeated references (aliases) add to `value` when it is
+ * walked as a tree, counted in time linear in its distinct nodes (each
+ * node's tree size is computed once); stops counting past `limit`.
+ */
+function aliasExpansion(value: unknown, limit: number): number {
+  const sizes = new Map<object, number>();
+  let added = 0;
+  const size = (v: unknown): number => {
+    if (v === null || typeof v !== "object") return 1;
+    const known = sizes.get(v);
+    if (known !== undefined) {
+      added += known;
+      return known;
+    }
+    let n = 1;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      n += size(child);
+      if (added > limit) break;
+    }
+    sizes.set(v, n);
+    return n;
+  };
+  size(value);
+  return added;
 }
 
 export type { LoaderState };

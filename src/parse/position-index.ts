@@ -72,6 +72,22 @@ export class PositionIndex {
     return this.#spanOf(this.#find(path, true));
   }
 
+  /** Span of the first alias (`*name`) in the file that stands for a list or a mapping. */
+  firstAlias(): Span | undefined {
+    const walk = (frame: Frame): Frame | undefined => {
+      if (frame.children.length === 0) {
+        return frame.result !== null && typeof frame.result === "object" && this.#text[this.#firstCharacter(frame.start)] === "*" ? frame : undefined;
+      }
+      for (const child of frame.children) {
+        const found = walk(child);
+        if (found) return found;
+      }
+      return undefined;
+    };
+    const alias = this.#root && walk(this.#root);
+    return alias && this.#spanOf(alias);
+  }
+
   #find(path: YamlPath, wantKey: boolean): Frame | undefined {
     let frame = this.#root;
     let keyFrame: Frame | undefined;
@@ -108,20 +124,26 @@ export class PositionIndex {
 
   #spanOf(frame: Frame | undefined): Span {
     if (frame === undefined) return { line: 1, column: 1, length: 1 };
-    // The loader opens a node before skipping the whitespace, comments and
-    // sequence dashes in front of it; move to the first character of the node.
-    let at = frame.start;
-    for (;;) {
-      const c = this.#text[at];
-      if (c === " " || c === "\t" || c === "\r" || c === "\n") at++;
-      else if (c === "#") while (at < this.#text.length && this.#text[at] !== "\n") at++;
-      else break;
-    }
+    const at = this.#firstCharacter(frame.start);
     let end = Math.max(at + 1, frame.end);
     const lineEnd = this.#text.indexOf("\n", at);
     if (lineEnd !== -1 && end > lineEnd) end = lineEnd;
     while (end > at + 1 && /\s/.test(this.#text[end - 1] ?? "")) end--;
     return { ...this.position(at), length: end - at };
+  }
+
+  /**
+   * The loader opens a node before skipping the whitespace and comments in
+   * front of it: the offset of the node's first character.
+   */
+  #firstCharacter(start: number): number {
+    let at = start;
+    for (;;) {
+      const c = this.#text[at];
+      if (c === " " || c === "\t" || c === "\r" || c === "\n") at++;
+      else if (c === "#") while (at < this.#text.length && this.#text[at] !== "\n") at++;
+      else return at;
+    }
   }
 
   position(offset: number): { line: number; column: number } {

@@ -352,18 +352,17 @@ function resolveForward(
  * protocol; that qube could not tell them apart (it only sees its uplink).
  */
 function checkForwardClashes(routes: readonly ForwardRoute[], doc: ParsedDocument, diag: DiagnosticBag): void {
-  const claims: { route: ForwardRoute; qube: QubeName; where: string; ports: PortRange }[] = [];
+  const claims = new Map<string, PortClaims>();
   for (const route of routes) {
     const f = route.forward;
-    const mine: typeof claims = route.interfaces.map((i) => ({ route, qube: route.entry, where: `interface ${i}`, ports: f.externalPort }));
+    const mine: PortClaim[] = route.interfaces.map((i) => ({ route, qube: route.entry, where: `interface ${i}`, ports: f.externalPort }));
     route.hops.slice(1).forEach((hop, i) => {
       const last = i === route.hops.length - 2;
       mine.push({ route, qube: hop, where: "uplink", ports: last ? f.port : f.externalPort });
     });
+    const keyOf = (c: PortClaim) => `${c.qube}\u0000${c.where}\u0000${f.proto}`;
     for (const c of mine) {
-      const clash = claims.find(
-        (o) => o.route !== route && o.qube === c.qube && o.where === c.where && o.route.forward.proto === f.proto && overlaps(o.ports, c.ports),
-      );
+      const clash = claims.get(keyOf(c))?.earliestOverlap(c.ports);
       if (!clash) continue;
       const onEntry = c.where !== "uplink";
       diag.error(
@@ -379,7 +378,49 @@ function checkForwardClashes(routes: readonly ForwardRoute[], doc: ParsedDocumen
       );
       break;
     }
-    claims.push(...mine);
+    for (const c of mine) {
+      const key = keyOf(c);
+      if (!claims.has(key)) claims.set(key, new PortClaims());
+      claims.get(key)!.add(c);
+    }
+  }
+}
+
+interface PortClaim {
+  readonly route: ForwardRoute;
+  readonly qube: QubeName;
+  readonly where: string;
+  readonly ports: PortRange;
+}
+
+/**
+ * The claims on one qube, place and protocol, so that a new claim finds the
+ * earliest one it overlaps without walking them all: single ports by number,
+ * ranges (rare) in a list. 10,000 forwards took 48 s with a walk.
+ */
+class PortClaims {
+  readonly #singles = new Map<number, { claim: PortClaim; order: number }>();
+  readonly #ranges: { claim: PortClaim; order: number }[] = [];
+  #count = 0;
+
+  add(claim: PortClaim): void {
+    const entry = { claim, order: this.#count++ };
+    if (claim.ports.first !== claim.ports.last) this.#ranges.push(entry);
+    else if (!this.#singles.has(claim.ports.first)) this.#singles.set(claim.ports.first, entry);
+  }
+
+  earliestOverlap(ports: PortRange): PortClaim | undefined {
+    let best: { claim: PortClaim; order: number } | undefined;
+    const consider = (e: { claim: PortClaim; order: number } | undefined) => {
+      if (e && (best === undefined || e.order < best.order)) best = e;
+    };
+    for (const e of this.#ranges) if (overlaps(e.claim.ports, ports)) consider(e);
+    if (ports.last - ports.first < this.#singles.size) {
+      for (let p = ports.first; p <= ports.last; p++) consider(this.#singles.get(p));
+    } else {
+      for (const [p, e] of this.#singles) if (p >= ports.first && p <= ports.last) consider(e);
+    }
+    return best?.claim;
   }
 }
 

@@ -101,6 +101,8 @@ const CASES: Record<string, readonly DiagnosticCode[]> = {
   "warning-from-any-still-builds": ["QW2010"],
   "wrong-value-type": ["QW2002"],
   "yaml-syntax-error": ["QW1001"],
+  "yaml-alias-bomb": ["QW1009"],
+  "yaml-nested-too-deep": ["QW1001"],
 };
 
 /**

@@ -1,0 +1,23 @@
+/**
+ * Shrunk counterexamples found by the property tests and `npm run fuzz`,
+ * kept so that each fixed failure stays fixed. Each names what it found.
+ */
+import type { Generated } from "./arbitraries.js";
+
+export const REGRESSIONS: readonly (Generated & { readonly name: string })[] = [
+  {
+    name: "a NUL byte: QW1001 was placed at 1:12, past the end of line 1 (js-yaml's line/column skip the newline before a NUL)",
+    yaml: "version: 1\n\u0000qubes:\n  a:\n    netvm: aa\n  aa:\n    netvm: a\n    provides_network: true\n",
+    planted: ["\u0000"],
+  },
+  {
+    name: "two links between the same qubes, 3 set elements: three printf >>\"$rules\" in a row made shellcheck report SC2129 (before the scripts' rewrite)",
+    yaml: "version: 1\nqubes:\n  a:\n    provides_network: true\n    uplink: ens6\n  aa:\n    netvm: a\n    provides_network: true\n  aF:\n    netvm: aa\n  j:\n    netvm: aa\nlinks:\n  - from: aF\n    to: j\n    ports:\n      - 1\n    via: network\n  - from: aF\n    to: j\n    ports:\n      - 1-1\n      - 3\n    proto: udp\n    via: network\n",
+    planted: [],
+  },
+  {
+    name: "a key holding a newline: QW2001's message carried the raw newline",
+    yaml: "\"\\nreboot\": ''''\nrelease: '4.2'\nqubes:\n  a:\n    netvm: aa\n  aa:\n    netvm: a\n    provides_network: true\n",
+    planted: ["\nreboot", "'"],
+  },
+];

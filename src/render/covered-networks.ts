@@ -26,9 +26,33 @@ function ipv6Value(addr: string): bigint {
   return all.reduce((n, w) => (n << 16n) + BigInt(parseInt(w, 16)), 0n);
 }
 
-/** The networks no other one of the list contains, in their order (of equal ones, the first). */
+/**
+ * The networks no other one of the list contains, in their order (of equal
+ * ones, the first). Sorted by start, larger first, then by position, a
+ * network is covered exactly when one before it (same family) ends at or
+ * after its end, as aligned networks nest or are apart: one sweep, not a
+ * comparison of every pair (100,000 sources took ten minutes).
+ */
 export function withoutCovered(networks: readonly Cidr[]): Cidr[] {
   if (networks.length < 2) return [...networks];
-  const b = networks.map(bounds);
-  return networks.filter((_, i) => !b.some((o, j) => j !== i && o[0] <= b[i]![0] && b[i]![1] <= o[1] && (o[1] - o[0] > b[i]![1] - b[i]![0] || j < i)));
+  const items = networks.map((c, i) => ({ i, family: c.family, b: bounds(c) }));
+  const order = [...items].sort(
+    (x, y) => x.family - y.family || cmp(x.b[0], y.b[0]) || cmp(y.b[1], x.b[1]) || x.i - y.i,
+  );
+  const covered = new Set<number>();
+  let family: number | undefined;
+  let end = -1n;
+  for (const it of order) {
+    if (it.family !== family) {
+      family = it.family;
+      end = -1n;
+    }
+    if (it.b[1] <= end) covered.add(it.i);
+    else end = it.b[1];
+  }
+  return networks.filter((_, i) => !covered.has(i));
+}
+
+function cmp(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

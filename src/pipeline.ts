@@ -7,7 +7,8 @@
  */
 import { check } from "./check.js";
 import { DiagnosticBag, type Diagnostic, type Span } from "./diagnostics/diagnostic.js";
-import { parse, type SourceFile } from "./parse/index.js";
+import type { SourceFile } from "./parse/index.js";
+import { parseFleet, type FleetOptions } from "./parse/fleet.js";
 import { plan, reconnectOrder, type Plan } from "./plan/index.js";
 import { reconnectScript } from "./render/reconnect.js";
 import { render, type Artifact } from "./render/index.js";
@@ -22,6 +23,8 @@ export interface CompileOptions {
   readonly previousQubes?: readonly string[];
   /** Hosts of guest net qubes in the previous build's plan.json. */
   readonly previousHosts?: readonly string[];
+  /** Reads `include:`d files and the host overlay; without it qwire.yaml stands alone. */
+  readonly fleet?: FleetOptions;
   /** That plan.json (its name and text): a diagnostic about it points into it. */
   readonly previousPlan?: SourceFile;
 }
@@ -38,9 +41,9 @@ export interface CompileResult {
  * Needs only a valid netvm layout, so it also works where a net qube's files
  * could not be placed on the release (QW4001 is about the bundle's files).
  */
-export function reconnect(source: SourceFile): { diagnostics: readonly Diagnostic[]; script?: string } {
+export function reconnect(source: SourceFile, fleet?: FleetOptions): { diagnostics: readonly Diagnostic[]; script?: string } {
   const diag = new DiagnosticBag();
-  const doc = parse(source, diag);
+  const doc = parseFleet(source, diag, fleet);
   const validated = doc && validate(doc, diag);
   const diagnostics = diag.sorted();
   const blocking = diagnostics.filter((d) => d.severity === "error" && d.code !== "QW4001");
@@ -52,7 +55,7 @@ export function reconnect(source: SourceFile): { diagnostics: readonly Diagnosti
 }
 
 export function compile(source: SourceFile, options: CompileOptions = {}): CompileResult {
-  const checked = check(source);
+  const checked = check(source, options.fleet);
   if (!checked.topology) return checked;
   const diag = new DiagnosticBag();
   const previousQubes: QubeName[] = [];

@@ -5,6 +5,8 @@
  * whose files moved, by install.list's digests) and dom0's changes. Pure:
  * it compares the two bundles' plan.json and install.list, as data.
  */
+import type { IntentDecision } from "../plan/index.js";
+import { sentence } from "../render/words.js";
 
 /** The two files of a bundle this module reads; `planJson` parsed, `installList` as text (absent before qwire wrote it). */
 export interface BundleFacts {
@@ -52,9 +54,30 @@ interface PlanDoc {
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
+/**
+ * One qube's intent lines in words: format 1 kept sentences, format 2 keeps
+ * typed decisions, which the words module (the one place sentences are
+ * written) turns into the same kind of line. An entry of neither shape is
+ * left out rather than guessed.
+ */
+function lines(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((x: unknown) => {
+    if (typeof x === "string") return [x];
+    if (typeof x === "object" && x !== null && "kind" in x && "intent" in x) {
+      try {
+        return [sentence(x as IntentDecision)];
+      } catch {
+        return [];
+      }
+    }
+    return [];
+  });
+}
+
 /** Intent lines by qube. */
 function intents(doc: PlanDoc): Map<string, string[]> {
-  return new Map((doc.qubes ?? []).filter((q) => typeof q.name === "string").map((q) => [q.name as string, strings(q.intents)]));
+  return new Map((doc.qubes ?? []).filter((q) => typeof q.name === "string").map((q) => [q.name as string, lines(q.intents)]));
 }
 
 /** "forward web-https: tcp 443 ..." -> "forward web-https": the kind and name of the intent a line is about. */

@@ -1,16 +1,22 @@
 /** `qwire build [file] -o <dir>`: compile qwire.yaml and write the bundle; prints what was written and what to do next. */
 import { emit, EmitError, readPreviousPlan, recoverOutput, type PreviousPlan } from "../emit/index.js";
 import { compile } from "../pipeline.js";
-import type { Placement } from "../plan/index.js";
+import { dirname } from "node:path";
+import type { QubePlan } from "../plan/index.js";
 import { bundleDigest } from "../render/install-list.js";
-import { guestFiles, layoutOf } from "../render/layout.js";
+import { installPaths, layoutOf, runsFromHookFolder } from "../render/layout.js";
 import { EXIT } from "./exit-codes.js";
-import { readSource } from "./read-source.js";
+import { fleetReader, readSource, sourcesOf } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 
-export async function runBuild(file: string, opts: { output: string; previous?: string; format: OutputFormat }): Promise<number> {
+export async function runBuild(file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }): Promise<number> {
   const source = await readSource(file);
   if (typeof source === "number") return source;
+  const files = fleetReader(file, opts.host);
+  if (typeof files === "string") {
+    process.stderr.write(`qwire: ${files}\n`);
+    return EXIT.usage;
+  }
   let previous: PreviousPlan | undefined;
   try {
     // An interrupted earlier build may have left the previous bundle aside: put it back before reading its plan.json.
@@ -26,8 +32,9 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
     previousQubes: previous?.qubes ?? [],
     previousHosts: previous?.hosts ?? [],
     ...(previous === undefined ? {} : { previousPlan: previous.source }),
+    fleet: files.fleet,
   });
-  printDiagnostics(result.diagnostics, source, opts.format, previous === undefined ? [] : [previous.source]);
+  printDiagnostics(result.diagnostics, source, opts.format, [...(previous === undefined ? [] : [previous.source]), ...sourcesOf(files.texts)]);
   if (!result.artifacts || !result.plan) return EXIT.diagnostics;
   try {
     await emit(opts.output, result.artifacts);
@@ -39,15 +46,17 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
   if (opts.format === "text") {
     const p = result.plan;
     const layout = layoutOf(p.release);
-    // "in /rw/config/qubes-firewall.d" as before for hook folders; the file itself when a marked block calls it.
-    const scriptWhere = (placement: Placement) =>
-      placement === "qubes-firewall.d" || placement === "rc.local.d" ? `in /rw/config/${placement}` : `${layout.scriptPath(placement)} (called from ${placement})`;
+    // "in /rw/config/qubes-firewall.d" for hook folders; the file itself when a marked block calls it.
+    const scriptWhere = (q: QubePlan) => {
+      const { script } = installPaths(q, layout);
+      return runsFromHookFolder(q.placement) ? `in ${dirname(script)}` : `${script} (called from ${q.placement})`;
+    };
     const lines = [
       `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
       ...p.qubes.map((q) =>
         q.host !== undefined
-          ? `  ${q.qube}: ${q.summary.length} intent line(s), ${p.backend} script ${guestFiles(q.host.kind, q.qube).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
-          : `  ${q.qube}: ${q.summary.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q.placement)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
+          ? `  ${q.qube}: ${q.decisions.length} intent line(s), ${p.backend} script ${installPaths(q, layout).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
+          : `  ${q.qube}: ${q.decisions.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
       ),
       ...p.hosts.filter((h) => h.guests.length === 0).map((h) => `  ${h.host}: held qwire scripts of other qubes in the previous build; they are removed`),
       ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),

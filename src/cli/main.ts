@@ -15,6 +15,9 @@ import type { OutputFormat } from "./report.js";
 
 const DEFAULT_FILE = "qwire.yaml";
 
+/** What `qwire import` reads from qvm-ls (kept here so --help needs no import module). */
+const QVM_LS_FIELDS = "NAME,CLASS,NETVM,PROVIDES_NETWORK,TEMPLATE,LABEL";
+
 export async function main(argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command()
@@ -30,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError("(qwire --help shows every command)");
 
   const format = () => new Option("--format <format>", "diagnostics as text or json").choices(["text", "json"]).default("text");
+  const host = () => new Option("--host <name>", "this machine's overlay: hosts/<name>.yaml beside qwire.yaml, read over it (its values win)");
 
   program
     .command("build")
@@ -38,12 +42,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption("-o, --output <dir>", "bundle folder; replaced as a whole if it holds an earlier qwire bundle, refused otherwise")
     .option("--previous <plan.json>", "plan.json of the bundle that is applied now (default: the one in the output folder); qubes it lists that no longer carry rules are torn down")
     .addOption(format())
+    .addOption(host())
     .addHelpText(
       "after",
       "\nExit status: 0 bundle written (warnings allowed), 1 errors in qwire.yaml (nothing written), 2 usage.\n" +
         "Example:\n  qwire build qwire.yaml -o out && less out/README.md",
     )
-    .action(async (file: string, opts: { output: string; previous?: string; format: OutputFormat }) => {
+    .action(async (file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }) => {
       code = await (await import("./build-command.js")).runBuild(file, opts);
     });
 
@@ -52,8 +57,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description("check qwire.yaml and print every problem, with its line; writes nothing")
     .argument("[file]", "the intents file", DEFAULT_FILE)
     .addOption(format())
+    .addOption(host())
     .addHelpText("after", "\nExit status: 0 no errors (warnings allowed), 1 errors, 2 usage.")
-    .action(async (file: string, opts: { format: OutputFormat }) => {
+    .action(async (file: string, opts: { format: OutputFormat; host?: string }) => {
       code = await (await import("./check-command.js")).runCheck(file, opts);
     });
 
@@ -82,6 +88,58 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     .action(async (file: string, opts: { format: OutputFormat; events?: string; quiet?: boolean }) => {
       code = await (await import("./simulate-command.js")).runSimulate(file, opts);
+    });
+
+  program
+    .command("graph")
+    .description("draw the netvm tree, forwards (hop by hop from outside), network links, qrexec links and service qubes as Mermaid, Graphviz DOT or SVG")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .addOption(new Option("--format <format>", "mermaid (renders on GitHub), dot, or svg (needs graphviz's dot)").choices(["mermaid", "dot", "svg"]).default("mermaid"))
+    .addHelpText(
+      "after",
+      "\nExit status: 0 drawn, 1 errors in qwire.yaml, 2 usage, 3 svg asked for but graphviz's dot is missing or failed.\n" +
+        "Examples:\n  qwire graph > network.mmd\n  qwire graph --format svg > network.svg",
+    )
+    .action(async (file: string, opts: { format: "mermaid" | "dot" | "svg" }) => {
+      code = await (await import("./graph-command.js")).runGraph(file, opts.format);
+    });
+
+  program
+    .command("explain")
+    .description("follow one packet through the network qwire.yaml describes: the rule that decides at each hop (a qwire intent or a Qubes base rule) and the verdict")
+    .argument("<from>", "a qube, or outside:ADDRESS for a client outside the machine")
+    .argument("<to>", "a qube, or an IPv4 address on the internet (outbound policy)")
+    .argument("<port>", "PORT or PORT/PROTO (tcp by default), e.g. 443 or 51820/udp")
+    .argument("[file]", "the intents file", DEFAULT_FILE)
+    .addOption(new Option("--via <how>", "network, or qrexec for a qubes.ConnectTCP link (PORT is the port served in TO)").choices(["network", "qrexec"]).default("network"))
+    .addHelpText(
+      "after",
+      "\nExit status: 0 open, 1 errors in qwire.yaml, 2 usage (unknown qube or malformed port), 4 closed.\n" +
+        "Examples:\n  qwire explain outside:192.168.1.50 web 443\n  qwire explain work vault 22 --via qrexec\n  qwire explain web 1.1.1.1 443",
+    )
+    .action(async (from: string, to: string, port: string, file: string, opts: { via: "network" | "qrexec" }) => {
+      code = await (await import("./explain-command.js")).runExplain(from, to, port, file, opts.via);
+    });
+
+  program
+    .command("import")
+    .description("write a qwire.yaml that declares the netvm layout, outbound policies and qrexec links a machine has now, from dom0 command output")
+    .argument("<qubes>", `the output of: qvm-ls --raw-data --fields ${QVM_LS_FIELDS}`)
+    .option("--firewall <file>", "per qube a line '== <qube>' and the output of: qvm-firewall <qube> list")
+    .option("--policy <file>", "the qubes.ConnectTCP lines of /etc/qubes/policy.d (grep -h ConnectTCP /etc/qubes/policy.d/*.policy)")
+    .option("--release <release>", "the machine's Qubes release, e.g. 4.2 (the default) or 4.3", "4.2")
+    .option("-o, --output <file>", "write the qwire.yaml here (never over an existing file); default: stdout")
+    .addHelpText(
+      "after",
+      "\nIn dom0:\n" +
+        `  qvm-ls --raw-data --fields ${QVM_LS_FIELDS} > qubes.txt\n` +
+        "  for q in $(qvm-ls --raw-data --fields NAME,CLASS | grep -v -e '|AdminVM$' -e '|TemplateVM$' | cut -d'|' -f1); do echo \"== $q\"; qvm-firewall \"$q\" list; done > firewall.txt\n" +
+        "  grep -h ConnectTCP /etc/qubes/policy.d/*.policy > policy.txt\n" +
+        "Then, in the qube where you build: qwire import qubes.txt --firewall firewall.txt --policy policy.txt -o qwire.yaml\n" +
+        "Exit status: 0 written, 1 a line of the output could not be read (nothing written), 2 usage.",
+    )
+    .action(async (qubes: string, opts: { firewall?: string; policy?: string; release: string; output?: string }) => {
+      code = await (await import("./import-command.js")).runImport(qubes, opts);
     });
 
   program

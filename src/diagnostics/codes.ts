@@ -6,14 +6,19 @@
  *
  * QW1xxx: reading the file · QW2xxx: a value is malformed · QW3xxx: values
  * do not fit together (references, topology) · QW4xxx: valid, but not supported
- * by this release or this version of qwire.
+ * by this release or this version of qwire · QW5xxx: `qwire import` cannot read
+ * the dom0 command output it was given (the position is in that output).
  */
 export const DIAGNOSTIC_CODES = {
   QW1001: "the file is not valid YAML",
   QW1002: "a mapping has the same key twice",
   QW1003: "the file cannot be read",
   QW1004: "the plan.json of the previous build names something that is not a qube",
-  QW1005: "YAML aliases that expand the file past 100,000 values (an alias bomb)",
+  QW1005: "an included file cannot be read",
+  QW1006: "files include each other in a cycle",
+  QW1007: "an included file (or two) gives a different value for the same key or the same intent name",
+  QW1008: "`include:` is not a list of file names",
+  QW1009: "YAML aliases that expand the file past 100,000 values (an alias bomb)",
   QW2001: "unknown key (often a typo)",
   QW2002: "a value has the wrong type, or a required key is missing",
   QW2003: "qube name not allowed by Qubes",
@@ -60,6 +65,12 @@ export const DIAGNOSTIC_CODES = {
   QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228) and than qwire can move into its netvm (R4.2/R4.3: up to 10,000, IPv4 networks only)",
   QW4007: "an outbound rule Qubes R3.2's qvm-firewall cannot hold (IPv6, icmptype, expire, the policy's own action, ...)",
   QW4008: "a pinned `ip` on Qubes R3.2, whose qvm-prefs cannot set one",
+  QW5001: "import: a line of `qvm-ls --raw-data --fields NAME,CLASS,NETVM,PROVIDES_NETWORK,TEMPLATE,LABEL` output cannot be read",
+  QW5002: "import: the command output ends in the middle of a line (cut off while copying?)",
+  QW5003: "import: qvm-ls output names a netvm that it does not list (incomplete output?)",
+  QW5004: "import: a line of `qvm-firewall <qube> list` output cannot be read",
+  QW5005: "import: qvm-firewall output for a qube that qvm-ls does not list, or before any `== <qube>` line",
+  QW5006: "import: a qubes.ConnectTCP line of /etc/qubes/policy.d cannot be read",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -216,6 +216,9 @@ export interface PreviousPlan {
   readonly source: { readonly name: string; readonly text: string };
 }
 
+/** The plan.json formats whose qubes and hosts this qwire reads, for teardowns. */
+export const READABLE_PLAN_FORMATS: readonly number[] = [1, 2];
+
 /** The plan.json of an earlier build in `dir`, or undefined when there is none. */
 export async function readPreviousPlan(dir: string): Promise<PreviousPlan | undefined> {
   let text: string;
@@ -230,8 +233,12 @@ export async function readPreviousPlan(dir: string): Promise<PreviousPlan | unde
   } catch {
     throw new EmitError(`${join(dir, "plan.json")} is not valid JSON; remove it or choose another -o`);
   }
-  const d = doc as { generator?: unknown; qubes?: unknown };
+  const d = doc as { generator?: unknown; format?: unknown; qubes?: unknown };
   if (d.generator !== "qwire" || !Array.isArray(d.qubes)) return undefined;
+  // Format 1 held sentences in `intents`, format 2 decisions; both list qubes and hosts the same way.
+  if (!READABLE_PLAN_FORMATS.includes(d.format as number)) {
+    throw new EmitError(`${join(dir, "plan.json")} has plan format ${JSON.stringify(d.format)}, which this qwire cannot read (it reads ${READABLE_PLAN_FORMATS.join(" and ")}); build into a fresh folder`);
+  }
   const qubes = d.qubes.map((q: { name?: unknown }) => q?.name);
   if (!qubes.every((q): q is string => typeof q === "string")) {
     throw new EmitError(`${join(dir, "plan.json")} lists a qube without a name; remove it or choose another -o`);

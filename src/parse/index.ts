@@ -1,7 +1,7 @@
 /**
  * Stage 1, parse: text -> plain data + a position side table.
  * Emits QW1001 (syntax, or nesting past js-yaml's 100 levels), QW1002
- * (duplicate key) and QW1005 (aliases that expand to too much: an alias bomb).
+ * (duplicate key) and QW1009 (aliases that expand to too much: an alias bomb).
  */
 import yaml from "js-yaml";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
@@ -19,7 +19,8 @@ export interface SourceFile {
 export interface ParsedDocument {
   readonly source: SourceFile;
   readonly value: unknown;
-  readonly positions: PositionIndex;
+  /** Spans of keys and values by YAML path (for fleet files, each in the file the value came from). */
+  readonly positions: Pick<PositionIndex, "value" | "key">;
 }
 
 /**
@@ -37,7 +38,8 @@ const MAX_DEPTH = 100;
 /** A UTF-8 byte order mark: js-yaml drops it, so positions are counted without it. */
 const BOM = /^\uFEFF/;
 
-export function parse(input: SourceFile, diag: DiagnosticBag): ParsedDocument | undefined {
+/** One file's document; its positions are that file's own index (fleet files merge several, src/parse/fleet.ts). */
+export function parse(input: SourceFile, diag: DiagnosticBag): (ParsedDocument & { readonly positions: PositionIndex }) | undefined {
   const source = BOM.test(input.text) ? { ...input, text: input.text.replace(BOM, "") } : input;
   const recorder = new PositionRecorder();
   let value: unknown;
@@ -73,7 +75,7 @@ export function parse(input: SourceFile, diag: DiagnosticBag): ParsedDocument | 
   const added = aliasExpansion(value, ALIAS_EXPANSION_LIMIT);
   if (added > ALIAS_EXPANSION_LIMIT) {
     diag.error(
-      "QW1005",
+      "QW1009",
       positions.firstAlias() ?? { line: 1, column: 1, length: 1 },
       `the YAML aliases of this file expand it by more than ${ALIAS_EXPANSION_LIMIT.toLocaleString("en-US")} values (an alias bomb); qwire does not expand them`,
       { hint: "write the repeated values out, or alias only small lists such as a `from:` list" },

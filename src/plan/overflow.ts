@@ -14,6 +14,7 @@
  * does not matter), and an element the current set already covers is left
  * out (a duplicate rule would otherwise cost a set of its own).
  */
+import { ipv4Range, rangeContains, rangesOverlap, type Interval } from "../addresses/ipv4.js";
 import type { FirewallRule, QubeName } from "../validate/index.js";
 
 export type OverflowVerdict = "accept" | "drop";
@@ -44,25 +45,14 @@ export interface OverflowChain {
 
 const ANY4 = "0.0.0.0/0";
 
-function range4(net: string): [number, number] {
-  const [addr = "", prefix = "32"] = net.split("/");
-  const n = addr.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-  const size = 2 ** (32 - Number(prefix));
-  const start = n - (n % size);
-  return [start, start + size - 1];
-}
-
-const overlaps = (a: [number, number], b: [number, number]) => a[0] <= b[1] && b[0] <= a[1];
-const contains = (outer: [number, number], inner: [number, number]) => outer[0] <= inner[0] && inner[1] <= outer[1];
-
 /** The netvm chain for one qube's whole list (IPv4 networks, no host names: the validator refuses the rest). */
 export function overflowChain(qube: QubeName, index: number, rules: readonly FirewallRule[], policy: OverflowVerdict): OverflowChain {
   const chain = `qwire-out-${index}`;
   const steps: OverflowStep[] = [];
   let sets = 0;
   // The open sets of the current group (same action), with what they hold for the overlap check.
-  let ports: { step: { kind: "ports"; set: string; verdict: OverflowVerdict; elements: PortElement[] }; spans: [[number, number], string, [number, number]][] } | undefined;
-  let nets: { step: { kind: "nets"; set: string; verdict: OverflowVerdict; elements: string[] }; spans: [number, number][] } | undefined;
+  let ports: { step: { kind: "ports"; set: string; verdict: OverflowVerdict; elements: PortElement[] }; spans: [Interval, string, Interval][] } | undefined;
+  let nets: { step: { kind: "nets"; set: string; verdict: OverflowVerdict; elements: string[] }; spans: Interval[] } | undefined;
   let action: OverflowVerdict | undefined;
   for (const r of rules) {
     if (r.action !== action) {
@@ -76,21 +66,21 @@ export function overflowChain(qube: QubeName, index: number, rules: readonly Fir
     } else if (r.proto === "icmp") {
       steps.push({ kind: "icmp", verdict: r.action, net, icmptype: r.icmptype ?? null });
     } else if (r.proto === "tcp" || r.proto === "udp") {
-      const span = range4(net);
+      const span = ipv4Range(net);
       const element = { net, proto: r.proto, first: r.dstports?.first ?? 0, last: r.dstports?.last ?? 65535 };
       const pspan: [number, number] = [element.first, element.last];
       // Already covered by an element of this group's set (same action): nothing to add.
-      if (ports?.spans.some(([s, p, q]) => p === r.proto && contains(s, span) && contains(q, pspan))) continue;
-      if (ports === undefined || ports.spans.some(([s, p, q]) => p === r.proto && overlaps(s, span) && overlaps(q, pspan))) {
+      if (ports?.spans.some(([s, p, q]) => p === r.proto && rangeContains(s, span) && rangeContains(q, pspan))) continue;
+      if (ports === undefined || ports.spans.some(([s, p, q]) => p === r.proto && rangesOverlap(s, span) && rangesOverlap(q, pspan))) {
         ports = { step: { kind: "ports", set: `${chain}-${++sets}`, verdict: r.action, elements: [] }, spans: [] };
         steps.push(ports.step);
       }
       ports.step.elements.push(element);
       ports.spans.push([span, r.proto, pspan]);
     } else {
-      const span = range4(net);
-      if (nets?.spans.some((s) => contains(s, span))) continue;
-      if (nets === undefined || nets.spans.some((s) => overlaps(s, span))) {
+      const span = ipv4Range(net);
+      if (nets?.spans.some((s) => rangeContains(s, span))) continue;
+      if (nets === undefined || nets.spans.some((s) => rangesOverlap(s, span))) {
         nets = { step: { kind: "nets", set: `${chain}-${++sets}`, verdict: r.action, elements: [] }, spans: [] };
         steps.push(nets.step);
       }

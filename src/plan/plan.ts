@@ -2,6 +2,7 @@
  * Plan: every decision qwire makes, as data, sorted. Render turns it into
  * bytes without deciding anything; golden tests and plan.json show it as is.
  */
+import type { IntentDecision } from "./decisions.js";
 import type { Reattach } from "./reconnect.js";
 import type { OverflowChain } from "./overflow.js";
 import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, Proto, QubeName, R32Firewall, Release } from "../validate/index.js";
@@ -102,8 +103,8 @@ export interface QubePlan extends FamilyRules {
   readonly hasPacketRules: boolean;
   /** Sorted by local port; empty when the qube starts no qrexec link. */
   readonly connects: readonly QrexecConnect[];
-  /** One line per intent, for the bundle README. */
-  readonly summary: readonly string[];
+  /** What this qube does, one decision per intent line (README, script header, plan.json). */
+  readonly decisions: readonly IntentDecision[];
   /** Set for a guest: its script and addresses are installed in this host, guarded by the guest's name. */
   readonly host?: { readonly qube: QubeName; readonly kind: GuestKind };
   /**

@@ -11,10 +11,11 @@ import type { Backend } from "./backend.js";
 import { iptablesBackend } from "./backends/iptables.js";
 import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
-import { guestFiles, layoutOf, type Layout } from "./layout.js";
+import { installPaths, layoutOf, type Layout } from "./layout.js";
 import { reconnectWords } from "./reconnect.js";
 import { installList, sha256sums } from "./install-list.js";
 import { removeState, renderSalt } from "./salt.js";
+import { sentences } from "./words.js";
 import { profileOf } from "../release/index.js";
 
 export type { Artifact } from "./artifact.js";
@@ -22,7 +23,8 @@ export type { Artifact } from "./artifact.js";
 /** salt/ at the package root: hand-written pieces copied into every bundle. */
 const SALT_DIR = fileURLToPath(new URL("../../salt/", import.meta.url));
 
-export const PLAN_FORMAT = 1;
+/** plan.json's format: 2 since `intents` holds the plan's decisions (format 1 held sentences); emit reads both. */
+export const PLAN_FORMAT = 2;
 
 export function backendFor(plan: Plan): Backend {
   switch (plan.backend) {
@@ -101,14 +103,14 @@ function docsView(plan: Plan, layout: Layout) {
       isGuest: q.host !== undefined,
       host: q.host?.qube ?? "",
       hostIsDisposable: q.host?.kind === "disposable",
-      addressesPath: q.host !== undefined ? guestFiles(q.host.kind, q.qube).addresses : "/rw/config/qwire/addresses",
-      installedAs: q.host !== undefined ? guestFiles(q.host.kind, q.qube).script : layout.scriptPath(q.placement),
+      addressesPath: installPaths(q, layout).addresses,
+      installedAs: installPaths(q, layout).script,
       isNetQube: q.placement === "qubes-firewall.d" || q.placement === "qubes-firewall-user-script",
       hasAddresses: q.addresses.length > 0,
       hasConnects: q.connects.length > 0,
       hasPacketRules: q.hasPacketRules,
       addresses: q.addresses,
-      summary: q.summary,
+      summary: sentences(q),
       blocks: layout.blocks(q).map((b) => ({ file: b.file, used: b.lines.length > 0 })),
     })),
     teardowns: plan.teardowns,
@@ -140,9 +142,9 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
       placement: q.placement,
       // A guest's script is in its host, at this path.
       ...(q.host === undefined ? {} : { host: q.host.qube, hostKind: q.host.kind }),
-      script: !q.hasPacketRules ? null : q.host !== undefined ? guestFiles(q.host.kind, q.qube).script : layout.scriptPath(q.placement),
+      script: q.hasPacketRules ? installPaths(q, layout).script : null,
       addresses: q.addresses,
-      intents: q.summary,
+      intents: q.decisions,
     })),
     // Read by the next build: a host that loses all its guests gets their files removed.
     ...(plan.hosts.some((h) => h.guests.length > 0)

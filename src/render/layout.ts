@@ -48,6 +48,21 @@ export function guestFiles(kind: GuestKind, guest: QubeName): { readonly script:
   return { script: `${where.hookDir}/${GUEST_SCRIPT_PREFIX}${guest}`, dir, addresses: `${dir}/addresses` };
 }
 
+/**
+ * Where a qube's files are installed: its rules script and its addresses
+ * file, in its host for a guest. The one answer for the bundle's files, its
+ * README, plan.json and the CLI's summary.
+ */
+export function installPaths(q: Pick<QubePlan, "qube" | "host" | "placement">, layout: Layout): { readonly script: string; readonly addresses: string } {
+  if (q.host !== undefined) return guestFiles(q.host.kind, q.qube);
+  return { script: layout.scriptPath(q.placement), addresses: ADDRESSES };
+}
+
+/** Whether a placement's script runs from a hook folder (every file there runs) rather than from a marked block. */
+export function runsFromHookFolder(placement: Placement): boolean {
+  return placement === "qubes-firewall.d" || placement === "rc.local.d" || placement === "template-qubes-firewall.d";
+}
+
 /** The user files a marked block can sit in. */
 export type BlockFile = "/rw/config/rc.local" | "/rw/config/qubes-firewall-user-script";
 

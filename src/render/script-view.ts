@@ -9,6 +9,7 @@ import type { Arrival, FamilyRules, ForwardHop, LinkInput, LinkPass, OverflowCha
 import type { R32Firewall, Release } from "../validate/index.js";
 import { profileOf } from "../release/index.js";
 import { withoutCovered } from "./covered-networks.js";
+import { sentences } from "./words.js";
 
 /** When the qube runs the script, one comment line each. */
 const RUNS: Record<Placement, readonly string[]> = {
@@ -48,7 +49,7 @@ export function scriptView(q: QubePlan, release: Release, installedAs: string, f
     guest: q.host !== undefined,
     host: q.host?.qube ?? "",
     runs: q.host !== undefined ? guestRuns(q) : RUNS[q.placement],
-    summary: q.summary,
+    summary: sentences(q),
     ipv6: q.ipv6,
     // R3.2 only (iptables): the outbound list past qvm-firewall's limit, or the cleanup of an old one.
     outbound: q.outbound === undefined ? null : outboundView(q.outbound),

@@ -7,19 +7,8 @@
  */
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { ParsedDocument } from "../parse/index.js";
-import { MAX_FIREWALL_RULES, ruleString, type FirewallRule, type FirewallSpec, type QubeName } from "../validate/index.js";
+import { MAX_FIREWALL_RULES, type FirewallRule, type FirewallSpec } from "../validate/index.js";
 import type { NetvmGraph } from "./graph.js";
-
-type OutboundAccepts = readonly { readonly qube: QubeName; readonly rules: readonly FirewallRule[] }[];
-
-/** The whole list as dom0 would set it: qwire's accepts for links first (Qubes #3644), then the qube's own rules. */
-export function fullOutboundList(f: FirewallSpec, links: readonly { readonly outboundAccepts: OutboundAccepts }[]): FirewallRule[] {
-  const added = links.flatMap((l) => l.outboundAccepts.filter((a) => a.qube === f.qube).flatMap((a) => a.rules));
-  // The plan sets each added accept once (the same link rule for two links is one rule).
-  const seen = new Set<string>();
-  const once = added.filter((r) => !seen.has(ruleString(r)) && seen.add(ruleString(r)) !== undefined);
-  return [...once, ...f.rules];
-}
 
 /** Whether the list passes what qubesd takes (the limit qwire always checked): then the netvm enforces it. */
 export function overflowsQubesd(rules: readonly unknown[]): boolean {
@@ -34,8 +23,8 @@ function notInNetvm(r: FirewallRule): string | undefined {
   return undefined;
 }
 
-export function checkOverflow(f: FirewallSpec, links: readonly { readonly outboundAccepts: OutboundAccepts }[], graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag): void {
-  const rules = fullOutboundList(f, links);
+/** `rules`: the whole list dom0 would set (topology/outbound.ts). */
+export function checkOverflow(f: FirewallSpec, rules: readonly FirewallRule[], graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag): void {
   if (!overflowsQubesd(rules)) return;
   const where = doc.positions.key([...f.path, "rules"]);
   const count = `${rules.length} outbound rules for '${f.qube}'`;

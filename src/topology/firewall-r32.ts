@@ -11,17 +11,14 @@ import {
   QDB_MAX_DATA,
   R32_EXCEPTION_BUDGET,
   toR32,
-  type FirewallRule,
   type FirewallSpec,
-  type QubeName,
   type R32Firewall,
 } from "../validate/index.js";
+import type { OutboundList } from "./outbound.js";
 
-type OutboundAccepts = readonly { readonly qube: QubeName; readonly rules: readonly FirewallRule[] }[];
-
-export function r32FirewallOf(f: FirewallSpec, links: readonly { readonly outboundAccepts: OutboundAccepts }[]): R32Firewall {
-  const added = links.flatMap((l) => l.outboundAccepts.filter((a) => a.qube === f.qube).flatMap((a) => a.rules));
-  return toR32([...added, ...f.rules], f.policy);
+/** The R3.2 configuration of a qube's whole outbound list (topology/outbound.ts). */
+export function r32FirewallOf(f: FirewallSpec, list: OutboundList): R32Firewall {
+  return toR32(list.rules, f.policy);
 }
 
 /** Whether the exceptions pass the budget: then the qube enforces them itself. */

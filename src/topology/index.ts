@@ -12,14 +12,17 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
 import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
+import { ipv4Range, rangesOverlap } from "../addresses/ipv4.js";
 import { profileOf } from "../release/index.js";
 import { linkDirections } from "./directions.js";
+import { composeOutbound, type OutboundList } from "./outbound.js";
 import { NetvmGraph } from "./graph.js";
 import { r32FirewallOf, warnR32Overflow } from "./firewall-r32.js";
 import { checkOverflow } from "./firewall-overflow.js";
 
 export { overflows, r32FirewallOf } from "./firewall-r32.js";
-export { fullOutboundList, overflowsQubesd } from "./firewall-overflow.js";
+export { overflowsQubesd } from "./firewall-overflow.js";
+export type { OutboundList } from "./outbound.js";
 
 export { NetvmGraph } from "./graph.js";
 export { linkDirections } from "./directions.js";
@@ -52,6 +55,8 @@ export interface Topology {
   readonly links: readonly LinkRoute[];
   /** qrexec links need no route: dom0's policy joins the two qubes. */
   readonly qrexecLinks: readonly QrexecLinkSpec[];
+  /** Each outbound policy's whole list, as dom0 sets it, by qube (topology/outbound.ts). */
+  readonly outbound: ReadonlyMap<QubeName, OutboundList>;
 }
 
 export interface TopologyOptions {
@@ -129,12 +134,13 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
     known(e.to, [...e.path, "to"]);
   }
   for (const f of spec.firewall) known(f.qube, [...f.path]);
+  const outbound = composeOutbound(spec.firewall, links);
   const overflow = profileOf(spec.release).outbound.overflow;
-  if (overflow === "in-qube") for (const f of spec.firewall) warnR32Overflow(f, r32FirewallOf(f, links), doc, diag);
-  if (overflow === "netvm") for (const f of spec.firewall) checkOverflow(f, links, graph, doc, diag);
+  if (overflow === "in-qube") for (const f of spec.firewall) warnR32Overflow(f, r32FirewallOf(f, outbound.get(f.qube)!), doc, diag);
+  if (overflow === "netvm") for (const f of spec.firewall) checkOverflow(f, outbound.get(f.qube)!.rules, graph, doc, diag);
 
   if (diag.hasErrors()) return undefined;
-  return { spec, graph, forwards, links, qrexecLinks };
+  return { spec, graph, forwards, links, qrexecLinks, outbound };
 }
 
 function checkQubes(
@@ -538,14 +544,7 @@ function outboundAccepts(l: NetworkLinkSpec, graph: NetvmGraph, doc: ParsedDocum
 const QUBES_INTERNAL = ["10.137.0.0/16", "10.138.0.0/16", "10.139.0.0/16"] as const;
 
 function overlapsV4(a: string, b: string): boolean {
-  const range = (cidr: string): [number, number] => {
-    const [addr = "", len = "32"] = cidr.split("/");
-    const start = addr.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-    return [start, start + 2 ** (32 - Number(len)) - 1];
-  };
-  const [a1, a2] = range(a);
-  const [b1, b2] = range(b);
-  return a1 <= b2 && b1 <= a2;
+  return rangesOverlap(ipv4Range(a), ipv4Range(b));
 }
 
 /** Salt state and pillar names cannot hold '.', which Qubes allows in qube names. */

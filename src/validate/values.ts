@@ -4,6 +4,8 @@
  * Patterns are allowlists: a value that passes can be written into a shell
  * script or an nft rule without quoting surprises.
  */
+import { ipv4Network, ipv4Octets, ipv4Text, octetsNumber } from "../addresses/ipv4.js";
+import { ipv6Groups, ipv6Network, ipv6Text } from "../addresses/ipv6.js";
 import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, QubeName } from "./spec.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -78,20 +80,6 @@ export function parseIpv4(value: unknown): Parsed<string> {
   return octets ? ok(octets.join(".")) : fail(`'${printable(value)}' is not an IPv4 address`);
 }
 
-function ipv4Octets(text: string): number[] | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  const octets: number[] = [];
-  for (const p of parts) {
-    // No leading zeros: "010" is octal to some tools and decimal to others.
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    octets.push(n);
-  }
-  return octets;
-}
-
 export type CidrParse = { family: 4; cidr: Ipv4Cidr } | { family: 6; cidr: Ipv6Cidr };
 
 /** An IPv4 or IPv6 address or network. A bare address means one host. */
@@ -105,10 +93,7 @@ export function parseCidr(value: unknown): Parsed<CidrParse> {
     if (len !== undefined && !/^(0|[1-9]\d{0,2})$/.test(len)) return fail(`'${printable(value)}' has a bad prefix length`);
     const prefix = len === undefined ? 128 : Number(len);
     if (prefix > 128) return fail(`'${printable(value)}': an IPv6 prefix is at most /128`);
-    const network = groups.map((g, i) => {
-      const keep = Math.max(0, Math.min(16, prefix - 16 * i));
-      return keep === 0 ? 0 : g & (0xffff << (16 - keep)) & 0xffff;
-    });
+    const network = ipv6Network(groups, prefix);
     if (network.some((g, i) => g !== groups[i])) {
       return fail(`'${printable(value)}' has host bits set: the network is ${ipv6Text(network)}/${prefix}`);
     }
@@ -119,62 +104,12 @@ export function parseCidr(value: unknown): Parsed<CidrParse> {
   if (len !== undefined && !/^(0|[1-9]\d?)$/.test(len)) return fail(`'${printable(value)}' has a bad prefix length`);
   const prefix = len === undefined ? 32 : Number(len);
   if (prefix > 32) return fail(`'${printable(value)}': an IPv4 prefix is at most /32`);
-  const n = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  const network = Math.floor(n / size) * size;
+  const n = octetsNumber(octets);
+  const network = ipv4Network(n, prefix);
   if (network !== n) {
-    return fail(`'${value}' has host bits set: the network is ${toDotted(network)}/${prefix}`);
+    return fail(`'${value}' has host bits set: the network is ${ipv4Text(network)}/${prefix}`);
   }
-  return ok({ family: 4, cidr: { family: 4, text: `${toDotted(network)}/${prefix}` } });
-}
-
-function toDotted(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
-}
-
-/** The eight 16-bit groups of an IPv6 address (with an optional IPv4 tail), or undefined. */
-function ipv6Groups(text: string): number[] | undefined {
-  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return undefined;
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const parse = (half: string): number[] | undefined => {
-    if (half === "") return [];
-    const parts = half.split(":");
-    const out: number[] = [];
-    for (const [i, part] of parts.entries()) {
-      if (i === parts.length - 1 && part.includes(".")) {
-        const o = ipv4Octets(part);
-        if (!o) return undefined;
-        out.push(o[0]! * 256 + o[1]!, o[2]! * 256 + o[3]!);
-      } else if (/^[0-9A-Fa-f]{1,4}$/.test(part)) out.push(parseInt(part, 16));
-      else return undefined;
-    }
-    return out;
-  };
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
-  if (!head || !tail) return undefined;
-  if (halves.length === 1) return head.length === 8 ? head : undefined;
-  if (head.length + tail.length > 7) return undefined;
-  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-}
-
-/** RFC 5952 text: lower case, no leading zeros, the longest run of zero groups as "::". */
-function ipv6Text(groups: readonly number[]): string {
-  let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best.at === -1) return hex.join(":");
-  return `${hex.slice(0, best.at).join(":")}::${hex.slice(best.at + best.len).join(":")}`;
+  return ok({ family: 4, cidr: { family: 4, text: `${ipv4Text(network)}/${prefix}` } });
 }
 
 /** Shows a hostile value without letting it break the diagnostic line. */

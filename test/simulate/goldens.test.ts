@@ -2,13 +2,14 @@
  * Every golden scenario (test/golden/<name>/qwire.yaml, globbed when the
  * test runs) simulates with every event and every flow holds; scenarios the
  * model does not cover (R4.0, R3.2, guest net qubes) are refused, not
- * half-simulated.
+ * half-simulated. On every flow of the apply event `qwire explain` must
+ * give the verdict the simulation observed.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { simulate } from "../../src/simulate/index.js";
-import { failures, isRoot, limit, ROOT, scenarioFiles } from "./helpers.js";
+import { explainDisagreements, failures, isRoot, limit, QUEUED_TIMEOUT, ROOT, scenarioFiles } from "./helpers.js";
 
 const slot = limit(2);
 
@@ -34,10 +35,12 @@ describe.skipIf(!isRoot)("qwire simulate on every golden scenario", () => {
 
   for (const file of files.filter((f) => !legacy.includes(f) && !guests.includes(f))) {
     it.concurrent(file, async () => {
-      const { report, diagnostics } = await slot(() => simulate({ name: file, text: readFileSync(join(ROOT, file), "utf8") }));
+      const text = readFileSync(join(ROOT, file), "utf8");
+      const { report, diagnostics } = await slot(() => simulate({ name: file, text }));
       expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
       expect(failures(report!)).toEqual([]);
+      expect(explainDisagreements(file, text, report!)).toEqual([]);
       expect(report!.passed).toBe(true);
-    });
+    }, QUEUED_TIMEOUT);
   }
 });

@@ -1,6 +1,8 @@
 /** Running the simulator in-process from tests. */
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { explainFlow } from "../../src/explain/index.js";
+import { check } from "../../src/pipeline.js";
 import { sourceLabel, dialLabel, type SimulationReport } from "../../src/simulate/index.js";
 
 /** The simulator needs root (namespaces, nft); without it these suites are skipped, not failed. */
@@ -14,6 +16,23 @@ export function failures(report: SimulationReport): string[] {
   ]);
 }
 
+/**
+ * Flows of the apply event where `qwire explain`'s verdict differs from what
+ * the simulation observed in the namespaces: [] when explain agrees with
+ * simulate on every flow (issue #12).
+ */
+export function explainDisagreements(file: string, text: string, report: SimulationReport): string[] {
+  const { topology, diagnostics } = check({ name: file, text });
+  if (!topology) return [`${file} does not check: ${diagnostics.map((d) => d.message).join("; ")}`];
+  const apply = report.events.find((e) => e.name === "apply");
+  if (!apply || apply.flows.length === 0) return ["the apply event has no flows"];
+  return apply.flows.flatMap((r) => {
+    const f = r.flow;
+    const said = explainFlow(topology, f.from, f.dial, f.proto, f.port, f.to).open ? "open" : "closed";
+    return said === r.outcome.state ? [] : [`${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port}: explain says ${said}, simulate observed ${r.outcome.state}`];
+  });
+}
+
 /** formulas/*.yaml and test/golden/<scenario>/qwire.yaml, as they are when the test runs. */
 export function scenarioFiles(root: string): string[] {
   const formulas = readdirSync(join(root, "formulas")).filter((f) => f.endsWith(".yaml")).sort().map((f) => join("formulas", f));
@@ -25,6 +44,14 @@ export function scenarioFiles(root: string): string[] {
 }
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
+
+/**
+ * Timeout of one simulation test that waits for a `limit` slot: vitest starts
+ * the clock when the test starts, so the wait behind the other scenarios
+ * counts too (a dozen scenarios on a loaded 2-core machine queue for minutes).
+ * Not a time assertion: a hung simulation still fails, later.
+ */
+export const QUEUED_TIMEOUT = 900_000;
 
 /**
  * At most `n` simulations at a time in one test file: a simulation mostly

@@ -5,7 +5,10 @@
  * Outside networks (one per entry interface) get 198.18.K.1 as the entry
  * qube's address on that interface.
  */
-import { toInt } from "./ipv4.js";
+import { contains, parseCidr } from "./ipv4.js";
+
+/** Where qubesd puts qube addresses (ADMIN qubes/vm/mix/net.py). */
+const QUBES_QUBES = parseCidr("10.137.0.0/16");
 
 export class AddressBook {
   #nextHost = 2;
@@ -38,6 +41,6 @@ export class AddressBook {
   }
 
   static isQubeAddress(ip: string): boolean {
-    return (toInt(ip) & 0xffff0000) >>> 0 === toInt("10.137.0.0");
+    return contains(QUBES_QUBES, ip);
   }
 }

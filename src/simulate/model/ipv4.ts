@@ -1,17 +1,17 @@
 /**
- * IPv4 arithmetic for the model: parsing, CIDR membership, and picking
- * client addresses inside and outside the networks an intent allows.
+ * IPv4 for the model: CIDR membership, and picking client addresses inside
+ * and outside the networks an intent allows. The arithmetic is
+ * src/addresses/ipv4.ts.
  */
+import { ipv4Network, ipv4Octets, ipv4Size, ipv4Text, octetsNumber } from "../../addresses/ipv4.js";
 
 export function toInt(address: string): number {
-  const parts = address.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${address}`);
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+  const octets = ipv4Octets(address);
+  if (octets === undefined) throw new Error(`not an IPv4 address: ${address}`);
+  return octetsNumber(octets);
 }
 
-export function toText(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-}
+export const toText = ipv4Text;
 
 export interface Network {
   readonly base: number;
@@ -21,13 +21,11 @@ export interface Network {
 export function parseCidr(text: string): Network {
   const [address, bits = "32"] = text.split("/");
   const b = Number(bits);
-  const mask = b === 0 ? 0 : (0xffffffff << (32 - b)) >>> 0;
-  return { base: (toInt(address!) & mask) >>> 0, bits: b };
+  return { base: ipv4Network(toInt(address!), b), bits: b };
 }
 
 export function contains(net: Network, address: string): boolean {
-  const mask = net.bits === 0 ? 0 : (0xffffffff << (32 - net.bits)) >>> 0;
-  return ((toInt(address) & mask) >>> 0) === net.base;
+  return ipv4Network(toInt(address), net.bits) === net.base;
 }
 
 /** Networks the model itself uses; client addresses avoid them. */
@@ -39,7 +37,7 @@ function usable(address: string, taken: ReadonlySet<string>): boolean {
 
 /** A host address inside `net`, not taken; .50 of a /24 when it can. */
 export function pickInside(net: Network, taken: ReadonlySet<string>): string | undefined {
-  const size = net.bits >= 32 ? 1 : 2 ** (32 - net.bits);
+  const size = ipv4Size(Math.min(net.bits, 32));
   if (size === 1) return toText(net.base);
   if (size === 2) return [net.base, net.base + 1].map(toText).find((a) => !taken.has(a));
   const start = size > 64 ? 50 : 1;

@@ -2,32 +2,19 @@
  * IPv6 arithmetic for the model (BigInt): parsing, CIDR membership, the
  * Qubes address of a qube, and picking client addresses inside and outside
  * the IPv6 networks a forward allows. Text is RFC 5952 (what nft and
- * qwire's validator print).
+ * qwire's validator print); the arithmetic is src/addresses/ipv6.ts.
  */
+import { ipv4Number } from "../../addresses/ipv4.js";
+import { ipv6Big, ipv6FromBig, ipv6Groups, ipv6Text } from "../../addresses/ipv6.js";
 
 export function toBig(address: string): bigint {
-  const halves = address.split("::");
-  if (halves.length > 2) throw new Error(`not an IPv6 address: ${address}`);
-  const groups = (h: string) => (h === "" ? [] : h.split(":").map((g) => parseInt(g, 16)));
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  const all = halves.length === 2 ? [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail] : head;
-  if (all.length !== 8 || all.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) throw new Error(`not an IPv6 address: ${address}`);
-  return all.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+  const groups = ipv6Groups(address);
+  if (groups === undefined) throw new Error(`not an IPv6 address: ${address}`);
+  return ipv6Big(groups);
 }
 
 export function toText(n: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(16 * (7 - i))) & 0xffffn));
-  let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > best.len) best = { at: i, len: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best.at === -1) return hex.join(":");
-  return `${hex.slice(0, best.at).join(":")}::${hex.slice(best.at + best.len).join(":")}`;
+  return ipv6Text(ipv6FromBig(n));
 }
 
 export interface Network6 {
@@ -56,8 +43,7 @@ export function contains6(net: Network6, address: string): boolean {
  * Qubes prefix fd09:24ef:4179::/64 with the IPv4 address as the last 32 bits.
  */
 export function qubeAddress6(ipv4: string): string {
-  const [a, b, c, d] = ipv4.split(".").map(Number) as [number, number, number, number];
-  return toText((0xfd0924ef4179n << 80n) | BigInt(((a << 24) | (b << 16) | (c << 8) | d) >>> 0));
+  return toText((0xfd0924ef4179n << 80n) | BigInt(ipv4Number(ipv4)));
 }
 
 /** Networks the model itself uses; IPv6 client addresses avoid them. */

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { formatPortRange, parseCidr } from "../values.js";
 import { intentName, interfaceName, isMapping, portRange, qubeName, report, warn, type Ctx } from "../grammar.js";
 import type { ForwardSpec, Unplaced, IntentName, Ipv4Cidr, Ipv6Cidr, PortRange } from "../spec.js";
-import { compareIpv4Cidr } from "../../addresses/index.js";
+import { compareIpv4Cidr } from "../../addresses/ipv4.js";
 
 const SOURCE_INPUT = { type: "string", description: "an IPv4 or IPv6 network or address, or 'any' (every IPv4 source)" };
 

@@ -115,14 +115,15 @@ async function killPoints(dir: string): Promise<KillPoint[]> {
   const points: KillPoint[] = [];
   let worker: string | undefined;
   for (const line of lines) {
-    const m = /^(\d+) (\w+)\(/.exec(line); // a call, complete or <unfinished ...>; "<... x resumed>" lines are not counted
+    // strace pads the pid to five columns ("%-5d "): a 4-digit pid, as on a freshly booted machine, is followed by two spaces.
+    const m = /^(\d+) +(\w+)\(/.exec(line); // a call, complete or <unfinished ...>; "<... x resumed>" lines are not counted
     if (!m) continue;
     const [, tid, syscall] = m as unknown as [string, string, string];
     const key = `${tid} ${syscall}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
     if (worker === undefined && syscall === "mkdir" && line.includes(`${out}.qwire-new-`)) worker = tid;
     if (worker === undefined || tid !== worker) continue;
-    if (syscall === "write" && /^\d+ write\(\d+, "\\1\\0\\0\\0\\0\\0\\0\\0", 8/.test(line)) continue; // libuv's wake-up, not a file
+    if (syscall === "write" && /^\d+ +write\(\d+, "\\1\\0\\0\\0\\0\\0\\0\\0", 8/.test(line)) continue; // libuv's wake-up, not a file
     if (syscall === "openat" && !line.includes(out)) continue;
     points.push({ syscall, when: counts.get(key)!, line: line.slice(0, 140) });
   }

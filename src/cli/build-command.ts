@@ -6,17 +6,13 @@ import type { QubePlan } from "../plan/index.js";
 import { bundleDigest } from "../render/install-list.js";
 import { installPaths, layoutOf, runsFromHookFolder } from "../render/layout.js";
 import { EXIT } from "./exit-codes.js";
-import { fleetReader, readSource, sourcesOf } from "./read-source.js";
+import { readFleet, sourcesOf } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 
 export async function runBuild(file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }): Promise<number> {
-  const source = await readSource(file);
-  if (typeof source === "number") return source;
-  const files = fleetReader(file, opts.host);
-  if (typeof files === "string") {
-    process.stderr.write(`qwire: ${files}\n`);
-    return EXIT.usage;
-  }
+  const read = await readFleet(file, opts.host);
+  if (typeof read === "number") return read;
+  const { source, files } = read;
   let previous: PreviousPlan | undefined;
   try {
     // An interrupted earlier build may have left the previous bundle aside: put it back before reading its plan.json.

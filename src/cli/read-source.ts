@@ -4,7 +4,9 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { FleetOptions } from "../parse/fleet.js";
 import type { SourceFile } from "../parse/index.js";
+import type { Topology } from "../topology/index.js";
 import { EXIT } from "./exit-codes.js";
+import { printDiagnostics } from "./report.js";
 
 export async function readSource(file: string): Promise<SourceFile | number> {
   try {
@@ -43,4 +45,31 @@ export function includeReader(file: string, host?: string): { fleet: FleetOption
 /** What a fleet reader read, as the files printDiagnostics may show lines of. */
 export function sourcesOf(texts: ReadonlyMap<string, string>): SourceFile[] {
   return [...texts].map(([name, text]) => ({ name, text }));
+}
+
+/** qwire.yaml and the reader of its includes and host overlay; a number is the exit code (the reason is printed). */
+export async function readFleet(file: string, host?: string): Promise<{ source: SourceFile; files: { fleet: FleetOptions; texts: Map<string, string> } } | number> {
+  const source = await readSource(file);
+  if (typeof source === "number") return source;
+  const files = fleetReader(file, host);
+  if (typeof files === "string") {
+    process.stderr.write(`qwire: ${files}\n`);
+    return EXIT.usage;
+  }
+  return { source, files };
+}
+
+/**
+ * For commands that read the network (graph, explain): qwire.yaml and its
+ * includes checked, the diagnostics printed; the topology, or the exit code
+ * when the file cannot be read or has errors.
+ */
+export async function checkedTopology(file: string): Promise<Topology | number> {
+  const source = await readSource(file);
+  if (typeof source === "number") return source;
+  const files = includeReader(source.name);
+  const { check } = await import("../check.js");
+  const checked = check(source, files.fleet);
+  printDiagnostics(checked.diagnostics, source, "text", sourcesOf(files.texts));
+  return checked.topology ?? EXIT.diagnostics;
 }

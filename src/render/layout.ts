@@ -68,7 +68,7 @@ export type BlockFile = "/rw/config/rc.local" | "/rw/config/qubes-firewall-user-
 
 export interface MarkedBlock {
   readonly file: BlockFile;
-  /** Shell lines between the markers; empty = the block is emptied (what qwire put there is removed). */
+  /** Shell lines between the markers; empty = the block is taken out of the file, markers included. */
   readonly lines: readonly string[];
 }
 
@@ -89,7 +89,7 @@ export interface Layout {
   readonly connectPath: string;
   /** The marked blocks a qube gets (none on R4.2+). */
   blocks(q: Pick<QubePlan, "placement" | "hasPacketRules" | "connects">): MarkedBlock[];
-  /** The blocks a qube that carries nothing any more is left with: all emptied. */
+  /** The blocks a qube that carries nothing any more has taken out: every file a block can sit in. */
   emptyBlocks(): MarkedBlock[];
 }
 

@@ -11,7 +11,7 @@ import { BANNER, type Artifact } from "./artifact.js";
 import { renderTemplate } from "./handlebars-env.js";
 import type { Backend } from "./backend.js";
 import { command, sh } from "./helpers.js";
-import { ADDRESSES, BLOCK_MARKERS, fileName, GUEST_LOCATIONS, GUEST_SCRIPT_PREFIX, guestFiles, layoutOf, QWIRE_DIR, type Layout, type MarkedBlock } from "./layout.js";
+import { ADDRESSES, BLOCK_MARKERS, fileName, type BlockFile, GUEST_LOCATIONS, GUEST_SCRIPT_PREFIX, guestFiles, layoutOf, QWIRE_DIR, type Layout, type MarkedBlock } from "./layout.js";
 import { qvmFirewallR32Commands } from "./qvm-firewall-r32.js";
 import { reconnectCommand } from "./reconnect.js";
 import { dumpYaml } from "./yaml.js";
@@ -334,12 +334,16 @@ function statefulRun(path: string, args: readonly string[] = []): unknown[] {
  * qubes-firewall-user-script) gets a marked block that calls qwire's
  * scripts; everything outside the markers stays the user's. The file is
  * created as the executable stub Qubes itself creates when it is missing.
- * An empty block is how qwire takes its lines back out.
+ * A block with no lines is taken out, markers included (blockRemoval).
  */
 function blockStates(blocks: readonly MarkedBlock[], p: (suffix: string) => string): State {
   const state: State = {};
   for (const b of blocks) {
     const id = b.file === "/rw/config/rc.local" ? "rc-local" : "user-script";
+    if (b.lines.length === 0) {
+      state[p(`${id}-block`)] = { "cmd.run": blockRemoval(b.file) };
+      continue;
+    }
     state[p(id)] = {
       "file.managed": [{ name: b.file }, { contents: "#!/bin/sh\n" }, { replace: false }, { user: "root" }, { group: "root" }, { mode: "0755" }],
     };
@@ -357,6 +361,23 @@ function blockStates(blocks: readonly MarkedBlock[], p: (suffix: string) => stri
     };
   }
   return state;
+}
+
+/** A fixed string as a sed basic regular expression matching exactly it. */
+const bre = (text: string) => text.replace(/[\\.*[\]^$/]/g, "\\$&");
+
+/**
+ * Takes qwire's block out of a user file, both markers included, so the file
+ * is again as the user had it (Salt's file.blockreplace cannot remove its
+ * markers; an empty block would stay in the file for good). Only when both
+ * markers are lines of the file: never a range that runs to its end, never
+ * a file created, and a second apply changes nothing. A file qwire created
+ * is left as the stub Qubes itself creates.
+ */
+function blockRemoval(file: BlockFile): unknown[] {
+  const { start, end } = BLOCK_MARKERS;
+  const has = (marker: string) => command(["grep", "-q", "-x", "-F", "-e", marker, "--", file]);
+  return [{ name: command(["sed", "-i", `/^${bre(start)}$/,/^${bre(end)}$/d`, "--", file]) }, { onlyif: `${has(start)} && ${has(end)}` }];
 }
 
 /**

@@ -154,6 +154,9 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
       for (const [qube, files] of Object.entries(last.rw ?? {})) {
         const hooks = Object.keys(files).filter((p) => /\/(50-qwire|51-qwire-connect)|\/qwire\//.test(p));
         expect(hooks, `${qube}: qwire files left`).toEqual([]);
+        // R4.1 and older: the marked block in rc.local goes with its markers (the file is as the user had it).
+        const marked = Object.entries(files).filter(([, f]) => f.text !== undefined && /^# (BEGIN|END) qwire/m.test(f.text));
+        expect(marked.map(([p, f]) => `${p}: ${f.text}`), `${qube}: qwire markers left`).toEqual([]);
       }
     });
 

@@ -9,25 +9,10 @@ qwire-old-web-remove-rc:
 qwire-old-web-remove-connect:
   file.absent:
     - name: /rw/config/qwire/connect.sh
-qwire-old-web-rc-local:
-  file.managed:
-    - name: /rw/config/rc.local
-    - contents: |
-        #!/bin/sh
-    - replace: false
-    - user: root
-    - group: root
-    - mode: '0755'
 qwire-old-web-rc-local-block:
-  file.blockreplace:
-    - name: /rw/config/rc.local
-    - marker_start: '# BEGIN qwire: managed by qubesctl (qwire.vm), do not edit between these markers'
-    - marker_end: '# END qwire'
-    - content: ''
-    - append_if_not_found: true
-    - backup: false
-    - require:
-        - file: qwire-old-web-rc-local
+  cmd.run:
+    - name: 'sed -i ''/^# BEGIN qwire: managed by qubesctl (qwire\.vm), do not edit between these markers$/,/^# END qwire$/d'' -- /rw/config/rc.local'
+    - onlyif: 'grep -q -x -F -e ''# BEGIN qwire: managed by qubesctl (qwire.vm), do not edit between these markers'' -- /rw/config/rc.local && grep -q -x -F -e ''# END qwire'' -- /rw/config/rc.local'
 qwire-old-web-teardown-script:
   file.managed:
     - name: /run/qwire/teardown

@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import type { Plan, QubePlan } from "../plan/index.js";
 import type { QubeName } from "../validate/index.js";
+import { profileOf } from "../release/index.js";
 import { BANNER, type Artifact } from "./artifact.js";
 
 export const INSTALL_LIST_FORMAT = 1;
@@ -56,6 +57,7 @@ export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
     ...plan.hosts.map((h) => [h.host, h.stem] as const),
     ...plan.teardowns.map((t) => [t.qube, t.stem] as const),
   ]);
+  const setsProvidesNetwork = profileOf(plan.release).salt.prefs === "qvm.prefs";
   const lookups = new Map<QubeName, string[]>();
   for (const q of plan.qubes) {
     const holder = q.host?.qube ?? q.qube;
@@ -78,7 +80,11 @@ export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
       return ["target", t, digest, ...needs].join(" ");
     }),
     ...plan.teardowns.map((t) => `teardown ${t.qube}`),
-    ...plan.prefs.flatMap((p) => [...(p.netvm !== undefined ? [`netvm ${p.qube} ${p.netvm}`] : []), ...(p.providesNetwork ? [`provides-network ${p.qube}`] : [])]),
+    // R3.2's dom0 sets the netvm only (provides network is a VM type there, chosen at qvm-create).
+    ...plan.prefs.flatMap((p) => [
+      ...(p.netvm !== undefined ? [`netvm ${p.qube} ${p.netvm}`] : []),
+      ...(p.providesNetwork && setsProvidesNetwork ? [`provides-network ${p.qube}`] : []),
+    ]),
     ...plan.firewalls.map((f) => `firewall ${f.qube}`),
     ...plan.ipv6Qubes.map((q) => `ipv6 ${q}`),
   ];

@@ -397,14 +397,13 @@ if [ "$mode" = uninstall ]; then
 	fi
 	echo
 	echo "Left as they are (your layout, which qwire set): reset them yourself if you want to."
+	# R3.2's own tools (qubes-core-admin release3.2 qvm-tools): qvm-prefs -s, and qvm-firewall's
+	# policy and switches (a NetVM/ProxyVM is a VM type there, which qwire never set).
 	records netvm "$installed/install.list" | while read -r q netvm; do
-		echo "  netvm of $q is $netvm: qvm-prefs --default $q netvm   (back to the default netvm)"
-	done
-	records provides-network "$installed/install.list" | while read -r q; do
-		echo "  $q provides network: qvm-prefs $q provides_network False   (once no qube uses it as netvm)"
+		echo "  netvm of $q is $netvm: qvm-prefs -s $q netvm default   (back to the default netvm)"
 	done
 	records firewall "$installed/install.list" | while read -r q; do
-		echo "  outbound list of $q: qvm-firewall $q reset   (back to accept everything)"
+		echo "  outbound list of $q: qvm-firewall -P allow -i allow -D allow $q, then qvm-firewall -d $q 1 once per exception qvm-firewall -n $q -l lists   (back to allow everything)"
 	done
 	records ipv6 "$installed/install.list" | while read -r q; do
 		echo "  feature ipv6 of $q: qvm-features --unset $q ipv6"

@@ -46,7 +46,8 @@ interface PlanDoc {
   readonly qubes?: readonly { readonly name?: unknown; readonly intents?: unknown }[];
   readonly teardowns?: readonly unknown[];
   readonly dom0?: {
-    readonly prefs?: readonly { readonly qube?: unknown; readonly netvm?: unknown; readonly followsDefault?: unknown; readonly providesNetwork?: unknown; readonly ip?: unknown }[];
+    readonly prefs?: readonly { readonly qube?: unknown; readonly netvm?: unknown; readonly followsDefault?: unknown; readonly providesNetwork?: unknown; readonly ip?: unknown; readonly templateForDispvms?: unknown; readonly noNetvm?: unknown }[];
+    readonly creates?: readonly { readonly qube?: unknown; readonly class?: unknown; readonly template?: unknown; readonly label?: unknown }[];
     readonly firewalls?: readonly { readonly qube?: unknown; readonly rules?: unknown }[];
     readonly qrexecPolicy?: readonly { readonly port?: unknown; readonly from?: unknown; readonly to?: unknown }[];
   };
@@ -119,16 +120,27 @@ function targetDigests(list: string): Map<string, string> {
 
 function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
   const lines: string[] = [];
+  // Qubes dom0 creates when missing: it never deletes one, so a create dropped from qwire.yaml leaves the qube.
+  const creates = (d: PlanDoc) => new Map((d.dom0?.creates ?? []).map((c) => [String(c.qube), `${String(c.class)} from ${String(c.template)}, label ${String(c.label)}`]));
+  const [cb, ca] = [creates(before), creates(after)];
+  for (const qube of [...new Set([...cb.keys(), ...ca.keys()])].sort()) {
+    const b = cb.get(qube);
+    const a = ca.get(qube);
+    if (b === undefined) lines.push(`creates ${qube} when it is missing (${a!})`);
+    else if (a === undefined) lines.push(`no longer creates ${qube} (an existing ${qube} stays)`);
+    else if (a !== b) lines.push(`creates ${qube} when it is missing as ${a} (was ${b}; an existing ${qube} is not changed)`);
+  }
   const prefs = (d: PlanDoc) => new Map((d.dom0?.prefs ?? []).map((p) => [String(p.qube), p]));
   const [pb, pa] = [prefs(before), prefs(after)];
   for (const qube of [...new Set([...pb.keys(), ...pa.keys()])].sort()) {
     const b = pb.get(qube);
     const a = pa.get(qube);
     const show = (v: unknown) => (v === undefined ? "not set by qwire" : String(v));
-    const netvm = (p: typeof b) => (p?.netvm === undefined ? undefined : p.followsDefault === true ? `the default (${String(p.netvm)})` : String(p.netvm));
+    const netvm = (p: typeof b) => (p?.noNetvm === true ? "none" : p?.netvm === undefined ? undefined : p.followsDefault === true ? `the default (${String(p.netvm)})` : String(p.netvm));
     if (netvm(b) !== netvm(a)) lines.push(`netvm of ${qube}: ${show(netvm(b))} -> ${show(netvm(a))}`);
     if (b?.providesNetwork !== a?.providesNetwork) lines.push(`provides_network of ${qube}: ${show(b?.providesNetwork)} -> ${show(a?.providesNetwork)}`);
     if (String(b?.ip) !== String(a?.ip)) lines.push(`pinned ip of ${qube}: ${show(b?.ip)} -> ${show(a?.ip)}`);
+    if (b?.templateForDispvms !== a?.templateForDispvms) lines.push(`template_for_dispvms of ${qube}: ${show(b?.templateForDispvms)} -> ${show(a?.templateForDispvms)}`);
   }
   const firewalls = (d: PlanDoc) => new Map((d.dom0?.firewalls ?? []).map((f) => [String(f.qube), strings(f.rules)]));
   const [fb, fa] = [firewalls(before), firewalls(after)];

@@ -56,7 +56,7 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
       ),
       ...p.hosts.filter((h) => h.guests.length === 0).map((h) => `  ${h.host}: held qwire scripts of other qubes in the previous build; they are removed`),
       ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
-      `  dom0: ${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,
+      `  dom0: ${p.creates.length > 0 ? `creates ${p.creates.map((c) => c.qube).join(", ")} when missing; ` : ""}${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,
       ...(hadPrevious
         ? []
         : [

@@ -17,7 +17,7 @@ import { planLinks } from "./links.js";
 import { planOutbound } from "./outbound.js";
 import { planQrexec } from "./qrexec.js";
 import { reconnectOrder } from "./reconnect.js";
-import type { Dom0Prefs, Placement, Plan, QubePlan } from "./plan.js";
+import type { Dom0Create, Dom0Prefs, Placement, Plan, QubePlan } from "./plan.js";
 
 export * from "./plan.js";
 export * from "./overflow.js";
@@ -68,8 +68,17 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
       ...(q.followsDefaultNetvm ? { followsDefault: true as const } : {}),
       ...(q.providesNetwork ? { providesNetwork: true as const } : {}),
       ...(q.ip === undefined ? {} : { ip: q.ip }),
+      ...(q.create?.templateForDispvms ? { templateForDispvms: true as const } : {}),
+      ...(q.create !== undefined && q.netvm === undefined && !q.followsDefaultNetvm ? { noNetvm: true as const } : {}),
     }))
     .filter((p) => Object.keys(p).length > 1);
+
+  const created = new Set(spec.qubes.flatMap((q) => (q.create === undefined ? [] : [q.name])));
+  const creates: Dom0Create[] = spec.qubes.flatMap((q) =>
+    q.create === undefined
+      ? []
+      : [{ qube: q.name, class: q.create.class, template: q.create.template, label: q.create.label, templateCreated: created.has(q.create.template) }],
+  );
 
   const pins = new Map<QubeName, string>();
   for (const q of spec.qubes) if (q.ip !== undefined) pins.set(q.name, q.ip);
@@ -79,6 +88,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     backend: profile.backend,
     prefs,
     ...(spec.defaultNetvm !== undefined && spec.qubes.some((q) => q.followsDefaultNetvm) ? { defaultNetvm: spec.defaultNetvm.name } : {}),
+    creates,
     firewalls: outbound.firewalls,
     ipv6Qubes: spec.qubes.filter((q) => q.ipv6).map((q) => q.name),
     qrexecPolicy,

@@ -5,7 +5,7 @@
 import type { IntentDecision } from "./decisions.js";
 import type { Reattach } from "./reconnect.js";
 import type { OverflowChain } from "./overflow.js";
-import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, Proto, QubeName, R32Firewall, Release } from "../validate/index.js";
+import type { CreatedClass, IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, Proto, QubeLabel, QubeName, R32Firewall, Release } from "../validate/index.js";
 
 /** Source networks of one address family. */
 export type Cidr = Ipv4Cidr | Ipv6Cidr;
@@ -135,6 +135,28 @@ export interface Dom0Prefs {
   readonly followsDefault?: true;
   readonly providesNetwork?: true;
   readonly ip?: string;
+  /** A disposable template qwire creates (`create: { template_for_dispvms: true }`). */
+  readonly templateForDispvms?: true;
+  /**
+   * A qube with `create:` and no netvm in qwire.yaml: dom0 keeps it without
+   * one (qvm-create attaches a new qube to the default netvm). Upstream's
+   * qvm.present reports no changes when it creates a qube, so "only right
+   * after creating it" cannot be told to Salt (onchanges never fires).
+   */
+  readonly noNetvm?: true;
+}
+
+/**
+ * A qube dom0 creates when it is missing (qvm.present), before every other
+ * state about it; an existing qube keeps its class, template and label.
+ */
+export interface Dom0Create {
+  readonly qube: QubeName;
+  readonly class: CreatedClass;
+  readonly template: QubeName;
+  readonly label: QubeLabel;
+  /** The template is created by this bundle too (created first); otherwise dom0 checks that it exists. */
+  readonly templateCreated: boolean;
 }
 
 /**
@@ -174,6 +196,8 @@ export interface Plan {
   readonly prefs: readonly Dom0Prefs[];
   /** dom0's default_netvm as qwire.yaml states it, when a qube follows it: dom0 checks it before those prefs. */
   readonly defaultNetvm?: QubeName;
+  /** Qubes dom0 creates when missing, sorted by qube. */
+  readonly creates: readonly Dom0Create[];
   /** Sorted by qube. */
   readonly firewalls: readonly OutboundPolicy[];
   /** Qubes declared with `ipv6: true`, sorted: dom0 enables the Qubes feature `ipv6` on them. */

@@ -68,6 +68,9 @@ function docsView(plan: Plan, layout: Layout) {
     prefsTool: profile.salt.prefs,
     connectPath: layout.connectPath,
     hasPrefs: plan.prefs.length > 0,
+    hasCreates: plan.creates.length > 0,
+    hasTemplateChecks: plan.creates.some((c) => !c.templateCreated),
+    creates: plan.creates.map((c) => ({ ...c, templateForDispvms: plan.prefs.some((p) => p.qube === c.qube && p.templateForDispvms === true) })),
     hasFirewalls: plan.firewalls.length > 0,
     hasQrexec: plan.qrexecPolicy.length > 0,
     hasIpv6: plan.ipv6Qubes.length > 0,
@@ -95,6 +98,8 @@ function docsView(plan: Plan, layout: Layout) {
     prefs: plan.prefs.map((p) => ({
       qube: p.qube,
       providesNetwork: p.providesNetwork === true,
+      templateForDispvms: p.templateForDispvms === true,
+      noNetvm: p.noNetvm === true,
       hasNetvm: p.netvm !== undefined,
       followsDefault: p.followsDefault === true,
       netvm: p.netvm ?? "",
@@ -138,7 +143,7 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
     release: plan.release,
     backend: plan.backend,
     targets: plan.targets,
-    dom0: { prefs: plan.prefs, firewalls: plan.firewalls, qrexecPolicy: plan.qrexecPolicy },
+    dom0: { prefs: plan.prefs, ...(plan.creates.length > 0 ? { creates: plan.creates } : {}), firewalls: plan.firewalls, qrexecPolicy: plan.qrexecPolicy },
     qubes: plan.qubes.map((q) => ({
       name: q.qube,
       connects: q.connects,

@@ -69,7 +69,7 @@ export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
     "#   target QUBE DIGEST LOOKUP...  a qube of the VM phase, the sha256 of the files its apply reads,",
     "#                                 and the addresses (QUBE:ip, QUBE:ip6) its pillar asks qvm-prefs for",
     "#   teardown QUBE                 a target whose state removes what qwire put there",
-    "#   netvm QUBE NETVM | provides-network QUBE | firewall QUBE | ipv6 QUBE   what dom0 sets",
+    "#   netvm QUBE NETVM | provides-network QUBE | create QUBE | firewall QUBE | ipv6 QUBE   what dom0 sets",
     `format ${INSTALL_LIST_FORMAT}`,
     `release ${plan.release}`,
     ...plan.targets.map((t) => {
@@ -85,6 +85,7 @@ export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
       ...(p.netvm !== undefined ? [`netvm ${p.qube} ${p.netvm}`] : []),
       ...(p.providesNetwork && setsProvidesNetwork ? [`provides-network ${p.qube}`] : []),
     ]),
+    ...plan.creates.map((c) => `create ${c.qube}`),
     ...plan.firewalls.map((f) => `firewall ${f.qube}`),
     ...plan.ipv6Qubes.map((q) => `ipv6 ${q}`),
   ];

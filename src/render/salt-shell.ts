@@ -25,6 +25,8 @@ export interface SaltShellViews {
   "default-netvm-mismatch": { readonly netvm: string };
   /** Each command (its words) in order, stopping at the first that fails. */
   "all-of": { readonly commands: readonly (readonly string[])[] };
+  /** Fails saying that `template` does not exist, so the qubes made from it cannot be created. */
+  "template-missing": { readonly message: string };
   /** Whether both qubes are running. */
   "both-running": { readonly qube: string; readonly netvm: string };
   /** Whether any of the paths exists. */

@@ -69,6 +69,8 @@ export interface SaltSubset {
     readonly "provides-network"?: true;
     readonly netvm?: string;
     readonly ip?: string;
+    /** A disposable template qwire creates. */
+    readonly "template-for-dispvms"?: true;
   };
   "qvm.features": {
     readonly name: string;
@@ -105,7 +107,7 @@ const ARG_ORDER: { readonly [F in StateFunction]: readonly (keyof SaltSubset[F])
   "file.directory": ["name", "user", "group", "mode", "makedirs"],
   "file.blockreplace": ["name", "marker_start", "marker_end", "content", "append_if_not_found", "prepend_if_not_found", "backup"],
   "cmd.run": ["name", "stateful", "onlyif", "unless"],
-  "qvm.prefs": ["name", "provides-network", "netvm", "ip"],
+  "qvm.prefs": ["name", "provides-network", "netvm", "ip", "template-for-dispvms"],
   "qvm.features": ["name", "enable", "disable"],
   "qvm.firewall": ["name", "set"],
   "qvm.present": ["name", "class", "template", "label"],

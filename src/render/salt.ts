@@ -14,6 +14,7 @@ import type { Backend } from "./backend.js";
 import { ADDRESSES, fileName, guestFiles, layoutOf, type Layout } from "./layout.js";
 import { hostPillar, pillar } from "./pillar.js";
 import { qvmFirewallR32Commands } from "./qvm-firewall-r32.js";
+import { createRequisites, createStates } from "./create-states.js";
 import { reconnectWords } from "./reconnect.js";
 import { hostState, qubeState, teardownState } from "./salt-qube.js";
 import { oneCommand, saltShell } from "./salt-shell.js";
@@ -35,6 +36,9 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
           `netvm: default (${plan.prefs.filter((p) => p.followsDefault).map((p) => p.qube).join(", ")}): reset to dom0's default netvm,`,
           `once qwire-default-netvm has checked that it is ${plan.defaultNetvm} (qubes-prefs default_netvm).`,
         ]),
+    ...(plan.creates.length === 0
+      ? []
+      : [`Creates when missing (qvm.present; an existing qube is never changed or deleted): ${plan.creates.map((c) => c.qube).join(", ")}.`]),
     "Apply: sudo qubesctl state.apply qwire.dom0 saltenv=user",
   ]);
   if (plan.reconnect.length > 0) yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
@@ -124,9 +128,12 @@ function dom0State(plan: Plan): SaltStates {
       unless: saltShell("default-netvm-is", { netvm: plan.defaultNetvm }),
     });
   }
+  // Qubes to create come first; every state about one of them requires its creation.
+  Object.assign(states, createStates(plan));
+  const created = (...qubes: (QubeName | undefined)[]) => createRequisites(plan, qubes);
   for (const p of plan.prefs) {
     // A netvm must provide network before a qube is attached to it.
-    const needs: Requisite[] = p.netvm !== undefined && hasPrefs.has(p.netvm) ? [requisite(p.netvm)] : [];
+    const needs: Requisite[] = [...created(p.qube, p.netvm), ...(p.netvm !== undefined && hasPrefs.has(p.netvm) ? [requisite(p.netvm)] : [])];
     if (p.followsDefault) needs.push({ cmd: DEFAULT_NETVM_CHECK });
     const after = needs.length > 0 ? { require: needs } : {};
     if (legacyPrefs) {
@@ -145,20 +152,26 @@ function dom0State(plan: Plan): SaltStates {
       ...(p.providesNetwork ? { "provides-network": true } : {}),
       // '*default*' resets the property (qvm.prefs: delattr) and is a [SKIP] when it is already at the default.
       ...(p.netvm !== undefined ? { netvm: p.followsDefault ? "*default*" : p.netvm } : {}),
+      ...(p.noNetvm ? { netvm: "" } : {}),
       ...(p.ip !== undefined ? { ip: p.ip } : {}),
+      ...(p.templateForDispvms ? { "template-for-dispvms": true } : {}),
       ...after,
     });
   }
   // IPv6 is opt-in per qube in Qubes (qvm-features QUBE ipv6 1).
-  for (const q of plan.ipv6Qubes) states[`qwire-ipv6-${q}`] = state("qvm.features", { name: q, enable: ["ipv6"] });
+  for (const q of plan.ipv6Qubes) {
+    const needs = created(q);
+    states[`qwire-ipv6-${q}`] = state("qvm.features", { name: q, enable: ["ipv6"], ...(needs.length > 0 ? { require: needs } : {}) });
+  }
   Object.assign(states, salt.policy === "qubes-rpc/policy" ? qrexecPolicyStateR40(plan) : qrexecPolicyState(plan));
   for (const f of plan.firewalls) {
-    const needs = hasPrefs.has(f.qube) ? [requisite(f.qube)] : [];
+    const needs: Requisite[] = [...created(f.qube), ...(hasPrefs.has(f.qube) ? [requisite(f.qube)] : [])];
     if (f.overflow !== undefined) {
       // Past qubesd's limit the netvm enforces the list for IPv4 only, and the
       // list dom0 sets ends in accept: IPv6 stays off for this qube (an
       // explicit '' wins over a netvm's ipv6 feature), before the list is set.
-      states[`qwire-ipv6-off-${f.qube}`] = state("qvm.features", { name: f.qube, disable: ["ipv6"] });
+      const exists = created(f.qube);
+      states[`qwire-ipv6-off-${f.qube}`] = state("qvm.features", { name: f.qube, disable: ["ipv6"], ...(exists.length > 0 ? { require: exists } : {}) });
       needs.push({ qvm: `qwire-ipv6-off-${f.qube}` });
     }
     const after = needs.length > 0 ? { require: needs } : {};

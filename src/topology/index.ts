@@ -5,7 +5,8 @@
  * refuses layouts Qubes cannot carry: QW3001 (undeclared qube), QW3002
  * (netvm cycle), QW3003 (netvm without provides_network), QW3004-QW3006,
  * QW3009, QW3010, QW3013 (forward paths), QW3007, QW3011 (links), QW3008
- * (client behind a service qube), QW3014, QW3015 (naming and pins).
+ * (client behind a service qube), QW3014, QW3015 (naming and pins), QW3030
+ * (a created qube's template, create.ts).
  */
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
@@ -19,6 +20,7 @@ import { composeOutbound, type OutboundList } from "./outbound.js";
 import { NetvmGraph } from "./graph.js";
 import { r32FirewallOf, warnR32Overflow } from "./firewall-r32.js";
 import { checkOverflow } from "./firewall-overflow.js";
+import { checkCreates } from "./create.js";
 
 export { overflows, r32FirewallOf } from "./firewall-r32.js";
 export { overflowsQubesd } from "./firewall-overflow.js";
@@ -129,6 +131,7 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
 
   checkQrexecClashes(qrexecLinks, doc, diag);
   checkGuests(spec, graph, doc, diag, forwards, links, qrexecLinks, declaredAt);
+  checkCreates(spec, graph, doc, diag, declaredAt);
 
   for (const e of spec.expect) {
     if (e.from.kind === "qube") known(e.from.qube, [...e.path, "from"]);

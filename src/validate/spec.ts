@@ -67,6 +67,26 @@ export interface QubeSpec {
    * /etc/qubes (R4.3 custom-persist qubes skip /rw/config hooks).
    */
   readonly guestOf?: GuestOf;
+  /** `create:`: dom0 creates the qube when it is missing (never changes or deletes an existing one). */
+  readonly create?: CreateSpec;
+  readonly path: YamlPath;
+}
+
+/** The classes qwire creates (qvm.present, i.e. qvm-create --class): each one is made from a template. */
+export type CreatedClass = "AppVM" | "StandaloneVM" | "DispVM";
+
+/** The labels Qubes has (qvm-create --label). */
+export const QUBE_LABELS = ["red", "orange", "yellow", "green", "gray", "blue", "purple", "black"] as const;
+export type QubeLabel = (typeof QUBE_LABELS)[number];
+
+export interface CreateSpec {
+  readonly class: CreatedClass;
+  /** AppVM, StandaloneVM: a TemplateVM; DispVM: a disposable template (template_for_dispvms). */
+  readonly template: QubeName;
+  readonly label: QubeLabel;
+  /** The created qube is a disposable template (qvm-prefs template_for_dispvms True). */
+  readonly templateForDispvms: boolean;
+  /** The `create:` key. */
   readonly path: YamlPath;
 }
 

@@ -45,6 +45,7 @@ interface QubeSpec {
   provides_network?: boolean;
   ip?: string;
   template?: string;
+  create?: { template?: string };
 }
 type Spec = { qubes: Record<string, QubeSpec> } & Record<string, unknown>;
 
@@ -57,6 +58,8 @@ function inventory(spec: Spec): string {
     qubes[name] = { netvm: null, provides_network: false };
     // A template that holds a guest's script: a machine of its own in the twin (which runs no TemplateVM).
     if (q.template !== undefined && !(q.template in spec.qubes)) qubes[q.template] = { netvm: null };
+    // The template a `create:` names: a TemplateVM every machine that applies the bundle has.
+    if (q.create?.template !== undefined && !(q.create.template in spec.qubes)) qubes[q.create.template] = { class: "TemplateVM", netvm: null };
   }
   qubes[BYSTANDER] = { netvm: null };
   return yaml.dump({ topology: { qubes } });

@@ -10,15 +10,13 @@
  * minutes of the machine: only with QWIRE_REAL_STACK=1 and the twin present.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
 import { writeBundle } from "../helpers/tools.js";
+import { run, step, TARBALLS, targeted, TWIN, twinExec, verdict } from "./install-steps.js";
 
-const TWIN = process.env.QWIRE_TWIN ?? "/work/shared/twin/run.sh";
-const TARBALLS = process.env.QWIRE_VENDOR_TARBALLS ?? "/root/qwire-vendor";
 const missing = [
   ...(process.env.QWIRE_REAL_STACK === "1" ? [] : ["QWIRE_REAL_STACK=1 (one twin run takes ~10 minutes)"]),
   ...(existsSync(TWIN) ? [] : [`the twin (${TWIN}; set QWIRE_TWIN)`]),
@@ -47,38 +45,6 @@ function twentyQubes(edited: boolean): string {
     ...WEBS.map((w, i) => `  - { name: ${w}-https, to: ${w}, port: ${8001 + i}, from: [${edited && w === "web-07" ? "192.168.2.0/24" : "192.168.1.0/24"}] }`),
   ].join("\n")}\n`;
 }
-
-/** One step of the exec script: its output between markers. */
-function step(out: string, name: string): { text: string; rc: number } {
-  const m = new RegExp(`=== ${name} ===\\n([\\s\\S]*?)\\n=== ${name} rc=(\\d+)`).exec(out);
-  if (!m) throw new Error(`step ${name} not found in the twin's output:\n${out.slice(-6000)}`);
-  return { text: m[1]!, rc: Number(m[2]) };
-}
-
-/** The qubes of the VM phase ("==> Qubes a b c: installing ..."), or [] when none. */
-function targeted(text: string): string[] {
-  const m = /^==> Qubes (.*): (installing|removing)/m.exec(text);
-  return m ? m[1]!.split(" ") : [];
-}
-
-function verdict(text: string, qube: string): string {
-  const m = new RegExp(`^  ${qube.replace(/\./g, "\\.")} +(\\S+) +(.*)$`, "m").exec(text.slice(text.lastIndexOf("==> Verdict")));
-  return m ? `${m[1]} ${m[2]}` : "(no verdict line)";
-}
-
-/** Runs `script` in the twin's dom0 after provisioning it from `inventory`; the bundles are under `root`. */
-async function twinExec(root: string, name: string, inventory: string, script: string): Promise<string> {
-  await writeFile(join(root, `${name}.yaml`), inventory);
-  const r = await execa("sh", [TWIN, join(root, "a"), join(root, `${name}.yaml`), "--out", join(root, `out-${name}`), "--exec", script], {
-    reject: false,
-    env: { QWIRE_VENDOR_TARBALLS: TARBALLS },
-    timeout: 30 * 60_000,
-    input: "",
-  });
-  return `${r.stdout}\n${r.stderr}`;
-}
-
-const run = (name: string, command: string) => `echo "=== ${name} ==="; ${command}; echo "=== ${name} rc=$?"`;
 
 let root = "";
 beforeAll(async () => {

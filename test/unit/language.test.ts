@@ -49,7 +49,7 @@ function closedMappings(): { path: (string | number)[]; keys: string[]; required
 function documentWith(path: (string | number)[], key: string): string {
   const base: Record<string, unknown> = {
     version: 1,
-    qubes: { q: {} },
+    qubes: { q: path[2] === "create" ? { create: { class: "AppVM", template: "t", label: "red" } } : {} },
     forwards: [{ to: "q", port: 1, from: ["10.0.0.0/8"] }],
     links: [{ from: "q", to: "q" }],
     firewall: { q: {} },
@@ -65,7 +65,7 @@ describe("every key the schema accepts is offered in the hints", () => {
   const mappings = closedMappings();
 
   it("finds the mappings of every section", () => {
-    expect(mappings.map((m) => m.path.join("."))).toEqual(["", "qubes.q", "forwards.0", "links.0", "firewall.q", "expect.0"]);
+    expect(mappings.map((m) => m.path.join("."))).toEqual(["", "qubes.q", "qubes.q.create", "forwards.0", "links.0", "firewall.q", "expect.0"]);
   });
 
   for (const m of mappings) {

@@ -39,7 +39,7 @@ export interface ApplyEnv {
 
 export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyReport> {
   const { model, stubs } = env;
-  const planJson = JSON.parse(await readFile(join(bundle, "plan.json"), "utf8")) as { targets?: unknown };
+  const planJson = JSON.parse(await readFile(join(bundle, "plan.json"), "utf8")) as { targets?: unknown; dom0?: { creates?: unknown } };
   if (!Array.isArray(planJson.targets)) throw new SimulateError("salt", "plan.json has no targets list");
   const targets = planJson.targets.map(String);
   const saltRoot = join(bundle, "salt");
@@ -50,6 +50,7 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
     return join(saltRoot, rel);
   };
   await writeDom0Db(stubs, model);
+  await addTemplates(stubs, planJson);
   const reports: TargetApply[] = [];
 
   // dom0: state.apply qwire.dom0
@@ -111,6 +112,20 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
   return { ok: reports.every((r) => r.ok), targets: reports };
 }
 
+/**
+ * The templates the qubes qwire creates are made from: the model's machine has
+ * them (as it has every qube qwire.yaml declares), so dom0's check that a
+ * template exists (qvm-check) finds them.
+ */
+async function addTemplates(stubs: StubPaths, planJson: { dom0?: { creates?: unknown } }): Promise<void> {
+  const creates = Array.isArray(planJson.dom0?.creates) ? (planJson.dom0.creates as { template?: unknown }[]) : [];
+  for (const c of creates) {
+    if (typeof c.template !== "string" || !/^[A-Za-z][A-Za-z0-9_.-]{0,30}$/.test(c.template) || existsSync(join(stubs.db, c.template))) continue;
+    await mkdir(join(stubs.db, c.template, "prefs"), { recursive: true });
+    await writeFile(join(stubs.db, c.template, "prefs", "name"), `${c.template}\n`);
+  }
+}
+
 function absolute(p: string): string {
   if (!p.startsWith("/")) throw new SimulateError("salt", `state path ${p} is not absolute`);
   return normalize(p);
@@ -145,6 +160,11 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       const changed = JSON.stringify([q.firewallRules, q.firewallRules6]) !== JSON.stringify([nft, nft6]);
       if (changed) await model.setFirewallRules(q.name, nft, nft6);
       return { changed };
+    },
+    async present(vm) {
+      // The model holds every qube of qwire.yaml, so each one qwire creates exists already (what qvm.present says then).
+      if (!model.has(vm)) return { changed: false, comment: "", error: `qvm.present names '${vm}', which qwire.yaml does not declare, so the model has no such qube` };
+      return { changed: false, comment: `[SKIP] A VM with the name '${vm}' already exists.` };
     },
     async features(vm, feature, value) {
       const dir = join(stubs.db, vm, "features");

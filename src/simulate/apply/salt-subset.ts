@@ -1,7 +1,7 @@
 /**
  * A small interpreter of exactly the Salt subset of DESIGN.md §3:
  * file.managed, file.absent, file.directory, file.blockreplace (R4.1 and
- * older), cmd.run, qvm.prefs and qvm.features, with the requisites require, onchanges and watch. Anything
+ * older), cmd.run, qvm.prefs, qvm.features, qvm.firewall and qvm.present, with the requisites require, onchanges and watch. Anything
  * else (another state function, an unknown argument, a requisite that names
  * no state) is a SimulateError: the bundle left the subset qwire promises.
  *
@@ -29,6 +29,8 @@ const ALLOWED: Record<string, readonly string[] | "any"> = {
   "qvm.prefs": "any",
   "qvm.firewall": ["name", "set"],
   "qvm.features": ["name", "set", "enable", "disable", "default", "unset"],
+  // Qubes qwire.yaml asks dom0 to create when missing (`create:`).
+  "qvm.present": ["name", "class", "template", "label"],
 };
 
 export interface Chunk {
@@ -64,6 +66,8 @@ export interface StateTarget {
     prefs(vm: string, key: string, value: unknown): Promise<{ changed: boolean; error?: string }>;
     features(vm: string, feature: string, value: string | undefined): Promise<boolean>;
     firewall(vm: string, rules: readonly string[]): Promise<{ changed: boolean; error?: string }>;
+    /** qvm.present: create `vm` unless it exists. */
+    present(vm: string): Promise<{ changed: boolean; comment: string; error?: string }>;
   };
 }
 
@@ -178,6 +182,11 @@ async function execute(c: Chunk, t: StateTarget): Promise<Outcome> {
       if (!Array.isArray(set) || set.some((r) => typeof r !== "string")) throw refuse(`'${c.id}': qvm.firewall needs 'set:' with a list of rule strings`);
       const r = await t.qvm.firewall(c.name, set as string[]);
       return r.error ? { result: false, changed: false, comment: r.error } : { result: true, changed: r.changed, comment: r.changed ? "rules set" : "all requested rules already set" };
+    }
+    case "qvm.present": {
+      if (!t.qvm) throw refuse(`qvm.present in '${c.id}' targets ${t.label}; it only works in dom0`);
+      const r = await t.qvm.present(c.name);
+      return r.error ? { result: false, changed: false, comment: r.error } : { result: true, changed: r.changed, comment: r.comment };
     }
     case "qvm.features": {
       if (!t.qvm) throw refuse(`qvm.features in '${c.id}' targets ${t.label}; it only works in dom0`);

@@ -8,6 +8,7 @@ import { type ReleaseProfile } from "../../release/index.js";
 import { parseInterfaceName, parseQubeName, type Parsed } from "../values.js";
 import { grammar, INTERFACE_INPUT, ipv4, isMapping, QUBE_NAME_INPUT, qubeName, releaseList, report, type Ctx } from "../grammar.js";
 import type { GuestOf, InterfaceName, QubeName, QubeSpec } from "../spec.js";
+import { checkCreate, createOf, CreateBody, createSpec } from "./create.js";
 
 const uplink = z
   .unknown()
@@ -43,11 +44,14 @@ const QubeBody = z.strictObject({
   disposable_template: qubeName().optional(),
   placement: z.enum(["template"]).optional(),
   template: qubeName().optional(),
+  create: CreateBody.optional(),
 });
 type QubeBody = z.output<typeof QubeBody>;
 
 /** The settings that depend on each other or on the release; values zod refused are undefined or raw. */
 function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, ctx: Ctx): void {
+  const create = createOf(q);
+  if (create !== undefined) checkCreate(name, create, q, profile, ctx);
   const at = (key: string, where: "key" | "value" = "value") => ({ path: [name, key], at: where });
   if (q.netvm === "default" && !profile.capabilities.defaultNetvm) {
     report(ctx, "QW4009", `'netvm: default' is built for Qubes ${releaseList("defaultNetvm")} only by this version of qwire`, {
@@ -121,6 +125,7 @@ function qubeSpec(name: QubeName, q: Partial<QubeBody> | null): QubeSpec {
     ipv6: body.ipv6 === true,
     ...(body.ip === undefined ? {} : { ip: body.ip }),
     ...(guestOf === undefined ? {} : { guestOf }),
+    ...(body.create?.template === undefined || body.create.label === undefined ? {} : { create: createSpec(body.create, [...path, "create"]) }),
     path,
   };
 }

@@ -275,6 +275,7 @@ hint() {
 	*"management"* | *"DVM template"* | *"default-mgmt-dvm"*) echo "hint: the management disposable is missing: sudo qubesctl state.sls qvm.default-mgmt-dvm (or set management_dispvm)" ;;
 	*"vm-connector"*) echo "hint: install qubes-mgmt-salt-vm-connector in the management disposable's template" ;;
 	*"address"* | *"exit code 3"* | *"retcode: 3"* | *"status 3"*) echo "hint: an address was missing, so the rules that need it were left out: start or create that qube, then sudo ./install.sh again" ;;
+	*"qwire: the template "*" does not exist"*) echo "hint: install that template (qvm-template install, or qubes-dom0-update) or create it, or change create.template in qwire.yaml" ;;
 	*"does not exist"* | *"not found"* | *"No such"*) echo "hint: a qube named in qwire.yaml does not exist: create it (qvm-create), or remove it from qwire.yaml" ;;
 	esac
 }
@@ -408,6 +409,9 @@ if [ "$mode" = uninstall ]; then
 	done
 	records ipv6 "$installed/install.list" | while read -r q; do
 		echo "  feature ipv6 of $q: qvm-features --unset $q ipv6"
+	done
+	records create "$installed/install.list" | while read -r q; do
+		echo "  qube $q (created when missing, from create: in qwire.yaml): left in place; qvm-remove $q deletes it"
 	done
 	rm -rf "$state/current" "$state/previous" "$state/applied" "$state/ever" "$state/installing"
 	exit 0

@@ -1,0 +1,43 @@
+/**
+ * install.sh runs in the twin's dom0 (shared/twin/run.sh --exec): one shell
+ * script of steps, each one's output between markers, and readers for what
+ * install.sh prints (the qubes it targets, the verdict line of a qube).
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+
+export const TWIN = process.env.QWIRE_TWIN ?? "/work/shared/twin/run.sh";
+export const TARBALLS = process.env.QWIRE_VENDOR_TARBALLS ?? "/root/qwire-vendor";
+
+/** One step of the exec script: its output between markers. */
+export function step(out: string, name: string): { text: string; rc: number } {
+  const m = new RegExp(`=== ${name} ===\\n([\\s\\S]*?)\\n=== ${name} rc=(\\d+)`).exec(out);
+  if (!m) throw new Error(`step ${name} not found in the twin's output:\n${out.slice(-6000)}`);
+  return { text: m[1]!, rc: Number(m[2]) };
+}
+
+/** The qubes of the VM phase ("==> Qubes a b c: installing ..."), or [] when none. */
+export function targeted(text: string): string[] {
+  const m = /^==> Qubes (.*): (installing|removing)/m.exec(text);
+  return m ? m[1]!.split(" ") : [];
+}
+
+export function verdict(text: string, qube: string): string {
+  const m = new RegExp(`^  ${qube.replace(/\./g, "\\.")} +(\\S+) +(.*)$`, "m").exec(text.slice(text.lastIndexOf("==> Verdict")));
+  return m ? `${m[1]} ${m[2]}` : "(no verdict line)";
+}
+
+/** Runs `script` in the twin's dom0 after provisioning it from `inventory`; the bundles are under `root`. */
+export async function twinExec(root: string, name: string, inventory: string, script: string): Promise<string> {
+  await writeFile(join(root, `${name}.yaml`), inventory);
+  const r = await execa("sh", [TWIN, join(root, "a"), join(root, `${name}.yaml`), "--out", join(root, `out-${name}`), "--exec", script], {
+    reject: false,
+    env: { QWIRE_VENDOR_TARBALLS: TARBALLS },
+    timeout: 30 * 60_000,
+    input: "",
+  });
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+export const run = (name: string, command: string) => `echo "=== ${name} ==="; ${command}; echo "=== ${name} rc=$?"`;

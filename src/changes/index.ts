@@ -124,7 +124,7 @@ function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
   for (const qube of [...new Set([...pb.keys(), ...pa.keys()])].sort()) {
     const b = pb.get(qube);
     const a = pa.get(qube);
-    const show = (v: unknown) => (v === undefined ? "not set by qwire" : String(v));
+    const show = (v: unknown) => (v === undefined ? "not set by qwire" : typeof v === "string" ? v : JSON.stringify(v));
     if (String(b?.netvm) !== String(a?.netvm)) lines.push(`netvm of ${qube}: ${show(b?.netvm)} -> ${show(a?.netvm)}`);
     if (b?.providesNetwork !== a?.providesNetwork) lines.push(`provides_network of ${qube}: ${show(b?.providesNetwork)} -> ${show(a?.providesNetwork)}`);
     if (String(b?.ip) !== String(a?.ip)) lines.push(`pinned ip of ${qube}: ${show(b?.ip)} -> ${show(a?.ip)}`);

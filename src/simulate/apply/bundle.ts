@@ -121,7 +121,7 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       const q = model.qube(vm as never);
       const k = key.replace(/-/g, "_");
       const modelled: Record<string, string> = { netvm: q.netvm ?? "", provides_network: String(q.providesNetwork), ip: q.ip };
-      const wanted = value === null || value === undefined || value === "None" ? "" : String(value);
+      const wanted = value === null || value === undefined || value === "None" ? "" : typeof value === "string" ? value : JSON.stringify(value);
       if (k in modelled) {
         if (modelled[k] !== wanted) {
           return { changed: false, error: `qvm.prefs sets ${vm} ${key} to '${wanted}', but qwire.yaml (and the model built from it) says '${modelled[k]}'` };

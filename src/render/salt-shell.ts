@@ -19,6 +19,12 @@ export type Shell = string & { readonly [shellBrand]: true };
 export interface SaltShellViews {
   /** R3.2: whether `qube`'s netvm already is `netvm`. */
   "netvm-is": { readonly qube: string; readonly netvm: string };
+  /** dom0's default_netvm is the qube qwire.yaml says (the qubes that follow it were planned behind it). */
+  "default-netvm-is": { readonly netvm: string };
+  /** Fails naming both qubes: what dom0's default_netvm is, and what qwire.yaml says. */
+  "default-netvm-mismatch": { readonly netvm: string };
+  /** Each command (its words) in order, stopping at the first that fails. */
+  "all-of": { readonly commands: readonly (readonly string[])[] };
   /** Whether both qubes are running. */
   "both-running": { readonly qube: string; readonly netvm: string };
   /** Whether any of the paths exists. */

@@ -29,6 +29,12 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
 
   yamlFile("salt/qwire/dom0.sls", dom0State(plan), [
     ...dom0Comment(plan.release),
+    ...(plan.defaultNetvm === undefined
+      ? []
+      : [
+          `netvm: default (${plan.prefs.filter((p) => p.followsDefault).map((p) => p.qube).join(", ")}): reset to dom0's default netvm,`,
+          `once qwire-default-netvm has checked that it is ${plan.defaultNetvm} (qubes-prefs default_netvm).`,
+        ]),
     "Apply: sudo qubesctl state.apply qwire.dom0 saltenv=user",
   ]);
   if (plan.reconnect.length > 0) yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
@@ -101,6 +107,8 @@ function dom0Comment(release: Release): string[] {
   ];
 }
 
+const DEFAULT_NETVM_CHECK = "qwire-default-netvm";
+
 function dom0State(plan: Plan): SaltStates {
   const states: SaltStates = {};
   const { salt } = profileOf(plan.release);
@@ -108,9 +116,19 @@ function dom0State(plan: Plan): SaltStates {
   const id = (q: QubeName) => `qwire-prefs-${q}`;
   const requisite = (q: QubeName): Requisite => (legacyPrefs ? { cmd: id(q) } : { qvm: id(q) });
   const hasPrefs = new Set(plan.prefs.filter((p) => !legacyPrefs || p.netvm !== undefined).map((p) => p.qube));
+  if (plan.defaultNetvm !== undefined) {
+    // The qubes that follow the default were planned behind this netvm: when dom0's default is
+    // another qube, their netvm is left as it is and the apply fails with both names.
+    states[DEFAULT_NETVM_CHECK] = state("cmd.run", {
+      name: saltShell("default-netvm-mismatch", { netvm: plan.defaultNetvm }),
+      unless: saltShell("default-netvm-is", { netvm: plan.defaultNetvm }),
+    });
+  }
   for (const p of plan.prefs) {
     // A netvm must provide network before a qube is attached to it.
-    const after = p.netvm !== undefined && hasPrefs.has(p.netvm) ? { require: [requisite(p.netvm)] } : {};
+    const needs: Requisite[] = p.netvm !== undefined && hasPrefs.has(p.netvm) ? [requisite(p.netvm)] : [];
+    if (p.followsDefault) needs.push({ cmd: DEFAULT_NETVM_CHECK });
+    const after = needs.length > 0 ? { require: needs } : {};
     if (legacyPrefs) {
       // R3.2: `qvm-prefs -s` sets; a NetVM/ProxyVM is a VM type there (qvm-create --proxy), not a
       // property, and the validator refused pinned addresses (QW4008).
@@ -125,7 +143,8 @@ function dom0State(plan: Plan): SaltStates {
     states[id(p.qube)] = state("qvm.prefs", {
       name: p.qube,
       ...(p.providesNetwork ? { "provides-network": true } : {}),
-      ...(p.netvm !== undefined ? { netvm: p.netvm } : {}),
+      // '*default*' resets the property (qvm.prefs: delattr) and is a [SKIP] when it is already at the default.
+      ...(p.netvm !== undefined ? { netvm: p.followsDefault ? "*default*" : p.netvm } : {}),
       ...(p.ip !== undefined ? { ip: p.ip } : {}),
       ...after,
     });
@@ -170,7 +189,7 @@ function reconnectState(plan: Plan): SaltStates {
   for (const r of plan.reconnect) {
     const id = `qwire-reconnect-${r.qube}`;
     states[id] = state("cmd.run", {
-      name: oneCommand(reconnectWords(plan.release, r)),
+      name: saltShell("all-of", { commands: reconnectWords(plan.release, r) }),
       onlyif: saltShell("both-running", { qube: r.qube, netvm: r.netvm }),
       // Upstream first: a netvm must be attached before its own clients.
       ...(previous === undefined ? {} : { require: [{ cmd: previous }] }),

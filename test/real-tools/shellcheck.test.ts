@@ -86,7 +86,7 @@ describe("the shell Salt runs, in every golden bundle's state files", () => {
     const kinds = pieces.map((p) => p.where.replace(/^.*: /, "").replace(/^\S+ /, ""));
     expect(new Set(kinds)).toEqual(new Set(["name", "onlyif", "unless", "stateful", "content"]));
     // One of each template under templates/salt/: a word only that template writes.
-    for (const mark of ["qvm-prefs -g", "qvm-check --quiet", "test -e", "qvm-firewall --raw", "del --rule-no 0", "--force-root -P", "tr -s", "rm -rf --", "test -n", "sed -i", "grep -l -F"]) {
+    for (const mark of ["qvm-prefs -g", "qvm-check --quiet", "test -e", "qvm-firewall --raw", "del --rule-no 0", "--force-root -P", "tr -s", "rm -rf --", "test -n", "sed -i", "grep -l -F", 'test "$(qubes-prefs default_netvm)"', ">&2; exit 1", "&& qvm-prefs --default"]) {
       expect(pieces.some((p) => p.text.includes(mark)), mark).toBe(true);
     }
   });

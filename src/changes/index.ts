@@ -121,7 +121,8 @@ function targetDigests(list: string): Map<string, string> {
 function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
   const lines: string[] = [];
   // Qubes dom0 creates when missing: it never deletes one, so a create dropped from qwire.yaml leaves the qube.
-  const creates = (d: PlanDoc) => new Map((d.dom0?.creates ?? []).map((c) => [String(c.qube), `${String(c.class)} from ${String(c.template)}, label ${String(c.label)}`]));
+  const word = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  const creates = (d: PlanDoc) => new Map((d.dom0?.creates ?? []).map((c) => [word(c.qube), `${word(c.class)} from ${word(c.template)}, label ${word(c.label)}`]));
   const [cb, ca] = [creates(before), creates(after)];
   for (const qube of [...new Set([...cb.keys(), ...ca.keys()])].sort()) {
     const b = cb.get(qube);
@@ -135,8 +136,8 @@ function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
   for (const qube of [...new Set([...pb.keys(), ...pa.keys()])].sort()) {
     const b = pb.get(qube);
     const a = pa.get(qube);
-    const show = (v: unknown) => (v === undefined ? "not set by qwire" : String(v));
-    const netvm = (p: typeof b) => (p?.noNetvm === true ? "none" : p?.netvm === undefined ? undefined : p.followsDefault === true ? `the default (${String(p.netvm)})` : String(p.netvm));
+    const show = (v: unknown) => (v === undefined ? "not set by qwire" : typeof v === "string" ? v : JSON.stringify(v));
+    const netvm = (p: typeof b) => (p?.noNetvm === true ? "none" : p?.netvm === undefined ? undefined : p.followsDefault === true ? `the default (${show(p.netvm)})` : show(p.netvm));
     if (netvm(b) !== netvm(a)) lines.push(`netvm of ${qube}: ${show(netvm(b))} -> ${show(netvm(a))}`);
     if (b?.providesNetwork !== a?.providesNetwork) lines.push(`provides_network of ${qube}: ${show(b?.providesNetwork)} -> ${show(a?.providesNetwork)}`);
     if (String(b?.ip) !== String(a?.ip)) lines.push(`pinned ip of ${qube}: ${show(b?.ip)} -> ${show(a?.ip)}`);

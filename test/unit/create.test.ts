@@ -40,7 +40,7 @@ firewall:
 type Args = Record<string, unknown>[];
 const built = compileOk(CREATE);
 const dom0 = yaml.load(file(built, "salt/qwire/dom0.sls")) as Record<string, Record<string, Args>>;
-const args = (id: string, fun: string): Record<string, unknown> => Object.assign({}, ...(dom0[id]?.[fun] ?? []));
+const args = (id: string, fun: string): Record<string, unknown> => Object.assign({}, ...(dom0[id]?.[fun] ?? [])) as Record<string, unknown>;
 const requires = (id: string, fun: string) => (args(id, fun).require as unknown[] | undefined) ?? [];
 
 describe("create: in the plan", () => {

@@ -140,7 +140,7 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       const modelled: Record<string, string> = { netvm: q.netvm ?? "", provides_network: String(q.providesNetwork), ip: q.ip };
       // '*default*' resets the property: for netvm, dom0's default_netvm.
       const reset = value === "*default*" && k === "netvm" ? (model.defaultNetvm ?? "") : value;
-      const wanted = reset === null || reset === undefined || reset === "None" ? "" : String(reset);
+      const wanted = reset === null || reset === undefined || reset === "None" ? "" : typeof reset === "string" ? reset : JSON.stringify(reset);
       if (k in modelled) {
         if (modelled[k] !== wanted) {
           return { changed: false, error: `qvm.prefs sets ${vm} ${key} to '${wanted}', but qwire.yaml (and the model built from it) says '${modelled[k]}'` };
@@ -161,10 +161,10 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       if (changed) await model.setFirewallRules(q.name, nft, nft6);
       return { changed };
     },
-    async present(vm) {
+    present(vm) {
       // The model holds every qube of qwire.yaml, so each one qwire creates exists already (what qvm.present says then).
-      if (!model.has(vm)) return { changed: false, comment: "", error: `qvm.present names '${vm}', which qwire.yaml does not declare, so the model has no such qube` };
-      return { changed: false, comment: `[SKIP] A VM with the name '${vm}' already exists.` };
+      if (!model.has(vm)) return Promise.resolve({ changed: false, comment: "", error: `qvm.present names '${vm}', which qwire.yaml does not declare, so the model has no such qube` });
+      return Promise.resolve({ changed: false, comment: `[SKIP] A VM with the name '${vm}' already exists.` });
     },
     async features(vm, feature, value) {
       const dir = join(stubs.db, vm, "features");

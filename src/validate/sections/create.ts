@@ -131,5 +131,6 @@ export function createSpec(c: CreateBody, path: YamlPath): CreateSpec {
 
 /** The raw `create:` mapping of a qube, if it is one (checks run on what zod left of it). */
 export function createOf(q: Record<string, unknown>): Partial<CreateBody> | undefined {
-  return isMapping(q.create) ? (q.create as Partial<CreateBody>) : undefined;
+  const c = q.create;
+  return isMapping(c) ? c : undefined;
 }

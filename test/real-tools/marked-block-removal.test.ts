@@ -33,7 +33,7 @@ function removal(release: string, userFile: string): { name: string; onlyif: str
     .map((s) => s["cmd.run"])
     .filter((args): args is Args => args !== undefined)
     .map((args) => Object.assign({}, ...args) as Record<string, unknown>)
-    .filter((a) => typeof a.name === "string" && (a.name as string).startsWith("sed ") && (a.name as string).endsWith(` -- ${userFile}`));
+    .filter((a) => typeof a.name === "string" && a.name.startsWith("sed ") && a.name.endsWith(` -- ${userFile}`));
   expect(found, `one removal of ${userFile}`).toHaveLength(1);
   return { name: found[0]!.name as string, onlyif: found[0]!.onlyif as string };
 }

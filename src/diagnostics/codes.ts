@@ -59,6 +59,7 @@ export const DIAGNOSTIC_CODES = {
   QW3018: "`disposable_template` or `placement: template` on a qube that does not provide network",
   QW3019: "a qube's host (its disposable template or template) has a host of its own",
   QW3020: "a qube's host (its disposable template or template) carries qwire rules itself",
+  QW3021: "`uplink: auto` on a qube that has another interface besides lo and vif* (eth0 from a netvm, a forward's `interface:`), so it could not find one",
   QW4001: "a disposable or template-placed net qube on a release these are not built for (R4.1 and older)",
   QW4004: "IPv6 on a release built with iptables (R4.1 and older)",
   QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",

@@ -116,4 +116,10 @@ describe("qwire schema (JSON Schema, checked with ajv)", () => {
     expect(validates({ version: 1, qubes: {}, forwards: [{ port: 443, from: ["10.0.0.0/8"] }] })).toBe(false);
     expect(validates({ qubes: {} })).toBe(false);
   });
+
+  it("takes 'uplink: auto' alone, and 'auto' as no interface's name", () => {
+    expect(validates({ version: 1, qubes: { "sys-net": { provides_network: true, uplink: "auto" } } })).toBe(true);
+    expect(validates({ version: 1, qubes: { "sys-net": { provides_network: true, uplink: ["auto", "ens6"] } } })).toBe(false);
+    expect(validates({ version: 1, qubes: {}, forwards: [{ to: "web", port: 443, from: ["10.0.0.0/8"], interface: "auto" }] })).toBe(false);
+  });
 });

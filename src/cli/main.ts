@@ -80,13 +80,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
     .option("--events <list>", `comma-separated subset of ${EVENT_NAMES.join(",")} (apply always runs)`)
     .option("-q, --quiet", "text: matrices and failures only, not every passing flow")
+    .addOption(host())
     .addHelpText(
       "after",
       "\nExit status: 0 every flow held after every event, 1 errors in qwire.yaml, 2 usage,\n" +
         "3 a flow or check failed, or the simulation could not run (missing root, nft, iproute2, python3-jinja2).\n" +
         "Example:\n  sudo qwire simulate formulas/lan-web-server.yaml",
     )
-    .action(async (file: string, opts: { format: OutputFormat; events?: string; quiet?: boolean }) => {
+    .action(async (file: string, opts: { format: OutputFormat; events?: string; quiet?: boolean; host?: string }) => {
       code = await (await import("./simulate-command.js")).runSimulate(file, opts);
     });
 

@@ -21,14 +21,18 @@ import { ROOT, scenarioFiles } from "./simulate/helpers.js";
 
 type Dom0State = { prefs: Record<string, { netvm?: string; providesNetwork: boolean }>; firewall: Record<string, string[]>; policy: string[] };
 
-/** What dom0.sls declares: qvm.prefs (netvm, provides-network), qvm.firewall set:, the 30-qwire.policy lines. */
-function declaredState(artifacts: readonly { path: string; content: string }[]): Dom0State {
+/**
+ * What dom0.sls declares: qvm.prefs (netvm, provides-network), qvm.firewall set:, the 30-qwire.policy lines.
+ * A netvm reset to '*default*' is the qube qvm-ls shows for it, dom0's default netvm (import cannot tell the two apart).
+ */
+function declaredState(artifacts: readonly { path: string; content: string }[], defaultNetvm?: string): Dom0State {
   const states = yaml.load(file({ artifacts }, "salt/qwire/dom0.sls")) as Record<string, Record<string, Record<string, unknown>[]>>;
   const state: Dom0State = { prefs: {}, firewall: {}, policy: [] };
   for (const body of Object.values(states)) {
     const [kind, args] = Object.entries(body)[0]!;
     const arg = Object.assign({}, ...args) as Record<string, unknown>;
-    if (kind === "qvm.prefs") state.prefs[arg.name as string] = { ...(arg.netvm ? { netvm: arg.netvm as string } : {}), providesNetwork: arg["provides-network"] === true };
+    const netvm = arg.netvm === "*default*" ? defaultNetvm : (arg.netvm as string | undefined);
+    if (kind === "qvm.prefs") state.prefs[arg.name as string] = { ...(netvm ? { netvm } : {}), providesNetwork: arg["provides-network"] === true };
     if (kind === "qvm.firewall") state.firewall[arg.name as string] = arg.set as string[];
     if (kind === "file.managed" && arg.name === "/etc/qubes/policy.d/30-qwire.policy") state.policy = (arg.contents as string).split("\n").filter((l) => l.startsWith("qubes.ConnectTCP")).sort();
   }
@@ -62,7 +66,7 @@ describe("qwire import: round trip", () => {
   it.each(roundTrip)("%s: the imported qwire.yaml declares the same dom0 state", (f) => {
     const original = compileText(readFileSync(join(ROOT, f), "utf8"));
     expect(original.artifacts).toBeDefined();
-    const state = declaredState(original.artifacts!);
+    const state = declaredState(original.artifacts!, original.plan!.defaultNetvm);
     const qubes = original.topology!.spec.qubes.map((q) => q.name);
     const result = importDom0({ ...dom0Output(qubes, state), release: original.plan!.release as Release });
     expect(result.inputs.flatMap((i) => i.diagnostics)).toEqual([]);

@@ -46,7 +46,7 @@ interface PlanDoc {
   readonly qubes?: readonly { readonly name?: unknown; readonly intents?: unknown }[];
   readonly teardowns?: readonly unknown[];
   readonly dom0?: {
-    readonly prefs?: readonly { readonly qube?: unknown; readonly netvm?: unknown; readonly providesNetwork?: unknown; readonly ip?: unknown }[];
+    readonly prefs?: readonly { readonly qube?: unknown; readonly netvm?: unknown; readonly followsDefault?: unknown; readonly providesNetwork?: unknown; readonly ip?: unknown }[];
     readonly firewalls?: readonly { readonly qube?: unknown; readonly rules?: unknown }[];
     readonly qrexecPolicy?: readonly { readonly port?: unknown; readonly from?: unknown; readonly to?: unknown }[];
   };
@@ -125,7 +125,8 @@ function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
     const b = pb.get(qube);
     const a = pa.get(qube);
     const show = (v: unknown) => (v === undefined ? "not set by qwire" : String(v));
-    if (String(b?.netvm) !== String(a?.netvm)) lines.push(`netvm of ${qube}: ${show(b?.netvm)} -> ${show(a?.netvm)}`);
+    const netvm = (p: typeof b) => (p?.netvm === undefined ? undefined : p.followsDefault === true ? `the default (${String(p.netvm)})` : String(p.netvm));
+    if (netvm(b) !== netvm(a)) lines.push(`netvm of ${qube}: ${show(netvm(b))} -> ${show(netvm(a))}`);
     if (b?.providesNetwork !== a?.providesNetwork) lines.push(`provides_network of ${qube}: ${show(b?.providesNetwork)} -> ${show(a?.providesNetwork)}`);
     if (String(b?.ip) !== String(a?.ip)) lines.push(`pinned ip of ${qube}: ${show(b?.ip)} -> ${show(a?.ip)}`);
   }

@@ -56,8 +56,14 @@ function formatReport(report: SimulationReport, quiet: boolean): string {
   const out: string[] = [];
   out.push(`qwire simulate: ${report.file} (Qubes R${report.release}), run ${report.runId}`);
   out.push(`addresses: ${Object.entries(report.addresses).map(([q, ip]) => `${q} ${ip}`).join(", ")}`);
+  // Which Salt ran: never the real one here (test/real-stack compares the two on every golden).
+  out.push("salt: qwire's built-in interpreter of DESIGN.md §3's state subset, pillars rendered by Jinja2");
   for (const e of report.events) {
     out.push("", `== ${e.name}: ${e.title}  ${e.passed ? "PASS" : "FAIL"} (${(e.durationMs / 1000).toFixed(1)} s)`);
+    for (const a of e.applies) {
+      const states = a.targets.flatMap((t) => t.states);
+      out.push(`   salt  ${states.length} states in ${a.targets.length} target(s), ${states.filter((x) => x.changed).length} changed, ${states.filter((x) => !x.result).length} failed`);
+    }
     for (const c of e.checks) if (!quiet || !c.pass) out.push(`   ${c.pass ? "PASS" : "FAIL"}  check ${c.name}: ${c.detail}`);
     for (const n of e.notes) out.push(`   note  ${n}`);
     for (const h of e.hookFailures) out.push(`   note  ${h.qube}: ${h.hook} exited ${h.exitCode}${h.output ? `: ${h.output.split("\n").slice(-2).join(" | ")}` : ""}`);

@@ -65,6 +65,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     .map((q) => ({
       qube: q.name,
       ...(q.netvm === undefined ? {} : { netvm: q.netvm }),
+      ...(q.followsDefaultNetvm ? { followsDefault: true as const } : {}),
       ...(q.providesNetwork ? { providesNetwork: true as const } : {}),
       ...(q.ip === undefined ? {} : { ip: q.ip }),
     }))
@@ -77,6 +78,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     release: spec.release,
     backend: profile.backend,
     prefs,
+    ...(spec.defaultNetvm !== undefined && spec.qubes.some((q) => q.followsDefaultNetvm) ? { defaultNetvm: spec.defaultNetvm.name } : {}),
     firewalls: outbound.firewalls,
     ipv6Qubes: spec.qubes.filter((q) => q.ipv6).map((q) => q.name),
     qrexecPolicy,

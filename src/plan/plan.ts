@@ -133,7 +133,10 @@ export interface Teardown {
 /** qvm.prefs that dom0 enforces for a declared qube. */
 export interface Dom0Prefs {
   readonly qube: QubeName;
+  /** The netvm the qube ends up with; with `followsDefault`, dom0's default_netvm. */
   readonly netvm?: QubeName;
+  /** `netvm: default`: dom0 resets the qube's netvm to the default rather than naming it. */
+  readonly followsDefault?: true;
   readonly providesNetwork?: true;
   readonly ip?: string;
 }
@@ -173,6 +176,8 @@ export interface Plan {
   readonly release: Release;
   readonly backend: BackendName;
   readonly prefs: readonly Dom0Prefs[];
+  /** dom0's default_netvm as qwire.yaml states it, when a qube follows it: dom0 checks it before those prefs. */
+  readonly defaultNetvm?: QubeName;
   /** Sorted by qube. */
   readonly firewalls: readonly OutboundPolicy[];
   /** Qubes declared with `ipv6: true`, sorted: dom0 enables the Qubes feature `ipv6` on them. */

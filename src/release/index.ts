@@ -63,6 +63,8 @@ export interface ReleaseProfile {
     readonly guests: boolean;
     /** A custom-persist qube skips the /rw/config hooks (R4.3). */
     readonly customPersistSkipsHooks: boolean;
+    /** `netvm: default` is built: qvm.prefs takes `netvm: '*default*'` (R4.x; R3.2's cmd.run prefs are not). */
+    readonly defaultNetvm: boolean;
   };
   readonly outbound: {
     /**
@@ -106,30 +108,30 @@ const PROFILES: Readonly<Record<Release, ReleaseProfile>> = {
   "4.3": {
     release: "4.3",
     ...nft,
-    capabilities: { ipv6: true, pinnedIp: true, qrexecLinks: true, guests: true, customPersistSkipsHooks: true },
+    capabilities: { ipv6: true, pinnedIp: true, qrexecLinks: true, guests: true, customPersistSkipsHooks: true, defaultNetvm: true },
   },
   "4.2": {
     release: "4.2",
     ...nft,
-    capabilities: { ipv6: true, pinnedIp: true, qrexecLinks: true, guests: true, customPersistSkipsHooks: false },
+    capabilities: { ipv6: true, pinnedIp: true, qrexecLinks: true, guests: true, customPersistSkipsHooks: false, defaultNetvm: true },
   },
   "4.1": {
     release: "4.1",
     ...iptables4,
-    capabilities: { ipv6: false, pinnedIp: true, qrexecLinks: true, guests: false, customPersistSkipsHooks: false },
+    capabilities: { ipv6: false, pinnedIp: true, qrexecLinks: true, guests: false, customPersistSkipsHooks: false, defaultNetvm: true },
     salt: { prefs: "qvm.prefs", firewall: "qvm.firewall", policy: "policy.d", getPref: "qvm-prefs --" },
   },
   "4.0": {
     release: "4.0",
     ...iptables4,
-    capabilities: { ipv6: false, pinnedIp: true, qrexecLinks: true, guests: false, customPersistSkipsHooks: false },
+    capabilities: { ipv6: false, pinnedIp: true, qrexecLinks: true, guests: false, customPersistSkipsHooks: false, defaultNetvm: true },
     salt: { prefs: "qvm.prefs", firewall: "qvm-firewall reset", policy: "qubes-rpc/policy", getPref: "qvm-prefs --" },
   },
   "3.2": {
     release: "3.2",
     backend: "iptables",
     placements: { net: "qubes-firewall-user-script", leaf: "rc.local", top: "rc.local" },
-    capabilities: { ipv6: false, pinnedIp: false, qrexecLinks: false, guests: false, customPersistSkipsHooks: false },
+    capabilities: { ipv6: false, pinnedIp: false, qrexecLinks: false, guests: false, customPersistSkipsHooks: false, defaultNetvm: false },
     // The R3.2 limit is QubesDB's 3 kB (validate/firewall-r32.ts), checked by topology.
     outbound: { model: "exceptions", limit: MAX_FIREWALL_RULES, overflow: "in-qube", maxRules: MAX_FIREWALL_RULES },
     salt: { prefs: "qvm-prefs -s", firewall: "qvm-firewall r32", policy: "none", getPref: "qvm-prefs -g --" },

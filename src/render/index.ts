@@ -90,10 +90,13 @@ function docsView(plan: Plan, layout: Layout) {
     targets: plan.targets,
     targetList: plan.targets.join(","),
     vmApplyCommand: `qubesctl --skip-dom0 --targets=${plan.targets.join(",")} state.apply qwire.vm saltenv=user`,
+    hasDefaultNetvm: plan.defaultNetvm !== undefined,
+    defaultNetvm: plan.defaultNetvm ?? "",
     prefs: plan.prefs.map((p) => ({
       qube: p.qube,
       providesNetwork: p.providesNetwork === true,
       hasNetvm: p.netvm !== undefined,
+      followsDefault: p.followsDefault === true,
       netvm: p.netvm ?? "",
       hasIp: p.ip !== undefined,
       ip: p.ip ?? "",
@@ -120,7 +123,7 @@ function docsView(plan: Plan, layout: Layout) {
     guests: plan.qubes.filter((q) => q.host !== undefined).map((q) => ({ qube: q.qube, host: q.host!.qube, disposable: q.host!.kind === "disposable" })),
     formerHosts: plan.hosts.filter((h) => h.guests.length === 0).map((h) => h.host),
     hasReconnect: plan.reconnect.length > 0,
-    reconnect: plan.reconnect.map((r) => reconnectWords(plan.release, r)),
+    reconnect: plan.reconnect.flatMap((r) => reconnectWords(plan.release, r)),
   };
 }
 

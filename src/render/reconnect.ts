@@ -7,13 +7,22 @@ import type { Reattach } from "../plan/reconnect.js";
 import { profileOf, type Release } from "../release/index.js";
 import { command } from "./helpers.js";
 
-/** The command as words, each quoted when it is rendered. */
-export function reconnectWords(release: Release, r: Reattach): string[] {
-  return profileOf(release).salt.prefs === "qvm-prefs -s" ? ["qvm-prefs", "-s", r.qube, "netvm", r.netvm] : ["qvm-prefs", r.qube, "netvm", r.netvm];
+/**
+ * The commands as words, each quoted when it is rendered. Setting the netvm,
+ * even to the same qube, re-attaches a running qube; a qube that follows
+ * the default netvm is then reset to it (`--default` fires no re-attach when
+ * the value stays the same, qubes/vm/mix/net.py), so it is not left pinned.
+ */
+export function reconnectWords(release: Release, r: Reattach): string[][] {
+  if (profileOf(release).salt.prefs === "qvm-prefs -s") return [["qvm-prefs", "-s", r.qube, "netvm", r.netvm]];
+  const set = ["qvm-prefs", r.qube, "netvm", r.netvm];
+  return r.followsDefault ? [set, ["qvm-prefs", "--default", r.qube, "netvm"]] : [set];
 }
 
 export function reconnectCommand(release: Release, r: Reattach): string {
-  return command(reconnectWords(release, r));
+  return reconnectWords(release, r)
+    .map((words) => command(words))
+    .join(" && ");
 }
 
 /** A script to paste into a dom0 terminal. */

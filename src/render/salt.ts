@@ -30,6 +30,12 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
 
   yamlFile("salt/qwire/dom0.sls", dom0State(plan), [
     ...dom0Comment(plan.release),
+    ...(plan.defaultNetvm === undefined
+      ? []
+      : [
+          `netvm: default (${plan.prefs.filter((p) => p.followsDefault).map((p) => p.qube).join(", ")}): reset to dom0's default netvm,`,
+          `once qwire-default-netvm has checked that it is ${plan.defaultNetvm} (qubes-prefs default_netvm).`,
+        ]),
     "Apply: sudo qubesctl state.apply qwire.dom0 saltenv=user",
   ]);
   if (plan.reconnect.length > 0) yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
@@ -102,6 +108,8 @@ function dom0Comment(release: Release): string[] {
   ];
 }
 
+const DEFAULT_NETVM_CHECK = "qwire-default-netvm";
+
 function dom0State(plan: Plan): State {
   const state: State = {};
   const { salt } = profileOf(plan.release);
@@ -109,9 +117,22 @@ function dom0State(plan: Plan): State {
   const id = (q: QubeName) => `qwire-prefs-${q}`;
   const requisite = (q: QubeName) => (legacyPrefs ? { cmd: id(q) } : { qvm: id(q) });
   const hasPrefs = new Set(plan.prefs.filter((p) => !legacyPrefs || p.netvm !== undefined).map((p) => p.qube));
+  if (plan.defaultNetvm !== undefined) {
+    // The qubes that follow the default were planned behind this netvm: when dom0's default is
+    // another qube, their netvm is left as it is and the apply fails with both names.
+    const expected = sh(plan.defaultNetvm);
+    state[DEFAULT_NETVM_CHECK] = {
+      "cmd.run": [
+        { name: `echo "dom0's default_netvm is '$(qubes-prefs default_netvm)'; qwire.yaml says" ${expected} >&2; exit 1` },
+        { unless: `test "$(qubes-prefs default_netvm)" = ${expected}` },
+      ],
+    };
+  }
   for (const p of plan.prefs) {
     // A netvm must provide network before a qube is attached to it.
-    const after = p.netvm !== undefined && hasPrefs.has(p.netvm) ? [{ require: [requisite(p.netvm)] }] : [];
+    const needs: unknown[] = p.netvm !== undefined && hasPrefs.has(p.netvm) ? [requisite(p.netvm)] : [];
+    if (p.followsDefault) needs.push({ cmd: DEFAULT_NETVM_CHECK });
+    const after = needs.length > 0 ? [{ require: needs }] : [];
     if (legacyPrefs) {
       // R3.2: `qvm-prefs -s` sets; a NetVM/ProxyVM is a VM type there (qvm-create --proxy), not a
       // property, and the validator refused pinned addresses (QW4008).
@@ -127,7 +148,8 @@ function dom0State(plan: Plan): State {
     }
     const args: unknown[] = [{ name: p.qube }];
     if (p.providesNetwork) args.push({ "provides-network": true });
-    if (p.netvm !== undefined) args.push({ netvm: p.netvm });
+    // '*default*' resets the property (qvm.prefs: delattr) and is a [SKIP] when it is already at the default.
+    if (p.netvm !== undefined) args.push({ netvm: p.followsDefault ? "*default*" : p.netvm });
     if (p.ip !== undefined) args.push({ ip: p.ip });
     args.push(...after);
     state[id(p.qube)] = { "qvm.prefs": args };

@@ -84,7 +84,7 @@ function familyView(table: "ip" | "ip6", rules: FamilyRules, overflows: readonly
     keepsPort: hops.some((h) => sameArrival(h.arrival, a) && !h.translated),
     translatesPort: hops.some((h) => sameArrival(h.arrival, a) && h.translated),
   }));
-  // A qube with `uplink: auto` has no netvm (QW3021) and a forward ends only in a qube with one (QW3004):
+  // A qube with `uplink: auto` has no netvm (QW3025) and a forward ends only in a qube with one (QW3004):
   // the interface found at run time is only ever a hop's, whose rules are the groups that need it.
   if (inputArrivals.some((a) => a.kind === "detected")) throw new Error("a forward ends in a qube with 'uplink: auto'");
   const inputSets = inputArrivals.map((a) => ({ arrival: a, set: inputSet(a) }));

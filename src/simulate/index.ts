@@ -23,7 +23,7 @@ import { compile, type CompileResult } from "../pipeline.js";
 import type { Artifact } from "../render/index.js";
 import type { Topology } from "../topology/index.js";
 import type { QubeName } from "../validate/index.js";
-import { applyBundle } from "./apply/bundle.js";
+import { applyBundle, type ApplyReport } from "./apply/bundle.js";
 import { Lifecycle, type HookRun } from "./apply/lifecycle.js";
 import { QubeShell } from "./apply/qube-shell.js";
 import { writeStubs } from "./apply/stubs.js";
@@ -73,6 +73,8 @@ export interface EventReport {
   readonly hookFailures: readonly HookRun[];
   /** What explains failures without being one: qrexec calls dom0 refused, ports a qube's own socket held. */
   readonly notes: readonly string[];
+  /** Every Salt apply of the event, state by state (what real Salt's result would list; compared with it in test/real-stack). */
+  readonly applies: readonly ApplyReport[];
 }
 
 export interface SimulationReport {
@@ -147,6 +149,7 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
     await lifecycle.bootAll();
     const addresses = Object.fromEntries(model.qubes().map((q) => [q.name, q.ip]));
     const carriers = model.qubes().map((q) => q.name).filter((n) => compiled.plan.qubes.some((p) => p.qube === n));
+    const applies: ApplyReport[] = [];
     const ctx: EventContext = {
       model,
       lifecycle,
@@ -157,13 +160,16 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
       apply: async (phase) => {
         const bundle = bundles[phase];
         if (!bundle) throw new SimulateError("model", `no ${phase} bundle`);
-        return applyBundle(bundle, { runner, model, shell, stubs, dom0Root: join(dir!, "dom0root") });
+        const applied = await applyBundle(bundle, { runner, model, shell, stubs, dom0Root: join(dir!, "dom0root") });
+        applies.push(applied);
+        return applied;
       },
     };
 
     const reports: EventReport[] = [];
     for (const name of events) {
       const t0 = Date.now();
+      applies.length = 0;
       const hooksBefore = lifecycle.hooks.length;
       const callsBefore = qrexec.calls.length;
       progress(`event ${name}...`);
@@ -182,6 +188,7 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
         flows: results,
         hookFailures: lifecycle.hooks.slice(hooksBefore).filter((h) => h.exitCode !== 0),
         notes: [...busy, ...qrexecNotes(qrexec, callsBefore, results)],
+        applies: [...applies],
       };
       reports.push(report);
       progress(`event ${name}: ${report.passed ? "PASS" : "FAIL"} (${results.filter((r) => r.pass).length}/${results.length} flows, ${report.durationMs} ms)`);

@@ -91,7 +91,8 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
   };
 
   if (options.referencesOnly) {
-    for (const q of spec.qubes) if (q.netvm !== undefined) known(q.netvm, [...q.path, "netvm"]);
+    if (spec.defaultNetvm !== undefined) known(spec.defaultNetvm.name, spec.defaultNetvm.path);
+    for (const q of spec.qubes) if (q.netvm !== undefined && !q.followsDefaultNetvm) known(q.netvm, [...q.path, "netvm"]);
     for (const f of spec.forwards) {
       known(f.to, [...f.path, "to"]);
       if (f.entry !== undefined) known(f.entry, [...f.path, "entry"]);
@@ -153,12 +154,30 @@ function checkQubes(
   known: (n: QubeName, p: YamlPath) => boolean,
   declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>,
 ): void {
+  /** QW3003 at `default_netvm` unless the qube it names provides network. */
+  const providesNetwork = (name: QubeName, path: YamlPath): boolean => {
+    if (graph.get(name)!.providesNetwork) return true;
+    diag.error("QW3003", doc.positions.value(path), `dom0's default netvm '${name}' does not provide network`, {
+      notes: [{ message: `'${name}' is declared here`, span: declaredAt(name) }],
+      hint: `add 'provides_network: true' to '${name}', or name the qube that 'qubes-prefs default_netvm' prints`,
+    });
+    return false;
+  };
   const stems = new Map<string, QubeSpec>();
   const pins = new Map<string, QubeSpec>();
+  // `netvm: default` qubes share one reference, checked once where it is written.
+  const defaultNetvm = spec.defaultNetvm;
+  const defaultUsable = defaultNetvm === undefined || (known(defaultNetvm.name, defaultNetvm.path) && providesNetwork(defaultNetvm.name, defaultNetvm.path));
   for (const q of spec.qubes) {
-    if (q.netvm !== undefined && known(q.netvm, [...q.path, "netvm"])) {
+    if (q.followsDefaultNetvm && defaultNetvm === undefined) {
+      diag.error("QW3021", doc.positions.value([...q.path, "netvm"]), `'${q.name}' follows dom0's default netvm, but qwire.yaml does not say which qube that is`, {
+        hint: "add a top-level 'default_netvm: sys-firewall' (what 'qubes-prefs default_netvm' prints in dom0); dom0 checks it before it resets the qube's netvm",
+      });
+    }
+    const checked = q.followsDefaultNetvm ? defaultUsable : q.netvm !== undefined && known(q.netvm, [...q.path, "netvm"]);
+    if (q.netvm !== undefined && checked) {
       const netvm = graph.get(q.netvm)!;
-      if (!netvm.providesNetwork) {
+      if (!netvm.providesNetwork && !q.followsDefaultNetvm) {
         diag.error("QW3003", doc.positions.value([...q.path, "netvm"]), `'${q.name}' uses '${netvm.name}' as its netvm, but '${netvm.name}' does not provide network`, {
           notes: [{ message: `'${netvm.name}' is declared here`, span: declaredAt(netvm.name) }],
           hint: `add 'provides_network: true' to '${netvm.name}', or pick another netvm`,
@@ -339,7 +358,7 @@ function resolveForward(
   const entrySpec = graph.get(entry)!;
   if (f.interface !== undefined && entrySpec.uplinks[0] === AUTO_UPLINK) {
     // The named interface is either a second one (then auto finds two and fails closed) or the one auto finds.
-    diag.error("QW3021", at([...f.path, "interface"]), `forward '${f.name}' names interface '${f.interface}' of '${entry}', whose 'uplink: auto' finds its one interface besides lo and vif*: with '${f.interface}' there would be two`, {
+    diag.error("QW3025", at([...f.path, "interface"]), `forward '${f.name}' names interface '${f.interface}' of '${entry}', whose 'uplink: auto' finds its one interface besides lo and vif*: with '${f.interface}' there would be two`, {
       notes: [{ message: `'${entry}' is declared here`, span: declaredAt(entry) }],
       hint: `name the uplink of '${entry}' instead of 'auto' (e.g. 'uplink: [ens6, ${f.interface}]'), or leave 'interface:' out`,
     });

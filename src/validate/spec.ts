@@ -53,7 +53,14 @@ export type Proto = "tcp" | "udp";
 
 export interface QubeSpec {
   readonly name: QubeName;
+  /** The netvm; for `netvm: default`, the qube named by `default_netvm` (undefined when that is missing). */
   readonly netvm?: QubeName;
+  /**
+   * `netvm: default`: dom0 keeps the qube at Qubes' default netvm (qvm-prefs
+   * shows it as `*default*`), so it follows a later change of dom0's
+   * default_netvm instead of being pinned to a name.
+   */
+  readonly followsDefaultNetvm?: true;
   readonly providesNetwork: boolean;
   /** Its outside interfaces: names, or `[AUTO_UPLINK]` alone. */
   readonly uplinks: readonly OutsideInterface[];
@@ -150,6 +157,8 @@ export interface IntentSpec {
   /** Sorted by qube. */
   readonly firewall: readonly FirewallSpec[];
   readonly expect: readonly ExpectSpec[];
+  /** `default_netvm:` what dom0's global default_netvm is (qubes-prefs default_netvm); dom0 checks it. */
+  readonly defaultNetvm?: { readonly name: QubeName; readonly path: YamlPath };
 }
 
 /** An intent before its list gives it a path (each member of a union on its own). */

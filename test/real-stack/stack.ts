@@ -74,6 +74,8 @@ export interface StateResult {
   readonly result: boolean | null;
   readonly changed: boolean;
   readonly comment: string;
+  /** A cmd.run's stderr ("" for other states). */
+  readonly stderr: string;
 }
 
 export interface RwFile {
@@ -93,7 +95,7 @@ export interface ModelDomain {
 
 export interface Step {
   readonly label: string;
-  readonly kind: "apply" | "dry-run" | "vm";
+  readonly kind: "apply" | "apply-all" | "dry-run" | "vm";
   readonly rc: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -111,7 +113,7 @@ export interface Sequence {
   readonly out: string;
 }
 
-/** STEP: `BUNDLE_DIR:apply`, `BUNDLE_DIR:dry-run` or `vm:QUBE`, run in order on one twin machine. */
+/** STEP: `BUNDLE_DIR:apply`, `BUNDLE_DIR:apply-all` (every qube targeted, as `install.sh --all`), `BUNDLE_DIR:dry-run` or `vm:QUBE`, run in order on one twin machine. */
 export async function runSequence(stack: Stack, out: string, inventory: string, steps: readonly string[]): Promise<Sequence> {
   await execa("sh", [join(HERE, "twin-sequence.sh"), stack.twinDir, "--out", out, "--inventory", inventory, ...steps], {
     env: { QWIRE_VENDOR_TARBALLS: stack.tarballs },

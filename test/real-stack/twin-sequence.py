@@ -17,6 +17,7 @@ own report of every install.sh run, for a human).
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -29,13 +30,28 @@ def states(report, apply_):
         if sts is None:
             return None
         return [{"id": s["id"], "fun": s["fun"], "result": s["result"], "changed": bool(s["changes"]),
-                 "comment": report.short(s["comment"], 400)} for s in sts]
+                 "comment": report.short(s["comment"], 400),
+                 # what a failed cmd.run said: the line a user reads first
+                 "stderr": report.short(str((s["changes"] or {}).get("stderr", "")) if isinstance(s["changes"], dict) else "", 400)}
+                for s in sts]
     out = {"dom0": []}
     for job in report.dom0_state_jobs(apply_):
         out["dom0"].extend(slim(report.states_of(job.get("return"))) or [])
     for host, (sts, _raw) in report.vm_state_returns(apply_).items():
         out[host] = slim(sts)
     return out
+
+
+def add_qubes_prefs(tw, vendor):
+    """Every dom0 has qubes-prefs (qubes-core-admin-client's qubesadmin.tools.qubes_prefs,
+    which qwire.dom0 asks for default_netvm); the twin installs only the qvm-* launchers.
+    This is the same real code, launched the way the twin launches qvm-prefs."""
+    with open(os.path.join(vendor, "env.sh")) as f:
+        pp = re.search(r'export PYTHONPATH="([^$"]*)', f.read()).group(1)
+    tw.dom0.write("/usr/bin/qubes-prefs",
+                  "#!/bin/sh\n# real qubesadmin qubes-prefs (added by qwire's real-stack tests)\n"
+                  "PYTHONPATH=\"%s\" exec /usr/bin/python3 -c 'import sys; sys.argv[0] = \"qubes-prefs\"; "
+                  "from qubesadmin.tools.qubes_prefs import main; sys.exit(main())' \"$@\"\n" % pp, 0o755)
 
 
 def main():
@@ -62,6 +78,7 @@ def main():
     t0 = time.time()
     try:
         tw.setup_dom0()
+        add_qubes_prefs(tw, args.vendor)
         tw.serve_qrexec()
         tw.start_qubesd()
         for n in tw.vmnames:
@@ -87,6 +104,13 @@ def main():
                 shutil.rmtree(tw.dom0.p("/root/qwire-bundle"), ignore_errors=True)
                 shutil.copytree(where, tw.dom0.p("/root/qwire-bundle"))
                 current = where
+            if kind == "apply-all":
+                # The twin runs install.sh without options; with no record of what was applied,
+                # install.sh targets every qube, as `install.sh --all` does.
+                try:
+                    os.unlink(tw.dom0.p("/var/lib/qwire/applied"))
+                except FileNotFoundError:
+                    pass
             a = tw.apply(label, dry_run=(kind == "dry-run"), kind="apply")
             a["label"] = "%s (%s)" % (label, os.path.basename(where.rstrip("/")))
             full["applies"].append(a)

@@ -61,6 +61,8 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
       saltFile,
       hostPath: (p) => join(env.dom0Root, absolute(p)),
       qvm: dom0Qvm(model, stubs),
+      // dom0's checks (qwire-default-netvm) run against the stubs, as the pillars' lookups do.
+      run: (command) => env.shell.dom0Sh(command),
     };
     const states = await runStates(compileChunks(rendered!.docs), target);
     reports.push({ target: "dom0", ok: states.every((s) => s.result), states });
@@ -121,7 +123,9 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       const q = model.qube(vm as never);
       const k = key.replace(/-/g, "_");
       const modelled: Record<string, string> = { netvm: q.netvm ?? "", provides_network: String(q.providesNetwork), ip: q.ip };
-      const wanted = value === null || value === undefined || value === "None" ? "" : String(value);
+      // '*default*' resets the property: for netvm, dom0's default_netvm.
+      const reset = value === "*default*" && k === "netvm" ? (model.defaultNetvm ?? "") : value;
+      const wanted = reset === null || reset === undefined || reset === "None" ? "" : String(reset);
       if (k in modelled) {
         if (modelled[k] !== wanted) {
           return { changed: false, error: `qvm.prefs sets ${vm} ${key} to '${wanted}', but qwire.yaml (and the model built from it) says '${modelled[k]}'` };

@@ -42,6 +42,11 @@ export class QubeShell {
     );
   }
 
+  /** `sh -c command` as dom0: the stubs answer for qubesd; never throws on a non-zero exit. */
+  async dom0Sh(command: string): Promise<RunResult> {
+    return this.runner.run("/bin/sh", ["-c", command], { check: false, env: this.dom0Env() });
+  }
+
   /** The environment of dom0 commands (pillar rendering): stubs, the dom0 database. */
   dom0Env(): Record<string, string> {
     return this.env({ QWIRE_SIM_DB: this.stubs.db, QWIRE_SIM_LOG: join(this.stubs.logs, "dom0.log") });

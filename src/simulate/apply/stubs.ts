@@ -4,6 +4,7 @@
  * simulator writes from the model:
  *
  * - dom0 (`$QWIRE_SIM_DB/<qube>/<property>`): qvm-prefs, qvm-check, qvm-features;
+ *   qubes-prefs (`$QWIRE_SIM_DB/-global/<property>`: no qube name starts with '-');
  * - in a qube (`$QWIRE_SIM_QUBESDB/<key>`): qubesdb-read; logger only
  *   records its arguments in `$QWIRE_SIM_LOG`; systemctl and
  *   qrexec-client-vm model qrexec link sockets (qrexec-stubs.ts).
@@ -39,6 +40,16 @@ fi
 [ -f "$dir/prefs/$prop" ] || { echo "qvm-prefs: error: no such property: '$2'" >&2; exit 1; }
 value=$(cat "$dir/prefs/$prop")
 [ -z "$value" ] || printf '%s\\n' "$value"
+`;
+
+const QUBES_PREFS = `#!/bin/sh
+# qwire simulate: qubes-prefs answering from the model (dom0's global properties).
+set -u
+[ "\${1-}" != "--" ] || shift
+[ -n "\${1-}" ] || { echo "usage: qubes-prefs PROPERTY" >&2; exit 2; }
+file=$QWIRE_SIM_DB/-global/$(printf '%s' "$1" | tr - _)
+[ -f "$file" ] || { echo "qubes-prefs: error: no such property: '$1'" >&2; exit 1; }
+cat "$file"
 `;
 
 const QVM_CHECK = `#!/bin/sh
@@ -129,6 +140,7 @@ export async function writeStubs(dir: string): Promise<StubPaths> {
   const paths = { ...dirs, qrexec: join(dir, "qrexec.sock") };
   const scripts: Record<string, string> = {
     "qvm-prefs": QVM_PREFS,
+    "qubes-prefs": QUBES_PREFS,
     "qvm-check": QVM_CHECK,
     "qvm-features": QVM_FEATURES,
     "qubesdb-read": QUBESDB_READ,
@@ -162,7 +174,12 @@ export async function writeDom0Db(paths: StubPaths, model: QubesModel): Promise<
     if (q.ns) await writeFile(join(paths.db, q.name, "running"), "");
     else await rm(join(paths.db, q.name, "running"), { force: true });
   }
+  // dom0's default_netvm: what qwire.yaml says it is (sys-firewall on a fresh install otherwise).
+  await mkdir(join(paths.db, GLOBAL), { recursive: true });
+  await writeFile(join(paths.db, GLOBAL, "default_netvm"), `${model.defaultNetvm ?? "sys-firewall"}\n`);
 }
+
+const GLOBAL = "-global";
 
 /** A qube's own qubesdb keys (reference/qubes-salt.md §3.2). */
 export async function writeQubesDb(paths: StubPaths, model: QubesModel, q: ModelQube): Promise<string> {

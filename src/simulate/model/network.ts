@@ -86,6 +86,8 @@ export interface LanRequest {
 export class QubesModel {
   /** "4.1": iptables base rules (reference §2.1) and the R4.2-shaped qubes-firewall table (§2.2). */
   readonly release: ModelRelease | "4.1";
+  /** dom0's default_netvm, as qwire.yaml states it. */
+  readonly defaultNetvm: QubeName | undefined;
   readonly #qubes = new Map<QubeName, ModelQube>();
   readonly #lans: Lan[] = [];
   readonly #book: AddressBook;
@@ -108,6 +110,7 @@ export class QubesModel {
       );
     }
     this.release = release;
+    this.defaultNetvm = topology.spec.defaultNetvm?.name;
     this.#book = new AddressBook(topology.spec.qubes.flatMap((q) => (q.ip !== undefined ? [q.ip] : [])));
     // Top-down, so that addresses follow boot order as they would in a fresh install.
     for (const name of bootOrder(topology)) {

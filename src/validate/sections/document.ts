@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { DEFAULT_RELEASE, RELEASES, releaseNamed, type Release, type ReleaseProfile } from "../../release/index.js";
 import type { YamlPath } from "../../parse/index.js";
-import { isMapping, report } from "../grammar.js";
+import { isMapping, qubeName, report } from "../grammar.js";
 import type { IntentSpec, QubeSpec } from "../spec.js";
 import { expectSchema } from "./expect.js";
 import { firewallSection } from "./firewall.js";
@@ -67,12 +67,20 @@ function sections({ profile, warnings }: LanguageOptions) {
   };
 }
 
+const defaultNetvm = qubeName().describe("dom0's default netvm (qubes-prefs default_netvm), which 'netvm: default' follows; dom0 checks it");
+
+/** `netvm: default` qubes get the name `default_netvm` gives; the topology stage checks the reference once, at `default_netvm`. */
+function followDefault(qubes: readonly QubeSpec[], name: QubeSpec["name"] | undefined): QubeSpec[] {
+  return qubes.map((q) => (q.followsDefaultNetvm && name !== undefined ? { ...q, netvm: name } : q));
+}
+
 export function documentSchema(options: LanguageOptions) {
   const s = sections(options);
   return z
     .strictObject({
       version,
       release: release.optional(),
+      default_netvm: defaultNetvm.optional(),
       qubes: s.qubes,
       forwards: s.forwards,
       links: s.links,
@@ -83,11 +91,12 @@ export function documentSchema(options: LanguageOptions) {
       (d): IntentSpec => ({
         version: d.version,
         release: d.release ?? DEFAULT_RELEASE,
-        qubes: d.qubes,
+        qubes: followDefault(d.qubes, d.default_netvm),
         forwards: d.forwards,
         links: d.links,
         firewall: d.firewall,
         expect: d.expect,
+        ...(d.default_netvm === undefined ? {} : { defaultNetvm: { name: d.default_netvm, path: ["default_netvm"] } }),
       }),
     );
 }
@@ -117,14 +126,16 @@ export function salvage(document: Record<string, unknown>, options: LanguageOpti
     });
   };
   const { qubes, rejected } = salvageQubes(document.qubes, options.profile);
+  const fallback = defaultNetvm.safeParse(document.default_netvm);
   const spec: IntentSpec = {
     version: 1,
     release: options.profile.release,
-    qubes: qubes satisfies QubeSpec[],
+    qubes: followDefault(qubes, fallback.data) satisfies QubeSpec[],
     forwards: one("forwards", s.forwards),
     links: one("links", s.links),
     firewall: entries("firewall", s.firewall).sort((a, b) => (a.qube < b.qube ? -1 : a.qube > b.qube ? 1 : 0)),
     expect: one("expect", s.expect),
+    ...(fallback.data === undefined ? {} : { defaultNetvm: { name: fallback.data, path: ["default_netvm"] } }),
   };
   return { spec, rejectedQubes: rejected };
 }

@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { type ReleaseProfile } from "../../release/index.js";
-import { parseInterfaceName } from "../values.js";
-import { INTERFACE_INPUT, ipv4, isMapping, qubeName, releaseList, report, type Ctx } from "../grammar.js";
+import { parseInterfaceName, parseQubeName, type Parsed } from "../values.js";
+import { grammar, INTERFACE_INPUT, ipv4, isMapping, QUBE_NAME_INPUT, qubeName, releaseList, report, type Ctx } from "../grammar.js";
 import { AUTO_UPLINK, type GuestOf, type InterfaceName, type OutsideInterface, type QubeName, type QubeSpec } from "../spec.js";
 
 const uplink = z
@@ -31,8 +31,14 @@ const uplink = z
     return out;
   });
 
+/** Qubes forbids a qube named 'default' (validate_name), so `netvm: default` cannot mean a qube. */
+const parseNetvm = (value: unknown): Parsed<QubeName | "default"> => (value === "default" ? { ok: true, value: "default" } : parseQubeName(value));
+const netvm = grammar<QubeName | "default">("QW2003", parseNetvm, {
+  anyOf: [{ const: "default", description: "follow dom0's default netvm, named by the top-level 'default_netvm'" }, QUBE_NAME_INPUT],
+});
+
 const QubeBody = z.strictObject({
-  netvm: qubeName().nullable().optional().describe("the qube's netvm; none when left out or null"),
+  netvm: netvm.nullable().optional().describe("the qube's netvm, or 'default' to follow dom0's default_netvm; none when left out or null"),
   provides_network: z.boolean().optional(),
   uplink: uplink.optional(),
   role: z.enum(["service"]).optional(),
@@ -51,6 +57,12 @@ const isAutoUplink = (value: unknown): boolean => value === AUTO_UPLINK || (Arra
 /** The settings that depend on each other or on the release; values zod refused are undefined or raw. */
 function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, ctx: Ctx): void {
   const at = (key: string, where: "key" | "value" = "value") => ({ path: [name, key], at: where });
+  if (q.netvm === "default" && !profile.capabilities.defaultNetvm) {
+    report(ctx, "QW4009", `'netvm: default' is built for Qubes ${releaseList("defaultNetvm")} only by this version of qwire`, {
+      ...at("netvm"),
+      hint: "name the netvm (e.g. 'netvm: sys-firewall'); dom0 then sets it explicitly",
+    });
+  }
   if (q.ip !== undefined && !profile.capabilities.pinnedIp) {
     report(ctx, "QW4008", `Qubes R${profile.release} cannot pin the address of '${name}': its qvm-prefs has no 'ip' to set`, {
       ...at("ip"),
@@ -77,7 +89,7 @@ function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, 
   if (isAutoUplink(q.uplink) && q.netvm !== undefined && q.netvm !== null) {
     report(
       ctx,
-      "QW3021",
+      "QW3025",
       `'uplink: auto' finds the one interface of '${name}' besides lo and vif*, but a qube with a netvm also has eth0 from it: it would find eth0 or two interfaces`,
       { ...at("uplink"), hint: `name the interface (see 'ip -br link' in ${name}), e.g. 'uplink: tun0'; 'auto' is for the top of a netvm chain, such as sys-net` },
     );
@@ -116,7 +128,9 @@ function qubeSpec(name: QubeName, q: Partial<QubeBody> | null): QubeSpec {
     host === undefined ? undefined : { kind: placed ? "template" : "disposable", host, path: [...path, placed ? "template" : "disposable_template"] };
   return {
     name,
-    ...(body.netvm === undefined || body.netvm === null ? {} : { netvm: body.netvm }),
+    // `netvm: default` gets its name from `default_netvm` (document.ts).
+    ...(body.netvm === undefined || body.netvm === null || body.netvm === "default" ? {} : { netvm: body.netvm }),
+    ...(body.netvm === "default" ? { followsDefaultNetvm: true as const } : {}),
     providesNetwork: body.provides_network === true,
     uplinks: body.uplink ?? [],
     role: body.role === "service" ? "service" : "plain",
@@ -165,8 +179,8 @@ export function salvageQubes(raw: unknown, profile: ReleaseProfile): { qubes: Qu
     const whole = section.safeParse({ [name]: body });
     if (whole.success) qubes.push(...whole.data);
     else {
-      const netvm = qubeName().safeParse(isMapping(body) ? body.netvm : undefined);
-      qubes.push(qubeSpec(parsedName.data, netvm.success ? { netvm: netvm.data } : null));
+      const netvm = QubeBody.shape.netvm.safeParse(isMapping(body) ? body.netvm : undefined);
+      qubes.push(qubeSpec(parsedName.data, netvm.success && netvm.data !== undefined ? { netvm: netvm.data } : null));
     }
   }
   return { qubes: qubes.sort(byName), rejected };

@@ -161,14 +161,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command("schema")
     .description("print the JSON Schema of qwire.yaml, for editors (completion and checks as you type)")
+    .option("--part", "the schema of a file qwire.yaml includes, or of a host overlay (hosts/NAME.yaml): the same keys, none required")
     .addHelpText(
       "after",
       "\nExample:\n  qwire schema > qwire.schema.json\n" +
         "  then start qwire.yaml with: # yaml-language-server: $schema=./qwire.schema.json\n" +
+        "  qwire schema --part > qwire-part.schema.json, for included files and hosts/*.yaml\n" +
         "The schema checks the shape; `qwire check` still decides (values, the release's limits, references).",
     )
-    .action(async () => {
-      code = (await import("./schema-command.js")).runSchema();
+    .action(async (opts: { part?: boolean }) => {
+      code = (await import("./schema-command.js")).runSchema(opts);
     });
 
   try {

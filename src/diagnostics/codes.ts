@@ -17,7 +17,7 @@ export const DIAGNOSTIC_CODES = {
   QW1005: "an included file cannot be read",
   QW1006: "files include each other in a cycle",
   QW1007: "an included file (or two) gives a different value for the same key or the same intent name",
-  QW1008: "`include:` is not a list of file names",
+  QW1008: "`include:` is not a list of file names, or is in a host overlay (hosts/NAME.yaml)",
   QW1009: "YAML aliases that expand the file past 100,000 values (an alias bomb)",
   QW2001: "unknown key (often a typo)",
   QW2002: "a value has the wrong type, or a required key is missing",

@@ -115,7 +115,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--via <how>", "network, or qrexec for a qubes.ConnectTCP link (PORT is the port served in TO)").choices(["network", "qrexec"]).default("network"))
     .addHelpText(
       "after",
-      "\nExit status: 0 open, 1 errors in qwire.yaml, 2 usage (unknown qube or malformed port), 4 closed.\n" +
+      "\nExit status: 0 open, 1 errors in qwire.yaml, 2 usage (unknown qube or malformed port),\n" +
+        "4 closed: an answer that needs attention, not a failure (qwire plan's 4, 'something changes', is the same kind).\n" +
         "Examples:\n  qwire explain outside:192.168.1.50 web 443\n  qwire explain work vault 22 --via qrexec\n  qwire explain web 1.1.1.1 443",
     )
     .action(async (from: string, to: string, port: string, file: string, opts: { via: "network" | "qrexec" }) => {
@@ -151,7 +152,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
-      "\nExit status: 0 nothing changes, 4 something changes, 1 errors in qwire.yaml, 2 usage (an unreadable --against).\n" +
+      "\nExit status: 0 nothing changes, 1 errors in qwire.yaml, 2 usage (an unreadable --against),\n" +
+        "4 something changes: an answer that needs attention, not a failure (qwire explain's 4, 'closed', is the same kind).\n" +
         "Example:\n  qwire plan qwire.yaml --against out || [ $? -eq 4 ]",
     )
     .action(async (file: string, opts: { against: string; format: OutputFormat }) => {

@@ -1,6 +1,6 @@
 /**
  * `uplink: auto`, run for real: the entry qube's script finds its one
- * interface besides lo and vif* in /sys/class/net (here a veth with a name no
+ * interface besides lo and vif* in /proc/net/dev (here a veth with a name no
  * test elsewhere uses), checks the name, logs it and DNATs what arrives on
  * it; a second run and Salt's second apply change nothing. With two such
  * interfaces, none, or one whose name qwire.yaml would refuse, the forwards

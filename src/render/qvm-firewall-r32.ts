@@ -23,27 +23,14 @@
  * starts with "INFO: This VM has no firewall rules set" never does.
  */
 import type { R32Exception, R32Firewall } from "../validate/index.js";
-import { command, sh } from "./helpers.js";
+import { saltShell, type Shell } from "./salt-shell.js";
 
-const NORMALIZE = `sed '/^Qubes yum proxy: /d' | tr -s ' -'`;
-
-export function qvmFirewallR32Commands(qube: string, set: R32Firewall): unknown[] {
-  const tool = (...args: string[]) => command(["qvm-firewall", "--force-root", ...args]);
-  const count = `${tool("-n", qube, "-l")} | awk '/^-/ { d++; next } d >= 3 { n++ } END { print n + 0 }'`;
-  const steps = [
-    tool("-P", set.policy, "-i", set.icmp, "-D", set.dns, qube),
-    `n=$(${count})`,
-    `while [ "$n" -gt 0 ]; do ${tool("-d", qube, "1")} || exit 1; n=$((n - 1)); done`,
-    ...set.exceptions.map((e) => tool("-a", qube, ...ruleSpec(e))),
-  ];
-  const expected = listing(set)
-    .filter((l) => !l.startsWith("Qubes yum proxy: "))
-    .map(sh)
-    .join(" ");
-  return [
-    { name: steps.join(" && ") },
-    { unless: `test "$(${tool("-n", qube, "-l")} | ${NORMALIZE})" = "$(printf '%s\\n' ${expected} | ${NORMALIZE})"` },
-  ];
+/** The cmd.run that sets `set` on `qube`, and its `unless` (templates/salt/r32-firewall-*.sh.hbs). */
+export function qvmFirewallR32Commands(qube: string, set: R32Firewall): { readonly name: Shell; readonly unless: Shell } {
+  return {
+    name: saltShell("r32-firewall-set", { qube, set, exceptions: set.exceptions.map(ruleSpec) }),
+    unless: saltShell("r32-firewall-is", { qube, listing: listing(set).filter((l) => !l.startsWith("Qubes yum proxy: ")) }),
+  };
 }
 
 /** `address[/netmask] tcp|udp port[-port]` or `address any`. */

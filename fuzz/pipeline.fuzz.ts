@@ -64,6 +64,6 @@ it(`real tools: sh -n, shellcheck, nft -c (${TOOL_RUNS} inputs)`, async () => {
     { seed: SEED, numRuns: TOOL_RUNS },
   );
   report("tools", TOOL_RUNS, performance.now() - t0, built, details);
-  console.log(`tools: ${toolCounts.scripts} scripts through sh -n and shellcheck, ${toolCounts.nftLoads} nft transactions checked with nft -c and loaded`);
+  console.log(`tools: ${toolCounts.scripts} scripts through sh -n and shellcheck, ${toolCounts.nftLoads} nft transactions checked with nft -c and loaded (${toolCounts.ipv6Scripts} scripts beside table ip6 qubes)`);
   expect(details.failed).toBe(false);
 });

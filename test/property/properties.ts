@@ -16,7 +16,8 @@
  *   no other file holds Jinja; no state renders a file through a template.
  * toolsProperty (real tools, slower): every script passes `sh -n` and
  * shellcheck; on R4.2/R4.3 every qube script loads in a network namespace
- * holding the Qubes base tables, its transaction checked by `nft -c` first.
+ * holding the Qubes base tables (table ip6 qubes too when a qube has
+ * IPv6), its transaction checked by `nft -c` first.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -25,7 +26,8 @@ import yaml from "js-yaml";
 import { DIAGNOSTIC_CODES } from "../../src/diagnostics/codes.js";
 import type { Artifact } from "../../src/render/artifact.js";
 import { compileText } from "../helpers/compile.js";
-import { installed, loadQubesBase, runInQube, type Attached, type NetnsPool } from "../helpers/netns.js";
+import { qubes6Table } from "../../src/simulate/model/qubes-tables.js";
+import { installed, loadQubesBase, nftIn, runInQube, type Attached, type NetnsPool } from "../helpers/netns.js";
 import { SHELLCHECK, addressesFile, removeDir, scriptsOf, tempDir } from "../helpers/tools.js";
 import type { Generated } from "./arbitraries.js";
 
@@ -139,8 +141,14 @@ function addressesOf(yamlText: string): Map<string, string> {
   return out;
 }
 
+/** Qubes' IPv6 address of a qube: its IPv4 address in the fd09:24ef:4179::/64 prefix (10.137.0.7 -> fd09:24ef:4179::a89:7). */
+function qubesIpv6(ipv4: string): string {
+  const [a, b, c, d] = ipv4.split(".").map(Number) as [number, number, number, number];
+  return `fd09:24ef:4179::${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+}
+
 /** What toolsProperty checked over a run, so a test can tell that it checked something. */
-export const toolCounts = { scripts: 0, nftLoads: 0 };
+export const toolCounts = { scripts: 0, nftLoads: 0, ipv6Scripts: 0 };
 
 export async function toolsProperty(g: Generated, pool: NetnsPool): Promise<string[]> {
   const result = compileText(g.yaml);
@@ -165,8 +173,10 @@ export async function toolsProperty(g: Generated, pool: NetnsPool): Promise<stri
     const plan = result.plan;
     if (plan.release !== "4.2" && plan.release !== "4.3") return failures;
     const doc = yaml.load(g.yaml, { schema: yaml.CORE_SCHEMA }) as { qubes?: Record<string, { netvm?: string; ipv6?: boolean }> };
-    if (Object.values(doc.qubes ?? {}).some((q) => q?.ipv6 === true)) return failures; // the base tables here are IPv4 only
+    const ipv6 = Object.values(doc.qubes ?? {}).some((q) => q?.ipv6 === true);
     const ips = addressesOf(g.yaml);
+    // An address key is a qube ("web") or its IPv6 address ("web/6"), which Qubes derives from the IPv4 one.
+    const addressOf = (key: string) => (key.endsWith("/6") ? qubesIpv6(ips.get(key.slice(0, -2)) ?? "10.137.9.9") : (ips.get(key) ?? "10.137.9.9"));
     for (const script of scriptsOf(result.artifacts)) {
       const q = plan.qubes.find((p) => p.stem === script.stem);
       if (!q || q.host !== undefined) continue;
@@ -175,7 +185,13 @@ export async function toolsProperty(g: Generated, pool: NetnsPool): Promise<stri
         .filter(([, d]) => d?.netvm === q.qube)
         .map(([name], i) => ({ vif: `vif${10 + i}.0`, address: ips.get(name)! }));
       await loadQubesBase(ns, { netQube: script.placement === "qubes-firewall.d", downstream });
-      const addresses = addressesFile(Object.fromEntries(q.addresses.map((n) => [n, ips.get(n) ?? "10.137.9.9"])));
+      if (ipv6) {
+        await nftIn(ns, ["-f", "-"], qubes6Table());
+        toolCounts.ipv6Scripts++;
+      }
+      // As the pillar writes it: a qube with IPv6 also gets its `name/6` line.
+      const keys = q.addresses.flatMap((n) => (doc.qubes?.[n]?.ipv6 === true ? [n, `${n}/6`] : [n]));
+      const addresses = addressesFile(Object.fromEntries(keys.map((n) => [n, addressOf(n)])));
       const run = await runInQube(ns, installed(script), addresses, { name: q.qube });
       toolCounts.nftLoads += run.nftChecks;
       if (run.rebootCalled) failures.push(`${script.stem}: the script ran reboot`);

@@ -83,7 +83,7 @@ describe("qwire build", () => {
     const r = await qwire(["build", "-o", "out"], dir);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("mail: teardown");
-    const plan = JSON.parse(readFileSync(join(dir, "out", "plan.json"), "utf8"));
+    const plan = JSON.parse(readFileSync(join(dir, "out", "plan.json"), "utf8")) as { teardowns: string[]; targets: string[] };
     expect(plan.teardowns).toEqual(["mail"]);
     expect(plan.targets).toContain("mail");
   });
@@ -112,7 +112,7 @@ describe("qwire check", () => {
     writeFileSync(join(dir, "qwire.yaml"), GOOD.replace("from: [192.168.1.0/24] }\n  - { to: mail", "from: [any] }\n  - { to: mail"));
     const r = await qwire(["check", "--format", "json"], dir);
     expect(r.exitCode).toBe(0);
-    const diags = JSON.parse(r.stdout);
+    const diags = JSON.parse(r.stdout) as unknown[];
     expect(diags).toHaveLength(1);
     expect(diags[0]).toMatchObject({ file: "qwire.yaml", code: "QW2010", severity: "warning", span: { line: 8 } });
   });

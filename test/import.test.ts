@@ -15,7 +15,6 @@ import yaml from "js-yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatText } from "../src/diagnostics/format.js";
 import { importDom0 } from "../src/import/index.js";
-import type { Release } from "../src/validate/index.js";
 import { compileText, file } from "./helpers/compile.js";
 import { ROOT, scenarioFiles } from "./simulate/helpers.js";
 
@@ -68,7 +67,7 @@ describe("qwire import: round trip", () => {
     expect(original.artifacts).toBeDefined();
     const state = declaredState(original.artifacts!, original.plan!.defaultNetvm);
     const qubes = original.topology!.spec.qubes.map((q) => q.name);
-    const result = importDom0({ ...dom0Output(qubes, state), release: original.plan!.release as Release });
+    const result = importDom0({ ...dom0Output(qubes, state), release: original.plan!.release });
     expect(result.inputs.flatMap((i) => i.diagnostics)).toEqual([]);
     const imported = compileText(result.yaml!);
     expect(imported.diagnostics.filter((d) => d.severity === "error")).toEqual([]);

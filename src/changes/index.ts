@@ -124,8 +124,8 @@ function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
   for (const qube of [...new Set([...pb.keys(), ...pa.keys()])].sort()) {
     const b = pb.get(qube);
     const a = pa.get(qube);
-    const show = (v: unknown) => (v === undefined ? "not set by qwire" : String(v));
-    const netvm = (p: typeof b) => (p?.netvm === undefined ? undefined : p.followsDefault === true ? `the default (${String(p.netvm)})` : String(p.netvm));
+    const show = (v: unknown) => (v === undefined ? "not set by qwire" : typeof v === "string" ? v : JSON.stringify(v));
+    const netvm = (p: typeof b) => (p?.netvm === undefined ? undefined : p.followsDefault === true ? `the default (${show(p.netvm)})` : show(p.netvm));
     if (netvm(b) !== netvm(a)) lines.push(`netvm of ${qube}: ${show(netvm(b))} -> ${show(netvm(a))}`);
     if (b?.providesNetwork !== a?.providesNetwork) lines.push(`provides_network of ${qube}: ${show(b?.providesNetwork)} -> ${show(a?.providesNetwork)}`);
     if (String(b?.ip) !== String(a?.ip)) lines.push(`pinned ip of ${qube}: ${show(b?.ip)} -> ${show(a?.ip)}`);

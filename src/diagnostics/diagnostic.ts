@@ -87,6 +87,7 @@ function oneLine(text: string): string {
     .split(/(\s)/)
     .map((run) => (run.length > 80 ? `${run.slice(0, 40)}…` : run))
     .join("")
+    // eslint-disable-next-line no-control-regex -- control characters are what this escapes
     .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 

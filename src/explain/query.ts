@@ -36,7 +36,7 @@ export function resolveQuery(topology: Topology, fromArg: string, toArg: string,
   const proto: Proto = protoText;
   const names = topology.graph.names();
   const qube = (arg: string, role: string): QubeName | string => {
-    if (topology.graph.has(arg)) return arg as QubeName;
+    if (topology.graph.has(arg)) return arg;
     const near = closest(arg, names);
     return `${role} '${arg}' is not a qube of this qwire.yaml${near ? `: did you mean '${near}'?` : ` (its qubes: ${[...names].sort().join(", ")})`}`;
   };

@@ -50,7 +50,7 @@ export function parse(input: SourceFile, diag: DiagnosticBag): (ParsedDocument &
       schema: yaml.CORE_SCHEMA,
       // Not in @types/js-yaml, but an option of js-yaml 4's loader.
       ...({ maxDepth: MAX_DEPTH } as yaml.LoadOptions),
-      listener: recorder.listener as (this: unknown, event: "open" | "close", state: unknown) => void,
+      listener: recorder.listener,
     });
   } catch (e) {
     if (e instanceof yaml.YAMLException) {

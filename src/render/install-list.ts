@@ -40,7 +40,7 @@ function lookupsOf(q: QubePlan, pins: ReadonlyMap<QubeName, string>): string[] {
 function inputsOf(stem: string, byPath: ReadonlyMap<string, Artifact>): Artifact[] {
   const state = byPath.get(`salt/qwire/qubes/${stem}.sls`);
   if (state === undefined) throw new Error(`install list: no state salt/qwire/qubes/${stem}.sls in the bundle`);
-  const sources = [...state.content.matchAll(/salt:\/\/([A-Za-z0-9_.\/-]+)/g)].map((m) => `salt/${m[1]}`);
+  const sources = [...state.content.matchAll(/salt:\/\/([A-Za-z0-9_./-]+)/g)].map((m) => `salt/${m[1]}`);
   const paths = new Set(["salt/qwire/vm.sls", state.path, `pillar/qwire/qubes/${stem}.sls`, ...sources]);
   return [...paths].sort().flatMap((p) => {
     const a = byPath.get(p);

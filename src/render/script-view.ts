@@ -194,7 +194,7 @@ function hopView(h: ForwardHop) {
     translated,
     targetPort: h.translateTo ?? h.dport.first,
     // After DNAT the forward chain sees the translated port.
-    acceptPort: translated ? { first: h.translateTo!, last: h.translateTo! } : h.dport,
+    acceptPort: translated ? { first: h.translateTo, last: h.translateTo } : h.dport,
   };
 }
 

@@ -40,6 +40,7 @@ export function parseFirewallRule(raw: unknown): Parsed<FirewallRule> {
 }
 
 function splitRuleString(text: string): Parsed<Map<Key, string>> {
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   if (/[\x00-\x1f\x7f]/.test(text)) return { ok: false, message: "a rule is one line of printable text" };
   const [head = "", ...commentParts] = text.split("comment=");
   const fields = new Map<Key, string>();

@@ -117,5 +117,6 @@ export function parseCidr(value: unknown): Parsed<CidrParse> {
 /** Shows a hostile value without letting it break the diagnostic line. */
 export function printable(value: string): string {
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  // eslint-disable-next-line no-control-regex -- control characters are what this escapes
   return shown.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }

@@ -111,6 +111,7 @@ describe("hostile strings are refused in every string field", () => {
         const errors = r.diagnostics.filter((d) => d.severity === "error");
         expect(errors.map((d) => [d.code, d.span.line])).toContainEqual([field.code, field.line]);
         // Messages show the value escaped: one line, no control characters.
+        // eslint-disable-next-line no-control-regex -- the test is that no control character is left
         for (const d of r.diagnostics) expect(d.message).not.toMatch(/[\x00-\x1f\x7f]/);
       });
     }

@@ -76,6 +76,7 @@ forwards:
     const { diagnostics } = compileText('version: 1\nqubes:\n  "a\\nb\\u0007": {}\n');
     const parsed = JSON.parse(formatJson(diagnostics, "qwire.yaml")) as JsonDiagnostic[];
     expect(parsed[0]!.code).toBe("QW2003");
+    // eslint-disable-next-line no-control-regex -- the test is that no control character is left
     expect(parsed[0]!.message).not.toMatch(/[\n\x07]/);
     const text = formatText(diagnostics, "qwire.yaml", 'version: 1\nqubes:\n  "a\\nb\\u0007": {}\n');
     expect(text.split("\n")[0]).toContain("'a\\x0ab\\x07'");

@@ -43,10 +43,10 @@ export async function buildInto(yaml: string, dir: string): Promise<string[]> {
 
 /** The bundle of `yaml` built over the bundle of `before` (or into an empty folder). */
 export function expectedBundle(yaml: string, before?: readonly Artifact[]): { artifacts: readonly Artifact[]; snapshot: BundleSnapshot } {
-  const plan = before && JSON.parse(before.find((a) => a.path === "plan.json")!.content);
+  const plan = before && (JSON.parse(before.find((a) => a.path === "plan.json")!.content) as { qubes: { name: string }[]; hosts?: { name: string }[] });
   const built = compileOk(yaml, {
-    previousQubes: plan ? plan.qubes.map((q: { name: string }) => q.name) : [],
-    previousHosts: plan ? (plan.hosts ?? []).map((h: { name: string }) => h.name) : [],
+    previousQubes: plan ? plan.qubes.map((q) => q.name) : [],
+    previousHosts: plan ? (plan.hosts ?? []).map((h) => h.name) : [],
   });
   return { artifacts: built.artifacts, snapshot: snapshotOf(built.artifacts) };
 }

@@ -266,7 +266,7 @@ function setAt(doc: unknown, path: Path, value: unknown): unknown {
     const obj = doc as Record<string, unknown>;
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => (k === key ? [asKey(value), v] : [k, v])));
   }
-  if (Array.isArray(doc)) return doc.map((v, i) => (i === head ? setAt(v, rest, value) : v));
+  if (Array.isArray(doc)) return (doc as unknown[]).map((v, i) => (i === head ? setAt(v, rest, value) : v));
   const obj = (doc ?? {}) as Record<string, unknown>;
   return { ...obj, [head as string]: setAt(obj[head as string], rest, value) };
 }
@@ -277,7 +277,7 @@ type Mutation =
   | { kind: "deep"; pick: number; depth: number };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant("scalar" as const), pick: fc.nat(), value: hostileString as fc.Arbitrary<unknown> }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant("scalar" as const), pick: fc.nat(), value: hostileString }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("scalar" as const), pick: fc.nat(), value: wrongType }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("unknown-key" as const), pick: fc.nat(), key: fc.oneof(fc.constantFrom("prots", "netmv", "<<", "__proto__", "constructor"), hostileString), value: wrongType }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("deep" as const), pick: fc.nat(), depth: fc.integer({ min: 1, max: 120 }) }) },

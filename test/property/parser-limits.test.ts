@@ -57,6 +57,7 @@ function expectWellFormed(text: string, result: CompileResult): void {
     expect(d.span.line).toBeLessThanOrEqual(lines.length);
     expect(d.span.column).toBeGreaterThanOrEqual(1);
     expect(d.span.column).toBeLessThanOrEqual((lines[d.span.line - 1]?.length ?? 0) + 1);
+    // eslint-disable-next-line no-control-regex -- the test is that no control character is left
     expect(d.message).not.toMatch(/[\x00-\x1f\x7f]/);
     expect(d.message.length).toBeLessThan(600);
   }

@@ -87,6 +87,7 @@ export function compileProperty(g: Generated, stats?: { built: number }): string
     const line = lines[d.span.line - 1];
     if (!Number.isInteger(d.span.line) || line === undefined) failures.push(`${d.code} at line ${d.span.line}, outside the file's ${lines.length} lines`);
     else if (!(d.span.column >= 1 && d.span.column <= line.length + 1)) failures.push(`${d.code} at ${d.span.line}:${d.span.column}, past the end of that line (${line.length})`);
+    // eslint-disable-next-line no-control-regex -- the property is that no control character is left
     if (/[\x00-\x1f\x7f]/.test(d.message)) failures.push(`${d.code} message has a control character: ${JSON.stringify(d.message)}`);
     if (d.message.length > 1000) failures.push(`${d.code} message is ${d.message.length} characters long`);
   }

@@ -86,8 +86,8 @@ afterAll(async () => {
 
 describe("the fixtures", () => {
   it("B over A tears mail down, B over B does not: the next build must have read the right plan.json", () => {
-    expect(JSON.parse(afterA.artifacts.find((a) => a.path === "plan.json")!.content).teardowns).toEqual(["mail"]);
-    expect(JSON.parse(afterB.artifacts.find((a) => a.path === "plan.json")!.content).teardowns).toEqual([]);
+    expect((JSON.parse(afterA.artifacts.find((a) => a.path === "plan.json")!.content) as { teardowns: string[] }).teardowns).toEqual(["mail"]);
+    expect((JSON.parse(afterB.artifacts.find((a) => a.path === "plan.json")!.content) as { teardowns: string[] }).teardowns).toEqual([]);
   });
 });
 

@@ -11,6 +11,7 @@ function check<T>(result: { ok: true; value: T } | { ok: false; message: string 
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.message).toMatch(want.fail);
+      // eslint-disable-next-line no-control-regex -- the test is that no control character is left
       expect(result.message).not.toMatch(/[\x00-\x1f]/);
     }
   }

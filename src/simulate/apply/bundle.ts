@@ -125,7 +125,7 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       const modelled: Record<string, string> = { netvm: q.netvm ?? "", provides_network: String(q.providesNetwork), ip: q.ip };
       // '*default*' resets the property: for netvm, dom0's default_netvm.
       const reset = value === "*default*" && k === "netvm" ? (model.defaultNetvm ?? "") : value;
-      const wanted = reset === null || reset === undefined || reset === "None" ? "" : String(reset);
+      const wanted = reset === null || reset === undefined || reset === "None" ? "" : typeof reset === "string" ? reset : JSON.stringify(reset);
       if (k in modelled) {
         if (modelled[k] !== wanted) {
           return { changed: false, error: `qvm.prefs sets ${vm} ${key} to '${wanted}', but qwire.yaml (and the model built from it) says '${modelled[k]}'` };

@@ -67,6 +67,13 @@ export interface StateTarget {
   };
 }
 
+/** A YAML value as text: a scalar as String() writes it, anything else as JSON (never "[object Object]"). */
+function text(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
+  return JSON.stringify(v);
+}
+
 /** Rendered SLS documents to ordered chunks, refusing anything outside the subset. */
 export function compileChunks(docs: readonly SlsDoc[]): Chunk[] {
   const chunks: Chunk[] = [];
@@ -75,9 +82,10 @@ export function compileChunks(docs: readonly SlsDoc[]): Chunk[] {
       if (body === null || typeof body !== "object" || Array.isArray(body)) throw refuse(`state '${id}' in ${doc.sls} is not a mapping of state functions`);
       for (const [key, rawArgs] of Object.entries(body as Record<string, unknown>)) {
         if (!Array.isArray(rawArgs)) throw refuse(`state '${id}' in ${doc.sls}: '${key}' does not hold a list of arguments`);
-        let [module, fun] = key.split(".", 2) as [string, string | undefined];
+        const [module, named] = key.split(".", 2) as [string, string | undefined];
+        let fun = named;
         const args = new Map<string, unknown>();
-        for (const item of rawArgs) {
+        for (const item of rawArgs as unknown[]) {
           if (typeof item === "string" && fun === undefined) fun = item;
           else if (item !== null && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length === 1) {
             const [k, v] = Object.entries(item as Record<string, unknown>)[0]!;
@@ -91,7 +99,7 @@ export function compileChunks(docs: readonly SlsDoc[]): Chunk[] {
         for (const [k, v] of args) {
           if ((REQUISITES as readonly string[]).includes(k)) {
             if (!Array.isArray(v)) throw refuse(`state '${id}': ${k} must be a list`);
-            for (const r of v) {
+            for (const r of v as unknown[]) {
               if (r === null || typeof r !== "object" || Object.keys(r).length !== 1) throw refuse(`state '${id}': ${k} entry ${JSON.stringify(r)} is not '- module: id'`);
               const [m, ref] = Object.entries(r as Record<string, unknown>)[0]!;
               requisites.push({ kind: k as Requisite, module: m, ref: String(ref) });
@@ -102,7 +110,7 @@ export function compileChunks(docs: readonly SlsDoc[]): Chunk[] {
           if (allowed === "any" && /^(onchanges|watch|require)_in$|^(prereq|use|listen|onfail)/.test(k)) throw refuse(`state '${id}': requisite '${k}' is not in qwire's Salt subset`);
         }
         for (const k of REQUISITES) args.delete(k);
-        chunks.push({ id, sls: doc.sls, module, fun: fun!, name: String(args.get("name") ?? id), args, requisites });
+        chunks.push({ id, sls: doc.sls, module, fun: fun!, name: text(args.get("name") ?? id), args, requisites });
       }
     }
   }
@@ -212,7 +220,7 @@ async function fileManaged(c: Chunk, t: StateTarget): Promise<Outcome> {
     const key = String(c.args.get("contents_pillar"));
     const value = lookup(t.pillar, key);
     if (value === undefined) return { result: false, changed: false, comment: `pillar key ${key} is not set` };
-    content = String(value);
+    content = text(value);
   }
   // file.managed's contents_newline (default True) ends non-empty contents with a newline.
   if (!c.args.has("source") && content !== "" && !content.endsWith("\n")) content += "\n";
@@ -241,7 +249,7 @@ async function fileBlockreplace(c: Chunk, t: StateTarget): Promise<Outcome> {
   if (!(await exists(path))) return { result: false, changed: false, comment: `${c.name}: file not found` };
   const start = String(c.args.get("marker_start"));
   const end = String(c.args.get("marker_end"));
-  let body = String(c.args.get("content") ?? "");
+  let body = text(c.args.get("content") ?? "");
   if (body !== "" && !body.endsWith("\n")) body += "\n";
   const before = await readFile(path, "utf8");
   const lines = before.split("\n");
@@ -280,7 +288,7 @@ async function cmdRun(c: Chunk, t: StateTarget): Promise<Outcome> {
   if (!t.run) throw refuse(`cmd.run in '${c.id}' targets ${t.label}; the simulator runs commands only inside qubes`);
   const list = (k: string) => {
     const v = c.args.get(k);
-    return v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
+    return v === undefined ? [] : Array.isArray(v) ? v.map(text) : [text(v)];
   };
   const onlyif = list("onlyif");
   for (const cmd of onlyif) if ((await t.run(cmd)).exitCode !== 0) return { result: true, changed: false, comment: `onlyif condition is false: ${cmd}` };
@@ -355,9 +363,9 @@ function owner(c: Chunk): void {
 async function applyMode(c: Chunk, path: string): Promise<boolean> {
   const raw = c.args.get("mode");
   if (raw === undefined) return false;
-  const text = String(raw);
-  if (!/^0?[0-7]{3,4}$/.test(text)) throw refuse(`'${c.id}': mode ${JSON.stringify(raw)} is not an octal mode`);
-  const mode = parseInt(text, 8);
+  const digits = text(raw);
+  if (!/^0?[0-7]{3,4}$/.test(digits)) throw refuse(`'${c.id}': mode ${JSON.stringify(raw)} is not an octal mode`);
+  const mode = parseInt(digits, 8);
   const current = (await stat(path)).mode & 0o7777;
   if (current === mode) return false;
   await chmod(path, mode);

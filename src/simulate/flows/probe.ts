@@ -213,7 +213,7 @@ async function startServers(flows: readonly Flow[], model: QubesModel, runner: R
   const busy: string[] = [];
   const ready: Promise<void>[] = [];
   // Every running qube, and every outside network that holds internet hosts, answers with its name.
-  const answering: { name: string; ns: string; udpAt?: string[] }[] = model.qubes().flatMap((q) => (q.ns ? [{ name: q.name as string, ns: q.ns }] : []));
+  const answering: { name: string; ns: string; udpAt?: string[] }[] = model.qubes().flatMap((q) => (q.ns ? [{ name: q.name, ns: q.ns }] : []));
   for (const f of flows) {
     if (f.dial.kind !== "internet") continue;
     const ns = model.lan(f.dial.lan.qube, f.dial.lan.iface)?.ns;

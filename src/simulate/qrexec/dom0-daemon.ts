@@ -109,9 +109,9 @@ export class Dom0Qrexec {
     this.calls.push({ call, allowed: true, detail: `${name}: allowed by ${verdict.rule}` });
     conn.write(`allow ${target.name}\n`);
     const relay = this.runner.spawnPiped("ip", ["netns", "exec", target.ns, PYTHON, "-c", RELAY, String(port)]);
-    relay.stdin!.on("error", () => {});
-    conn.pipe(relay.stdin!);
-    relay.stdout!.pipe(conn);
+    relay.stdin.on("error", () => {});
+    conn.pipe(relay.stdin);
+    relay.stdout.pipe(conn);
     void relay.finally(() => conn.end());
   }
 }

@@ -103,6 +103,6 @@ export function linkSchema(profile: ReleaseProfile) {
     .transform((l): Unplaced<LinkSpec> => {
       const spec: Pick<NetworkLinkSpec, "via" | "traffic"> | Pick<QrexecLinkSpec, "via" | "ports"> =
         l.via === "qrexec" ? { via: "qrexec", ports: qrexecPorts(l) } : { via: "network", traffic: networkTraffic(l) };
-      return { name: l.name ?? defaultName(l.from, l.to, spec), from: l.from, to: l.to, bothWays: l.both_ways === true, ...spec } as Unplaced<LinkSpec>;
+      return { name: l.name ?? defaultName(l.from, l.to, spec), from: l.from, to: l.to, bothWays: l.both_ways === true, ...spec };
     });
 }

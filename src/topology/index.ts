@@ -11,7 +11,7 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
 import { AUTO_UPLINK, type OutsideInterface } from "../validate/index.js";
-import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
+import type { FirewallRule, ForwardSpec, IntentSpec, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { ipv4Range, rangesOverlap } from "../addresses/ipv4.js";
 import { profileOf } from "../release/index.js";

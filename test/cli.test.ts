@@ -131,6 +131,15 @@ describe("usage", () => {
     expect((await qwire(["build", "qwire.yaml"], dir)).exitCode).toBe(2);
   });
 
+  it("exit 4 is plan's 'changes' and explain's 'closed', said in both commands' help and in README's table", async () => {
+    const explain = await qwire(["explain", "--help"], dir);
+    expect(explain.stdout.replace(/\s+/g, " ")).toContain("4 closed: an answer that needs attention, not a failure (qwire plan's 4, 'something changes', is the same kind).");
+    const plan = await qwire(["plan", "--help"], dir);
+    expect(plan.stdout.replace(/\s+/g, " ")).toContain("4 something changes: an answer that needs attention, not a failure (qwire explain's 4, 'closed', is the same kind).");
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    expect(readme).toContain("| 4 | an answer that needs attention, not a failure: `qwire plan` the new bundle would change something; `qwire explain` the packet does not get through (closed) |");
+  });
+
   it("explains the commands in --help", async () => {
     const r = await qwire(["--help"], dir);
     expect(r.exitCode).toBe(0);

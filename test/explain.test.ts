@@ -67,6 +67,14 @@ describe("qwire explain on the command line", () => {
     expect(r.stdout).toContain("- { from: build, to: work, ports: [22] }");
   });
 
+  it("uplink: auto: the outside interface found at run time, in words", async () => {
+    const r = await run(["outside:192.168.1.50", "web", "443", "formulas/any-network-card.yaml"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/sys-net +pass +qwire-dnat: forward web-https \(tcp\/443 on the outside interface found at run time \(uplink: auto\)\) sends it to sys-firewall/);
+    const out = await run(["web", "1.1.1.1", "443", "formulas/any-network-card.yaml"]);
+    expect(out.stdout).toMatch(/sys-net +pass +masquerades it out of the outside interface found at run time \(uplink: auto\)/);
+  });
+
   it("qrexec and outbound questions", async () => {
     const q = await run(["personal", "vault", "22", "formulas/qrexec-ssh.yaml", "--via", "qrexec"]);
     expect(q.exitCode).toBe(4);

@@ -114,7 +114,9 @@ describe("fleet files: negative goldens (test/errors-fleet/)", () => {
   it.each(readdirSync(ERRORS).sort())("%s", (name) => {
     const dir = join(ERRORS, name);
     const files = filesUnder(dir);
-    const r = compileFleet(files);
+    // A case with a file `host` names the overlay, as --host does.
+    const host = existsSync(join(dir, "host")) ? readFileSync(join(dir, "host"), "utf8").trim() : undefined;
+    const r = compileFleet(files, host);
     expect(r.artifacts).toBeUndefined();
     const text = `${formatText(r.diagnostics, "qwire.yaml", files["qwire.yaml"]!, new Map(Object.entries(files)))}\n`;
     const golden = join(dir, "diagnostics.txt");

@@ -68,6 +68,11 @@ describe("qwire graph", () => {
     const qrexec = toDot(graphOf(topologyOf("test/golden/qrexec-links/qwire.yaml")));
     expect(qrexec).toMatch(/-> q\d+ \[label="vault-ssh: qrexec tcp\/2222→22", style=dashed/);
   });
+
+  it("says that an uplink: auto is found at run time", () => {
+    const mermaid = toMermaid(graphOf(topologyOf("formulas/any-network-card.yaml")));
+    expect(mermaid).toContain('[["sys-net<br/>uplink auto (found at run time)"]]');
+  });
 });
 
 describe("qwire graph on the command line", () => {

@@ -80,13 +80,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
     .option("--events <list>", `comma-separated subset of ${EVENT_NAMES.join(",")} (apply always runs)`)
     .option("-q, --quiet", "text: matrices and failures only, not every passing flow")
+    .addOption(host())
     .addHelpText(
       "after",
       "\nExit status: 0 every flow held after every event, 1 errors in qwire.yaml, 2 usage,\n" +
         "3 a flow or check failed, or the simulation could not run (missing root, nft, iproute2, python3-jinja2).\n" +
         "Example:\n  sudo qwire simulate formulas/lan-web-server.yaml",
     )
-    .action(async (file: string, opts: { format: OutputFormat; events?: string; quiet?: boolean }) => {
+    .action(async (file: string, opts: { format: OutputFormat; events?: string; quiet?: boolean; host?: string }) => {
       code = await (await import("./simulate-command.js")).runSimulate(file, opts);
     });
 
@@ -114,7 +115,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--via <how>", "network, or qrexec for a qubes.ConnectTCP link (PORT is the port served in TO)").choices(["network", "qrexec"]).default("network"))
     .addHelpText(
       "after",
-      "\nExit status: 0 open, 1 errors in qwire.yaml, 2 usage (unknown qube or malformed port), 4 closed.\n" +
+      "\nExit status: 0 open, 1 errors in qwire.yaml, 2 usage (unknown qube or malformed port),\n" +
+        "4 closed: an answer that needs attention, not a failure (qwire plan's 4, 'something changes', is the same kind).\n" +
         "Examples:\n  qwire explain outside:192.168.1.50 web 443\n  qwire explain work vault 22 --via qrexec\n  qwire explain web 1.1.1.1 443",
     )
     .action(async (from: string, to: string, port: string, file: string, opts: { via: "network" | "qrexec" }) => {
@@ -150,7 +152,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
-      "\nExit status: 0 nothing changes, 4 something changes, 1 errors in qwire.yaml, 2 usage (an unreadable --against).\n" +
+      "\nExit status: 0 nothing changes, 1 errors in qwire.yaml, 2 usage (an unreadable --against),\n" +
+        "4 something changes: an answer that needs attention, not a failure (qwire explain's 4, 'closed', is the same kind).\n" +
         "Example:\n  qwire plan qwire.yaml --against out || [ $? -eq 4 ]",
     )
     .action(async (file: string, opts: { against: string; format: OutputFormat }) => {
@@ -160,14 +163,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command("schema")
     .description("print the JSON Schema of qwire.yaml, for editors (completion and checks as you type)")
+    .option("--part", "the schema of a file qwire.yaml includes, or of a host overlay (hosts/NAME.yaml): the same keys, none required")
     .addHelpText(
       "after",
       "\nExample:\n  qwire schema > qwire.schema.json\n" +
         "  then start qwire.yaml with: # yaml-language-server: $schema=./qwire.schema.json\n" +
+        "  qwire schema --part > qwire-part.schema.json, for included files and hosts/*.yaml\n" +
         "The schema checks the shape; `qwire check` still decides (values, the release's limits, references).",
     )
-    .action(async () => {
-      code = (await import("./schema-command.js")).runSchema();
+    .action(async (opts: { part?: boolean }) => {
+      code = (await import("./schema-command.js")).runSchema(opts);
     });
 
   try {

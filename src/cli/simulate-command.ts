@@ -7,13 +7,14 @@
  */
 import { simulate, SimulateError, EVENT_NAMES, formatMatrix, sourceLabel, dialLabel, type EventName, type SimulationReport } from "../simulate/index.js";
 import { EXIT } from "./exit-codes.js";
-import { readSource } from "./read-source.js";
+import { readFleet, sourcesOf } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 
 interface SimulateCliOptions {
   readonly format: OutputFormat;
   readonly events?: string;
   readonly quiet?: boolean;
+  readonly host?: string;
 }
 
 export async function runSimulate(file: string, opts: SimulateCliOptions): Promise<number> {
@@ -27,18 +28,19 @@ export async function runSimulate(file: string, opts: SimulateCliOptions): Promi
     }
     events = names as EventName[];
   }
-  const source = await readSource(file);
-  if (typeof source === "number") return source;
+  const read = await readFleet(file, opts.host);
+  if (typeof read === "number") return read;
+  const { source, files } = read;
   const progress = opts.format === "text" ? (line: string) => process.stderr.write(`qwire simulate: ${line}\n`) : undefined;
   try {
-    const result = await simulate(source, { ...(events ? { events } : {}), ...(progress ? { onProgress: progress } : {}) });
+    const result = await simulate(source, { fleet: files.fleet, ...(events ? { events } : {}), ...(progress ? { onProgress: progress } : {}) });
     if (!result.report) {
-      printDiagnostics(result.diagnostics, source, opts.format);
+      printDiagnostics(result.diagnostics, source, opts.format, sourcesOf(files.texts));
       return EXIT.diagnostics;
     }
     if (opts.format === "json") process.stdout.write(`${JSON.stringify({ diagnostics: result.diagnostics, report: result.report }, null, 2)}\n`);
     else {
-      printDiagnostics(result.diagnostics, source, "text");
+      printDiagnostics(result.diagnostics, source, "text", sourcesOf(files.texts));
       process.stdout.write(formatReport(result.report, opts.quiet === true));
     }
     return result.report.passed ? EXIT.ok : EXIT.failure;

@@ -12,7 +12,8 @@
  */
 import type { Topology } from "../topology/index.js";
 import { linkDirections } from "../topology/index.js";
-import type { FirewallRule, PortRange, Proto, QubeName } from "../validate/index.js";
+import { AUTO_UPLINK, type FirewallRule, type PortRange, type Proto, type QubeName } from "../validate/index.js";
+import { interfaceWords } from "../render/words.js";
 import { formatPortRange } from "../validate/values.js";
 import { contains, parseCidr } from "../simulate/model/ipv4.js";
 import { contains6, parseCidr6 } from "../simulate/model/ipv6.js";
@@ -40,7 +41,7 @@ function inRange(r: PortRange, port: number): boolean {
 
 function fromOutside(topology: Topology, w: RuleWords, address: string, lan: { qube: QubeName; iface: string }, proto: Proto, port: number, target?: QubeName): Explanation {
   const v6 = address.includes(":");
-  const hops: Hop[] = [{ at: `outside ${address}`, rule: `sends ${proto}/${port} to ${lan.qube}'s address on ${lan.iface}`, passes: true }];
+  const hops: Hop[] = [{ at: `outside ${address}`, rule: `sends ${proto}/${port} to ${lan.qube}'s address on ${interfaceWords(lan.iface)}`, passes: true }];
   const inFrom = (r: (typeof topology.forwards)[number]) =>
     v6 ? r.forward.from6.some((c) => contains6(parseCidr6(c.text), address)) : r.forward.from.some((c) => contains(parseCidr(c.text), address));
   const here = topology.forwards.filter((r) => r.entry === lan.qube && r.interfaces.includes(lan.iface as never) && r.forward.proto === proto && inRange(r.forward.externalPort, port));
@@ -66,7 +67,7 @@ function fromOutside(topology: Topology, w: RuleWords, address: string, lan: { q
   const serverPort = port - f.externalPort.first + f.port.first;
   route.hops.forEach((q, i) => {
     const next = route.hops[i + 1];
-    const arrival = i === 0 ? `on ${lan.iface}` : w.fromUplink;
+    const arrival = i === 0 ? `on ${interfaceWords(lan.iface)}` : w.fromUplink;
     if (next === undefined) {
       hops.push({ at: q, rule: `${w.input}: forward ${f.name} accepts ${proto}/${serverPort} from ${address}`, passes: true });
       return;
@@ -83,7 +84,8 @@ function entryPart(topology: Topology, target: QubeName, lan: { qube: QubeName; 
   const up = topology.graph.upstream(target);
   const top = topology.graph.get(up[up.length - 1]!);
   if (top && top.name === lan.qube && top.uplinks[0] === lan.iface) return "";
-  return `, entry: ${lan.qube}, interface: ${lan.iface}`;
+  // 'auto' is no interface name: a forward entering there arrives on the entry's own uplink: auto.
+  return lan.iface === AUTO_UPLINK ? `, entry: ${lan.qube}` : `, entry: ${lan.qube}, interface: ${lan.iface}`;
 }
 
 function qubeToQube(topology: Topology, w: RuleWords, a: QubeName, b: QubeName, v6: boolean, proto: Proto, port: number): Explanation {
@@ -223,7 +225,7 @@ function toInternet(topology: Topology, w: RuleWords, a: QubeName, address: stri
     }
   }
   const top = g.get(up[up.length - 1]!)!;
-  hops.push({ at: top.name, rule: `masquerades it out of ${top.uplinks[0] ?? "its uplink"}`, passes: true });
+  hops.push({ at: top.name, rule: `masquerades it out of ${top.uplinks[0] === undefined ? "its uplink" : interfaceWords(top.uplinks[0])}`, passes: true });
   return { hops, open: true, by: g.firewall(a) ? `firewall ${a}` : "no outbound policy", reaches: "the internet", serverPort: port, proto, port };
 }
 

@@ -5,7 +5,7 @@
  * DOT are two printings of this one model, so they always show the same thing.
  */
 import type { Topology } from "../topology/index.js";
-import type { QubeName } from "../validate/index.js";
+import { AUTO_UPLINK, type QubeName } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 
 export type NodeKind = "net" | "service" | "qube" | "outside";
@@ -44,7 +44,7 @@ export function graphOf(topology: Topology): QwireGraph {
     const fw = topology.graph.firewall(name);
     const details = [
       ...(q.role === "service" ? ["service qube"] : []),
-      ...(q.uplinks.length > 0 ? [`uplink ${q.uplinks.join(", ")}`] : []),
+      ...(q.uplinks.length > 0 ? [`uplink ${q.uplinks[0] === AUTO_UPLINK ? "auto (found at run time)" : q.uplinks.join(", ")}`] : []),
       ...(fw ? [`outbound: ${fw.rules.length} rule(s), then ${fw.policy}`] : []),
       ...(q.providesNetwork || q.netvm !== undefined ? [] : ["no network"]),
     ];

@@ -10,7 +10,8 @@
  *   places. The host overlay (`qwire build --host laptop` reads
  *   hosts/laptop.yaml) is different: it is read last and wins.
  * - An include that cannot be read is QW1005, a cycle QW1006, both at the
- *   include line; `include:` that is not a list of file names is QW1008.
+ *   include line; `include:` that is not a list of file names, or in the
+ *   host overlay, is QW1008.
  *
  * Every position keeps its file (Span.file), so a diagnostic about a value
  * that came from an included file points into that file. Reading is done by
@@ -99,7 +100,13 @@ export function parseFleet(main: SourceFile, diag: DiagnosticBag, options?: Flee
       diag.error("QW1005", { line: 1, column: 1, length: 1 }, `cannot read the host file '${options.host}'`, { hint: "qwire build --host NAME reads hosts/NAME.yaml beside qwire.yaml" });
       failed = true;
     } else if (!hostDoc) failed = true;
-    else host = { doc: hostDoc, file: options.host };
+    else if (isMap(hostDoc.value) && "include" in hostDoc.value) {
+      // An overlay wins over what it overlays: files it included would have to win too, which no one could follow.
+      diag.error("QW1008", withFile(hostDoc.positions.key(["include"]), options.host), "a host overlay cannot include files", {
+        hint: "list shared files in qwire.yaml's include:, and keep in the host file only what differs on this machine",
+      });
+      failed = true;
+    } else host = { doc: hostDoc, file: options.host };
   }
   if (failed) return undefined;
 

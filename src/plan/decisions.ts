@@ -4,7 +4,7 @@
  * plan.json records. The plan decides; render/words.ts says them in English,
  * so a change of wording never changes the machine-readable plan.
  */
-import type { IntentName, InterfaceName, PortRange, Proto, QubeName } from "../validate/index.js";
+import type { IntentName, OutsideInterface, PortRange, Proto, QubeName } from "../validate/index.js";
 import type { Traffic } from "./plan.js";
 
 /** "v4": table ip qubes; "v6": table ip6 qubes. */
@@ -22,7 +22,7 @@ export type IntentDecision =
       /** CIDR texts. */
       readonly sources: readonly string[];
       /** On the entry qube's outside interfaces, or on the uplink from the qube before. */
-      readonly arrival: { readonly interfaces: readonly InterfaceName[] } | { readonly uplinkFrom: QubeName };
+      readonly arrival: { readonly interfaces: readonly OutsideInterface[] } | { readonly uplinkFrom: QubeName };
       readonly next: QubeName;
       /** Set when this hop translates a single port. */
       readonly translateTo?: number;
@@ -36,7 +36,7 @@ export type IntentDecision =
       readonly port: PortRange;
       readonly sources: readonly string[];
       /** On its own outside interfaces (it is the entry), or through these qubes, entry first. */
-      readonly arrival: { readonly interfaces: readonly InterfaceName[] } | { readonly through: readonly QubeName[] };
+      readonly arrival: { readonly interfaces: readonly OutsideInterface[] } | { readonly through: readonly QubeName[] };
     }
   /** The firewall qube of a network link lets one direction through. */
   | {

@@ -1,5 +1,6 @@
 /** The forwards planner: DNAT and accept in each net qube on the way in, accept in the target. */
 import type { Topology } from "../topology/index.js";
+import { AUTO_UPLINK } from "../validate/index.js";
 import type { Drafts } from "./drafts.js";
 import type { Arrival } from "./plan.js";
 
@@ -8,7 +9,8 @@ export function planForwards(topology: Topology, drafts: Drafts): void {
     const f = route.forward;
     const { hops } = route;
     const last = hops.length - 1;
-    const arrivalsAt = (i: number): Arrival[] => (i === 0 ? route.interfaces.map((name) => ({ kind: "interface", name })) : [{ kind: "uplink" }]);
+    const arrivalsAt = (i: number): Arrival[] =>
+      i === 0 ? route.interfaces.map((name) => (name === AUTO_UPLINK ? { kind: "detected" } : { kind: "interface", name })) : [{ kind: "uplink" }];
     for (const [family, cidrs] of [
       ["v4", f.from],
       ["v6", f.from6],

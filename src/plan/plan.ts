@@ -10,8 +10,12 @@ import type { CreatedClass, IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortR
 /** Source networks of one address family. */
 export type Cidr = Ipv4Cidr | Ipv6Cidr;
 
-/** How a packet must arrive at a hop: on a named outside interface, or on the Qubes uplink (eth0, iifgroup 1). */
-export type Arrival = { readonly kind: "interface"; readonly name: InterfaceName } | { readonly kind: "uplink" };
+/**
+ * How a packet must arrive at a hop: on a named outside interface, on the
+ * entry qube's one outside interface its script finds at run time
+ * (`uplink: auto`), or on the Qubes uplink (eth0, iifgroup 1).
+ */
+export type Arrival = { readonly kind: "interface"; readonly name: InterfaceName } | { readonly kind: "detected" } | { readonly kind: "uplink" };
 
 /** One hop of a forward in a net qube: DNAT to the next qube, and let it through. */
 export interface ForwardHop {

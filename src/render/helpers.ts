@@ -63,10 +63,19 @@ export function cidrSet(value: unknown): string {
   return `{ ${(value as unknown[]).map(cidr).join(", ")} }`;
 }
 
-/** How a packet arrives: `iifname "ens6"` (quoted: '.' in a name would read as concatenation) or `iifgroup 1`. */
+/**
+ * `uplink: auto`: the placeholder of the interface the script finds at run
+ * time. Only rule groups that `%needs @uplink` hold it, and fill_in
+ * (templates/_partials/script-functions.sh.hbs) writes a group only with a
+ * name it has checked against the interface-name grammar.
+ */
+const DETECTED_UPLINK = "<@uplink>";
+
+/** How a packet arrives: `iifname "ens6"` (quoted: '.' in a name would read as concatenation), the interface found at run time, or `iifgroup 1`. */
 export function arrival(value: unknown): string {
   const a = value as { kind?: unknown; name?: unknown } | null;
   if (a?.kind === "uplink") return "iifgroup 1";
+  if (a?.kind === "detected") return `iifname "${DETECTED_UPLINK}"`;
   assert(a?.kind === "interface" && typeof a.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(a.name), "arrival", value);
   return `iifname "${a!.name as string}"`;
 }
@@ -90,6 +99,7 @@ export function iptProto(value: unknown): string {
 export function iptArrival(value: unknown): string {
   const a = value as { kind?: unknown; name?: unknown } | null;
   if (a?.kind === "uplink") return "-i eth0";
+  if (a?.kind === "detected") return `-i ${DETECTED_UPLINK}`;
   assert(a?.kind === "interface" && typeof a.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(a.name), "iptArrival", value);
   return `-i ${a!.name as string}`;
 }

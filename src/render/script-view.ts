@@ -51,6 +51,8 @@ export function scriptView(q: QubePlan, release: Release, installedAs: string, f
     runs: q.host !== undefined ? guestRuns(q) : RUNS[q.placement],
     summary: sentences(q),
     ipv6: q.ipv6,
+    // `uplink: auto`: the script finds the entry qube's outside interface at run time.
+    detectsUplink: [q, q.v6].some((r) => r.forwardHops.some((h) => h.arrival.kind === "detected")),
     // R3.2 only (iptables): the outbound list past qvm-firewall's limit, or the cleanup of an old one.
     outbound: q.outbound === undefined ? null : outboundView(q.outbound),
     dropsOutbound: profileOf(release).outbound.model === "exceptions" && q.outbound === undefined,
@@ -72,12 +74,19 @@ function familyView(table: "ip" | "ip6", rules: FamilyRules, overflows: readonly
   };
   const inputSet = (a: Arrival) => `qwire-fin-${inputArrivals.findIndex((i) => sameArrival(i, a)) + 1}`;
   const hops = rules.forwardHops.map((h) => ({ ...hopView(h), ...hopNames(h.arrival), label: `forward ${h.intent}${suffix}` }));
+  // The forwards arriving one way, for the log line when their rules are left out.
+  const namesOf = (a: Arrival) => `forward ${[...new Set(rules.forwardHops.filter((h) => sameArrival(h.arrival, a)).map((h) => h.intent))].join(", ")}${suffix}`;
   const hopSets = hopArrivals.map((a) => ({
     arrival: a,
+    detected: a.kind === "detected",
+    label: namesOf(a),
     ...hopNames(a),
     keepsPort: hops.some((h) => sameArrival(h.arrival, a) && !h.translated),
     translatesPort: hops.some((h) => sameArrival(h.arrival, a) && h.translated),
   }));
+  // A qube with `uplink: auto` has no netvm (QW3025) and a forward ends only in a qube with one (QW3004):
+  // the interface found at run time is only ever a hop's, whose rules are the groups that need it.
+  if (inputArrivals.some((a) => a.kind === "detected")) throw new Error("a forward ends in a qube with 'uplink: auto'");
   const inputSets = inputArrivals.map((a) => ({ arrival: a, set: inputSet(a) }));
   return {
     table,
@@ -112,17 +121,18 @@ function familyView(table: "ip" | "ip6", rules: FamilyRules, overflows: readonly
  * The interfaces forwards arrive on, each with its own maps and sets (so an
  * interval set's key never holds an interface name, which makes the kernel's
  * concatenated interval sets many times slower to load): the uplink first,
- * then named interfaces in name order.
+ * then the one found at run time, then named interfaces in name order.
  */
 function arrivalsOf(items: readonly { readonly arrival: Arrival }[]): Arrival[] {
   const out: Arrival[] = [];
   for (const { arrival } of items) if (!out.some((a) => sameArrival(a, arrival))) out.push(arrival);
-  const key = (a: Arrival) => (a.kind === "uplink" ? "" : `:${a.name}`);
+  // An entry qube with `uplink: auto` has no named interface and no Qubes uplink (validated), so "*" sorts nothing in practice.
+  const key = (a: Arrival) => (a.kind === "uplink" ? "" : a.kind === "detected" ? "*" : `:${a.name}`);
   return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 function sameArrival(a: Arrival, b: Arrival): boolean {
-  return a.kind === b.kind && (a.kind === "uplink" || a.name === (b as { name: string }).name);
+  return a.kind === b.kind && (a.kind !== "interface" || a.name === (b as { name: string }).name);
 }
 
 /** Elements per `add element` line: one nft command stays readable and small. */
@@ -176,6 +186,7 @@ function hopView(h: ForwardHop) {
   return {
     intent: h.intent,
     arrival: h.arrival,
+    detected: h.arrival.kind === "detected",
     sources: withoutCovered(h.sources),
     proto: h.proto,
     dport: h.dport,

@@ -5,17 +5,18 @@
  */
 import type { IntentDecision, QubePlan, Traffic } from "../plan/index.js";
 import { formatPortRange } from "../validate/values.js";
+import { AUTO_UPLINK, type OutsideInterface } from "../validate/index.js";
 
 export function sentence(d: IntentDecision): string {
   const ip = "family" in d && d.family === "v6" ? " (IPv6)" : "";
   switch (d.kind) {
     case "forward-hop": {
-      const arriving = "interfaces" in d.arrival ? d.arrival.interfaces.join(", ") : `the uplink from ${d.arrival.uplinkFrom}`;
+      const arriving = "interfaces" in d.arrival ? outside(d.arrival.interfaces) : `the uplink from ${d.arrival.uplinkFrom}`;
       const translate = d.translateTo === undefined ? "" : ` port ${d.translateTo}`;
       return `forward ${d.intent}${ip}: ${d.proto} ${formatPortRange(d.port)} from ${d.sources.join(", ")}, arriving on ${arriving}: DNAT to ${d.next}${translate} and let it through`;
     }
     case "forward-accept": {
-      const arriving = "interfaces" in d.arrival ? `on ${d.arrival.interfaces.join(", ")}` : `coming in through ${d.arrival.through.join(" -> ")}`;
+      const arriving = "interfaces" in d.arrival ? `on ${outside(d.arrival.interfaces)}` : `coming in through ${d.arrival.through.join(" -> ")}`;
       return `forward ${d.intent}${ip}: accept ${d.proto} ${formatPortRange(d.port)} from ${d.sources.join(", ")}, ${arriving}`;
     }
     case "link-pass":
@@ -29,6 +30,15 @@ export function sentence(d: IntentDecision): string {
     case "outbound-for-downstream":
       return `outbound policy of ${d.qube}: ${d.rules} rules, past qubesd's limit (Qubes #4228): enforced here for ${d.qube}'s address in chain ${d.chain} (${d.steps} steps), then policy ${d.policy}`;
   }
+}
+
+/** An entry qube's outside interface in words: its name, or what `uplink: auto` stands for. */
+export function interfaceWords(name: string): string {
+  return name === AUTO_UPLINK ? "the outside interface found at run time (uplink: auto)" : name;
+}
+
+function outside(interfaces: readonly OutsideInterface[]): string {
+  return interfaces.map(interfaceWords).join(", ");
 }
 
 /** A qube's decisions, one sentence each, in the plan's order. */

@@ -16,6 +16,8 @@ import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CORE_SCHEMA, dump, load } from "js-yaml";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { parseFleet, type FleetOptions } from "../parse/fleet.js";
 import type { SourceFile } from "../parse/index.js";
 import { compile, type CompileResult } from "../pipeline.js";
 import type { Artifact } from "../render/index.js";
@@ -56,6 +58,8 @@ export interface SimulateOptions {
   readonly signal?: AbortSignal;
   /** Called with a line of progress (the CLI prints it on stderr). */
   readonly onProgress?: (line: string) => void;
+  /** Reads `include:`d files and the host overlay, as for `qwire build`; delete-intent edits the merged document. */
+  readonly fleet?: FleetOptions;
 }
 
 export interface EventReport {
@@ -91,7 +95,7 @@ export interface SimulateResult {
 
 /** Compiles `source` and simulates its bundle; diagnostics with errors mean nothing was simulated. */
 export async function simulate(source: SourceFile, options: SimulateOptions = {}): Promise<SimulateResult> {
-  const compiled = compile(source);
+  const compiled = compile(source, options.fleet === undefined ? {} : { fleet: options.fleet });
   if (!compiled.topology || !compiled.artifacts || !compiled.plan) return { diagnostics: compiled.diagnostics };
   const report = await simulateCompiled(source, compiled as Required<CompileResult>, options);
   return { diagnostics: compiled.diagnostics, report };
@@ -119,7 +123,7 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
     const initial = deriveFlows(topology);
 
     // The second bundle of delete-intent, built before anything starts.
-    const deletion = wanted.has("delete-intent") ? withoutLastIntent(source, topology, compiled) : undefined;
+    const deletion = wanted.has("delete-intent") ? withoutLastIntent(source, topology, compiled, options.fleet) : undefined;
     const after = deletion && "topology" in deletion ? afterDeleteFlows(topology, deletion.topology, deletion.intent, initial) : undefined;
 
     // Not under /tmp: each qube gets its own /tmp, which would hide this directory from it.
@@ -225,13 +229,19 @@ async function writeBundle(dir: string, artifacts: readonly Artifact[]): Promise
   return dir;
 }
 
-/** qwire.yaml without its last forward (or, with none, its last link) and without `expect:`, compiled as the next build. */
+/**
+ * qwire.yaml without its last forward (or, with none, its last link) and
+ * without `expect:`, compiled as the next build. With included files or a
+ * host overlay, the merged document is edited (the last intent may be in any
+ * of its files) and compiled as one file.
+ */
 function withoutLastIntent(
   source: SourceFile,
   topology: Topology,
   compiled: Required<CompileResult>,
+  fleet: FleetOptions | undefined,
 ): { intent: string; topology: Topology; artifacts: readonly Artifact[] } | { none: string } {
-  const doc = load(source.text, { schema: CORE_SCHEMA }) as Record<string, unknown>;
+  const doc = (fleet === undefined ? load(source.text, { schema: CORE_SCHEMA }) : structuredClone(parseFleet(source, new DiagnosticBag(), fleet)!.value)) as Record<string, unknown>;
   const forwards = Array.isArray(doc.forwards) ? doc.forwards : [];
   const links = Array.isArray(doc.links) ? doc.links : [];
   let intent: string;

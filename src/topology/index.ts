@@ -11,7 +11,8 @@
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
-import type { FirewallRule, ForwardSpec, IntentSpec, InterfaceName, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
+import { AUTO_UPLINK, type OutsideInterface } from "../validate/index.js";
+import type { FirewallRule, ForwardSpec, IntentSpec, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { ipv4Range, rangesOverlap } from "../addresses/ipv4.js";
 import { profileOf } from "../release/index.js";
@@ -33,7 +34,8 @@ export { linkDirections } from "./directions.js";
 export interface ForwardRoute {
   readonly forward: ForwardSpec;
   readonly entry: QubeName;
-  readonly interfaces: readonly InterfaceName[];
+  /** Where it arrives at the entry: named interfaces, or `[AUTO_UPLINK]` (found at run time). */
+  readonly interfaces: readonly OutsideInterface[];
   /** [entry, ..., to]; length >= 1 (1 when the entry is the target itself). */
   readonly hops: readonly QubeName[];
 }
@@ -357,6 +359,14 @@ function resolveForward(
     });
   }
   const entrySpec = graph.get(entry)!;
+  if (f.interface !== undefined && entrySpec.uplinks[0] === AUTO_UPLINK) {
+    // The named interface is either a second one (then auto finds two and fails closed) or the one auto finds.
+    diag.error("QW3025", at([...f.path, "interface"]), `forward '${f.name}' names interface '${f.interface}' of '${entry}', whose 'uplink: auto' finds its one interface besides lo and vif*: with '${f.interface}' there would be two`, {
+      notes: [{ message: `'${entry}' is declared here`, span: declaredAt(entry) }],
+      hint: `name the uplink of '${entry}' instead of 'auto' (e.g. 'uplink: [ens6, ${f.interface}]'), or leave 'interface:' out`,
+    });
+    return undefined;
+  }
   const interfaces = f.interface !== undefined ? [f.interface] : entrySpec.uplinks;
   if (interfaces.length === 0) {
     diag.error("QW3009", at(f.path), `the entry qube '${entry}' has no outside interface for forward '${f.name}'`, {

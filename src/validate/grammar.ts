@@ -87,7 +87,7 @@ export function grammar<T>(code: DiagnosticCode, parse: (value: unknown) => Pars
 }
 
 const QUBE_NAME_INPUT = { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,30}$", not: { enum: ["dom0", "none", "default"] } };
-const INTERFACE_INPUT = { type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$" };
+const INTERFACE_INPUT = { type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", not: { const: "auto" } };
 export const PORT_INPUT = {
   anyOf: [
     { type: "integer", minimum: 1, maximum: 65535 },

@@ -39,7 +39,8 @@ function reportIssue(issue: z.core.$ZodIssue, path: YamlPath, schema: z.ZodType,
       }
       break;
     case "unrecognized_keys": {
-      const known = keysAt(schema, path);
+      // `include:` is read (and removed) by parse/fleet.ts before validation; a typo of it is still a top-level key.
+      const known = path.length === 0 ? [...keysAt(schema, path), "include"] : keysAt(schema, path);
       for (const key of issue.keys) {
         const suggestion = didYouMean(key, known);
         diag.error("QW2001", doc.positions.key([...path, key]), `unknown key '${key}'${where(path)}`, {

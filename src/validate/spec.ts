@@ -16,6 +16,14 @@ type Brand<T, B extends string> = T & { readonly [brand]: B };
 export type QubeName = Brand<string, "QubeName">;
 /** A Linux interface name: `[A-Za-z0-9_.-]`, at most 15 characters. */
 export type InterfaceName = Brand<string, "InterfaceName">;
+/**
+ * `uplink: auto`: the entry qube's one interface that is neither `lo` nor a
+ * `vif*`, which its script finds at run time (and logs). Never an
+ * interface's name: the validator refuses 'auto' as one.
+ */
+export const AUTO_UPLINK = "auto";
+/** An entry qube's outside interface: by name, or found at run time. */
+export type OutsideInterface = InterfaceName | typeof AUTO_UPLINK;
 /** A user-facing intent name: `[A-Za-z0-9_.-]`, used in comments and logs. */
 export type IntentName = Brand<string, "IntentName">;
 
@@ -54,7 +62,8 @@ export interface QubeSpec {
    */
   readonly followsDefaultNetvm?: true;
   readonly providesNetwork: boolean;
-  readonly uplinks: readonly InterfaceName[];
+  /** Its outside interfaces: names, or `[AUTO_UPLINK]` alone. */
+  readonly uplinks: readonly OutsideInterface[];
   readonly role: "service" | "plain";
   /** A pinned address: the only kind of qube IP that may appear in a bundle. */
   readonly ip?: string;

@@ -6,7 +6,7 @@
  */
 import { ipv4Network, ipv4Octets, ipv4Text, octetsNumber } from "../addresses/ipv4.js";
 import { ipv6Groups, ipv6Network, ipv6Text } from "../addresses/ipv6.js";
-import type { IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, QubeName } from "./spec.js";
+import { AUTO_UPLINK, type IntentName, type InterfaceName, type Ipv4Cidr, type Ipv6Cidr, type PortRange, type QubeName } from "./spec.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -39,6 +39,8 @@ export function parseInterfaceName(value: unknown): Parsed<InterfaceName> {
   if (!IFACE_NAME.test(value)) {
     return fail(`'${printable(value)}' is not a valid interface name: up to 15 letters, digits, '_', '.' or '-' (no wildcards)`);
   }
+  // Reserved, as Qubes reserves 'dom0' for qubes: 'uplink: auto' alone means "found at run time".
+  if (value === AUTO_UPLINK) return fail("'auto' is not an interface name: it only stands alone, as a qube's 'uplink: auto' (its one interface besides lo and vif*, found at run time)");
   return ok(value as InterfaceName);
 }
 

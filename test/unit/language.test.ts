@@ -10,7 +10,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import yaml from "js-yaml";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { z } from "zod";
-import { intentJsonSchema, intentJsonSchemaText, SCHEMA_FILE } from "../../src/validate/json-schema.js";
+import { intentJsonSchema, intentJsonSchemaText, PART_SCHEMA_FILE, SCHEMA_FILE } from "../../src/validate/json-schema.js";
 import { language, type IntentSpec } from "../../src/validate/index.js";
 import { compileText } from "../helpers/compile.js";
 
@@ -91,8 +91,34 @@ describe("qwire schema (JSON Schema, checked with ajv)", () => {
     ...readdirSync(new URL("test/golden/", ROOT)).map((d) => `test/golden/${d}/qwire.yaml`),
   ];
 
-  it(`${SCHEMA_FILE} is what 'qwire schema' prints`, () => {
+  it(`${SCHEMA_FILE} is what 'qwire schema' prints, ${PART_SCHEMA_FILE} what 'qwire schema --part' prints`, () => {
     expect(readFileSync(new URL(SCHEMA_FILE, ROOT), "utf8")).toBe(intentJsonSchemaText());
+    expect(readFileSync(new URL(PART_SCHEMA_FILE, ROOT), "utf8")).toBe(intentJsonSchemaText(true));
+  });
+
+  describe("fleet files (test/simulate/fleet/): qwire.yaml with include:, its parts against the part schema", () => {
+    const validatesPart = ajv.compile(intentJsonSchema(true));
+    const load = (path: string) => yaml.load(readFileSync(new URL(path, ROOT), "utf8"), { schema: yaml.CORE_SCHEMA });
+    const parts = ["shared/qubes.yaml", "shared/intents.yaml", "hosts/laptop.yaml"].map((p) => `test/simulate/fleet/${p}`);
+
+    it("qwire.yaml, which has include: and no qubes:, is valid", () => {
+      const ok = validates(load("test/simulate/fleet/qwire.yaml"));
+      expect(ok ? [] : validates.errors).toEqual([]);
+    });
+
+    it.each(parts)("%s is a valid part (no version, no qubes needed)", (path) => {
+      const ok = validatesPart(load(path));
+      expect(ok ? [] : validatesPart.errors).toEqual([]);
+      expect(validates(load(path))).toBe(false);
+    });
+
+    it("include: must be a list of file names; a part still refuses unknown keys", () => {
+      expect(validates({ include: "shared/qubes.yaml" })).toBe(false);
+      expect(validates({ include: [""] })).toBe(false);
+      expect(validatesPart({ qubes: { web: { netvm: "sys-firewall" } } })).toBe(true);
+      expect(validatesPart({ forward: [] })).toBe(false);
+      expect(validatesPart({ qubes: { web: { ipv6: "yes" } } })).toBe(false);
+    });
   });
 
   it.each(inputs)("%s is valid against the schema", (path) => {
@@ -112,5 +138,11 @@ describe("qwire schema (JSON Schema, checked with ajv)", () => {
     expect(validates({ version: 1, qubes: { web: { ipv6: "yes" } } })).toBe(false);
     expect(validates({ version: 1, qubes: {}, forwards: [{ port: 443, from: ["10.0.0.0/8"] }] })).toBe(false);
     expect(validates({ qubes: {} })).toBe(false);
+  });
+
+  it("takes 'uplink: auto' alone, and 'auto' as no interface's name", () => {
+    expect(validates({ version: 1, qubes: { "sys-net": { provides_network: true, uplink: "auto" } } })).toBe(true);
+    expect(validates({ version: 1, qubes: { "sys-net": { provides_network: true, uplink: ["auto", "ens6"] } } })).toBe(false);
+    expect(validates({ version: 1, qubes: {}, forwards: [{ to: "web", port: 443, from: ["10.0.0.0/8"], interface: "auto" }] })).toBe(false);
   });
 });

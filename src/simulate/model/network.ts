@@ -23,7 +23,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Topology } from "../../topology/index.js";
-import type { QubeName } from "../../validate/index.js";
+import { AUTO_UPLINK, type QubeName } from "../../validate/index.js";
 import { SimulateError } from "../errors.js";
 import { AddressBook } from "./addresses.js";
 import type { Namespaces } from "./namespaces.js";
@@ -295,18 +295,19 @@ export class QubesModel {
 
   async #startLan(q: ModelQube, lan: Lan): Promise<void> {
     lan.ns = await this.ns.create("o");
-    await this.ns.runnerIp(["link", "add", "name", lan.iface, "netns", q.ns!, "type", "veth", "peer", "name", "lan0", "netns", lan.ns]);
+    const dev = deviceOf(lan);
+    await this.ns.runnerIp(["link", "add", "name", dev, "netns", q.ns!, "type", "veth", "peer", "name", "lan0", "netns", lan.ns]);
     const mine = this.#lans.filter((l) => l.qube === q.name);
     const first = mine.find((l) => l.uplink) ?? mine[0];
     const v4 = lan.clients.filter((c) => !c.includes(":"));
     const v6 = lan.clients.filter((c) => c.includes(":"));
     await this.ns.ipBatch(q.ns!, [
-      `link set ${lan.iface} up`,
-      `address add ${lan.gateway}/32 dev ${lan.iface}`,
-      ...v4.map((c) => `route add ${c}/32 dev ${lan.iface}`),
-      ...(v6.length > 0 ? [`address add ${lan.gateway6}/128 dev ${lan.iface} nodad`, ...v6.map((c) => `route add ${c}/128 dev ${lan.iface}`)] : []),
+      `link set ${dev} up`,
+      `address add ${lan.gateway}/32 dev ${dev}`,
+      ...v4.map((c) => `route add ${c}/32 dev ${dev}`),
+      ...(v6.length > 0 ? [`address add ${lan.gateway6}/128 dev ${dev} nodad`, ...v6.map((c) => `route add ${c}/128 dev ${dev}`)] : []),
       // The top netvm's default route leaves through its (first) uplink.
-      ...(q.netvm === undefined && first === lan ? [`route add default dev ${lan.iface}`] : []),
+      ...(q.netvm === undefined && first === lan ? [`route add default dev ${dev}`] : []),
     ]);
     await this.ns.ipBatch(lan.ns, [
       "link set lan0 up",
@@ -326,6 +327,17 @@ export class QubesModel {
     await writeFile(join(config, "rc.local"), RC_LOCAL_STUB, { mode: 0o755 });
     await writeFile(join(config, "qubes-firewall-user-script"), FIREWALL_USER_SCRIPT_STUB, { mode: 0o755 });
   }
+}
+
+/**
+ * The network device of an outside network. `uplink: auto` names none (the
+ * qube's script finds it at run time), so the model gives the entry qube a
+ * card named as on a laptop, which no qwire.yaml of the tests names.
+ */
+export const AUTO_UPLINK_DEVICE = "enp0s31f6";
+
+function deviceOf(lan: Lan): string {
+  return lan.iface === AUTO_UPLINK ? AUTO_UPLINK_DEVICE : lan.iface;
 }
 
 const RC_LOCAL_STUB = `#!/bin/sh

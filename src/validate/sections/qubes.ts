@@ -7,16 +7,21 @@ import { z } from "zod";
 import { type ReleaseProfile } from "../../release/index.js";
 import { parseInterfaceName, parseQubeName, type Parsed } from "../values.js";
 import { grammar, INTERFACE_INPUT, ipv4, isMapping, QUBE_NAME_INPUT, qubeName, releaseList, report, type Ctx } from "../grammar.js";
-import type { GuestOf, InterfaceName, QubeName, QubeSpec } from "../spec.js";
+import { AUTO_UPLINK, type GuestOf, type InterfaceName, type OutsideInterface, type QubeName, type QubeSpec } from "../spec.js";
 import { checkCreate, createOf, CreateBody, createSpec } from "./create.js";
 
 const uplink = z
   .unknown()
   .meta({
-    description: "the qube's outside interface(s), where forwards arrive",
-    anyOf: [INTERFACE_INPUT, { type: "array", items: INTERFACE_INPUT }],
+    description: "the qube's outside interface(s), where forwards arrive; 'auto': its one interface besides lo and vif*, found at run time",
+    anyOf: [
+      INTERFACE_INPUT,
+      { const: AUTO_UPLINK, description: "the one interface that is neither lo nor vif*, found (and logged) by the qube's script at run time; for a qube without a netvm" },
+      { type: "array", items: INTERFACE_INPUT },
+    ],
   })
-  .transform((value, ctx): InterfaceName[] => {
+  .transform((value, ctx): OutsideInterface[] => {
+    if (value === AUTO_UPLINK) return [AUTO_UPLINK];
     const items = Array.isArray(value) ? value.map((v, i) => [v, [i]] as const) : [[value, []] as const];
     const out: InterfaceName[] = [];
     for (const [item, path] of items) {
@@ -47,6 +52,9 @@ const QubeBody = z.strictObject({
   create: CreateBody.optional(),
 });
 type QubeBody = z.output<typeof QubeBody>;
+
+/** `uplink: auto`, transformed (`[auto]`) or raw. */
+const isAutoUplink = (value: unknown): boolean => value === AUTO_UPLINK || (Array.isArray(value) && value.length === 1 && value[0] === AUTO_UPLINK);
 
 /** The settings that depend on each other or on the release; values zod refused are undefined or raw. */
 function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, ctx: Ctx): void {
@@ -80,6 +88,14 @@ function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, 
         ...at("custom_persist", "key"),
         hint: `add 'placement: template' and 'template: <its template>' (a net qube's rules then go to the template's /etc/qubes/qubes-firewall.d), or turn it off (qvm-features ${name} service.custom-persist '')`,
       },
+    );
+  }
+  if (isAutoUplink(q.uplink) && q.netvm !== undefined && q.netvm !== null) {
+    report(
+      ctx,
+      "QW3025",
+      `'uplink: auto' finds the one interface of '${name}' besides lo and vif*, but a qube with a netvm also has eth0 from it: it would find eth0 or two interfaces`,
+      { ...at("uplink"), hint: `name the interface (see 'ip -br link' in ${name}), e.g. 'uplink: tun0'; 'auto' is for the top of a netvm chain, such as sys-net` },
     );
   }
   const placed = q.placement === "template";

@@ -19,12 +19,16 @@ export function compileScenario(n, q, f = q >= 200 ? 20 : 2) {
   const forwards = Math.ceil(n / 2);
   lines.push("forwards:");
   for (let i = 0; i < forwards; i++) {
-    lines.push(`  - { name: f-${i}, to: app-${i % apps}, port: ${1000 + Math.floor(i / apps)}, external_port: ${10000 + i}, from: [192.168.${i % 250}.0/24] }`);
+    lines.push(
+      `  - { name: f-${i}, to: app-${i % apps}, port: ${1000 + Math.floor(i / apps)}, external_port: ${10000 + i}, from: [192.168.${i % 250}.0/24] }`,
+    );
   }
   lines.push("links:");
   for (let i = 0; i < n - forwards; i++) {
     const a = i % apps;
-    lines.push(`  - { name: l-${i}, from: app-${a}, to: app-${(a + f * (1 + Math.floor(i / apps))) % apps}, ports: [${2000 + (i % 100)}] }`);
+    lines.push(
+      `  - { name: l-${i}, from: app-${a}, to: app-${(a + f * (1 + Math.floor(i / apps))) % apps}, ports: [${2000 + (i % 100)}] }`,
+    );
   }
   return { text: lines.join("\n") + "\n", qubes: apps + f + 1 };
 }
@@ -35,7 +39,10 @@ export function timeBuild(text) {
   try {
     writeFileSync(join(dir, "qwire.yaml"), text);
     const t0 = performance.now();
-    const r = spawnSync("node", ["--import", PEAK, CLI, "build", "qwire.yaml", "-o", "out"], { cwd: dir, encoding: "utf8" });
+    const r = spawnSync("node", ["--import", PEAK, CLI, "build", "qwire.yaml", "-o", "out"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     const s = (performance.now() - t0) / 1000;
     if (r.status !== 0) throw new Error(`qwire build failed (${r.status}): ${r.stderr}`);
     const kib = Number(/qwbench-maxrss (\d+)/.exec(r.stderr)?.[1] ?? NaN);

@@ -33,7 +33,8 @@ print(n / seconds)
 `;
 
 let serial = 0;
-const sh = (ns, args, input) => execFileSync("ip", ["netns", "exec", ns, ...args], input === undefined ? {} : { input });
+const sh = (ns, args, input) =>
+  execFileSync("ip", ["netns", "exec", ns, ...args], input === undefined ? {} : { input });
 
 /** lan -> sys-net (ens6, 192.168.0.1/16) -> sys-firewall (10.137.0.6 on sys-net's vif10.0). */
 function network() {
@@ -54,7 +55,11 @@ function network() {
   sh(ns.fw, ["ip", "link", "set", "lo", "up"]);
   sh(ns.fw, ["ip", "route", "add", "10.137.0.5/32", "dev", "eth0"]);
   sh(ns.fw, ["ip", "route", "add", "default", "via", "10.137.0.5"]);
-  sh(ns.net, ["nft", "-f", "-"], qubesTable() + downstreamElements("vif10.0", "10.137.0.6") + qubesFirewallTable("4.2", [{ address: "10.137.0.6" }]));
+  sh(
+    ns.net,
+    ["nft", "-f", "-"],
+    qubesTable() + downstreamElements("vif10.0", "10.137.0.6") + qubesFirewallTable("4.2", [{ address: "10.137.0.6" }]),
+  );
   return ns;
 }
 
@@ -71,7 +76,24 @@ function loadQwire(ns, n) {
     writeFileSync(join(rw, "script"), script.content);
     chmodSync(join(rw, "script"), 0o755);
     mkdirSync("/rw", { recursive: true });
-    const r = spawnSync("ip", ["netns", "exec", ns.net, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", 'mount --bind "$1" /rw && exec /rw/script', "qwbench", rw], { encoding: "utf8" });
+    const r = spawnSync(
+      "ip",
+      [
+        "netns",
+        "exec",
+        ns.net,
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        'mount --bind "$1" /rw && exec /rw/script',
+        "qwbench",
+        rw,
+      ],
+      { encoding: "utf8" },
+    );
     if (r.status !== 0) throw new Error(`qwire script failed: ${r.stderr}`);
   } finally {
     rmSync(rw, { recursive: true, force: true });
@@ -90,14 +112,22 @@ function rate(ns, n, seconds) {
   const port = 10000 + last;
   sh(ns.lan, ["ip", "addr", "add", `192.168.${last % 250}.10/16`, "dev", "lan0"]);
   sh(ns.lan, ["ip", "link", "set", "lan0", "up"]);
-  const child = execFileSync("sh", ["-c", `ip netns exec ${ns.fw} python3 -c '${SERVER.replace(/'/g, "'\\''")}' ${port} >/dev/null 2>&1 & echo $!`], { encoding: "utf8" }).trim();
+  const child = execFileSync(
+    "sh",
+    ["-c", `ip netns exec ${ns.fw} python3 -c '${SERVER.replace(/'/g, "'\\''")}' ${port} >/dev/null 2>&1 & echo $!`],
+    { encoding: "utf8" },
+  ).trim();
   try {
     // Wait until the server listens.
     for (let i = 0; i < 50; i++) {
       if (spawnSync("ip", ["netns", "exec", ns.fw, "sh", "-c", `ss -ltn | grep -q ':${port} '`]).status === 0) break;
       spawnSync("sleep", ["0.1"]);
     }
-    const out = execFileSync("ip", ["netns", "exec", ns.lan, "python3", "-c", CLIENT, "192.168.0.1", String(port), String(seconds)], { encoding: "utf8" });
+    const out = execFileSync(
+      "ip",
+      ["netns", "exec", ns.lan, "python3", "-c", CLIENT, "192.168.0.1", String(port), String(seconds)],
+      { encoding: "utf8" },
+    );
     return Number(out.trim());
   } finally {
     spawnSync("kill", [child]);
@@ -107,7 +137,10 @@ function rate(ns, n, seconds) {
 /** Connections/s with qwire's rules and with linear rules, the same forwards, one right after the other. */
 export function connectionPair(n, seconds) {
   const out = {};
-  for (const [name, load] of [["qwire", loadQwire], ["linear", loadLinear]]) {
+  for (const [name, load] of [
+    ["qwire", loadQwire],
+    ["linear", loadLinear],
+  ]) {
     const ns = network();
     try {
       load(ns, n);

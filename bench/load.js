@@ -15,16 +15,27 @@ const appIp = (i) => `10.137.${1 + Math.floor(i / 250)}.${10 + (i % 240)}`;
 
 /** qwire.yaml with `n` forwards entering sys-net on ens6 (kind "forwards") or `n` links behind sys-firewall ("links"). */
 export function loadScenario(kind, n, release) {
-  const lines = ["version: 1", `release: "${release}"`, "qubes:", "  sys-net: { provides_network: true, uplink: ens6 }", "  sys-firewall: { netvm: sys-net, provides_network: true }"];
+  const lines = [
+    "version: 1",
+    `release: "${release}"`,
+    "qubes:",
+    "  sys-net: { provides_network: true, uplink: ens6 }",
+    "  sys-firewall: { netvm: sys-net, provides_network: true }",
+  ];
   const apps = kind === "forwards" ? n : Math.max(2, Math.ceil(Math.sqrt(2 * n)) + 1);
   for (let i = 0; i < apps; i++) lines.push(`  app-${i}: { netvm: sys-firewall }`);
   if (kind === "forwards") {
     lines.push("forwards:");
-    for (let i = 0; i < n; i++) lines.push(`  - { name: f-${i}, to: app-${i}, port: 443, external_port: ${10000 + i}, from: [192.168.${i % 250}.0/24] }`);
+    for (let i = 0; i < n; i++)
+      lines.push(
+        `  - { name: f-${i}, to: app-${i}, port: 443, external_port: ${10000 + i}, from: [192.168.${i % 250}.0/24] }`,
+      );
   } else {
     lines.push("links:");
     let k = 0;
-    for (let a = 0; a < apps && k < n; a++) for (let b = 0; b < apps && k < n; b++) if (a !== b) lines.push(`  - { name: l-${k++}, from: app-${a}, to: app-${b}, ports: [22] }`);
+    for (let a = 0; a < apps && k < n; a++)
+      for (let b = 0; b < apps && k < n; b++)
+        if (a !== b) lines.push(`  - { name: l-${k++}, from: app-${a}, to: app-${b}, ports: [22] }`);
   }
   return { text: lines.join("\n") + "\n", apps };
 }
@@ -36,7 +47,10 @@ export function qwireScript(kind, n, release) {
   if (!r.artifacts) throw new Error(`bench input has errors: ${r.diagnostics[0]?.message}`);
   const qube = kind === "forwards" ? "sys-net" : "sys-firewall";
   const script = r.artifacts.find((a) => a.path.startsWith(`salt/qwire/files/${qube}/`));
-  const addresses = kind === "forwards" ? `sys-firewall ${NEXT}\n` : Array.from({ length: apps }, (_, i) => `app-${i} ${appIp(i)}\n`).join("");
+  const addresses =
+    kind === "forwards"
+      ? `sys-firewall ${NEXT}\n`
+      : Array.from({ length: apps }, (_, i) => `app-${i} ${appIp(i)}\n`).join("");
   return { content: script.content, addresses };
 }
 
@@ -44,16 +58,32 @@ export function qwireScript(kind, n, release) {
 export function manualCommands(kind, n, backend) {
   const cmds = [];
   if (kind === "forwards") {
-    if (backend === "nft") cmds.push(["nft", "add chain ip qubes manual-dnat { type nat hook prerouting priority dstnat + 1; policy accept; }"]);
+    if (backend === "nft")
+      cmds.push([
+        "nft",
+        "add chain ip qubes manual-dnat { type nat hook prerouting priority dstnat + 1; policy accept; }",
+      ]);
     for (let i = 0; i < n; i++) {
       const src = `192.168.${i % 250}.0/24`;
       const port = 10000 + i;
       if (backend === "nft") {
-        cmds.push(["nft", `add rule ip qubes manual-dnat iifname "ens6" ip saddr ${src} tcp dport ${port} dnat to ${NEXT}`]);
-        cmds.push(["nft", `add rule ip qubes custom-forward ct state new iifname "ens6" ip saddr ${src} ip daddr ${NEXT} tcp dport ${port} accept`]);
+        cmds.push([
+          "nft",
+          `add rule ip qubes manual-dnat iifname "ens6" ip saddr ${src} tcp dport ${port} dnat to ${NEXT}`,
+        ]);
+        cmds.push([
+          "nft",
+          `add rule ip qubes custom-forward ct state new iifname "ens6" ip saddr ${src} ip daddr ${NEXT} tcp dport ${port} accept`,
+        ]);
       } else {
-        cmds.push(["iptables", `-w -t nat -A PREROUTING -i ens6 -s ${src} -p tcp -m tcp --dport ${port} -j DNAT --to-destination ${NEXT}`]);
-        cmds.push(["iptables", `-w -I FORWARD 1 -i ens6 -s ${src} -d ${NEXT}/32 -p tcp -m tcp --dport ${port} -m conntrack --ctstate NEW -j ACCEPT`]);
+        cmds.push([
+          "iptables",
+          `-w -t nat -A PREROUTING -i ens6 -s ${src} -p tcp -m tcp --dport ${port} -j DNAT --to-destination ${NEXT}`,
+        ]);
+        cmds.push([
+          "iptables",
+          `-w -I FORWARD 1 -i ens6 -s ${src} -d ${NEXT}/32 -p tcp -m tcp --dport ${port} -m conntrack --ctstate NEW -j ACCEPT`,
+        ]);
       }
     }
   } else {
@@ -65,8 +95,14 @@ export function manualCommands(kind, n, backend) {
           k++;
           cmds.push(
             backend === "nft"
-              ? ["nft", `add rule ip qubes custom-forward ct state new ip saddr ${appIp(a)} ip daddr ${appIp(b)} tcp dport 22 accept`]
-              : ["iptables", `-w -I FORWARD 1 -s ${appIp(a)}/32 -d ${appIp(b)}/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT`],
+              ? [
+                  "nft",
+                  `add rule ip qubes custom-forward ct state new ip saddr ${appIp(a)} ip daddr ${appIp(b)} tcp dport 22 accept`,
+                ]
+              : [
+                  "iptables",
+                  `-w -I FORWARD 1 -s ${appIp(a)}/32 -d ${appIp(b)}/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT`,
+                ],
           );
         }
   }
@@ -79,7 +115,10 @@ let serial = 0;
 function freshQube(backend) {
   const ns = `qwbench-${process.pid}-${serial++}`;
   execFileSync("ip", ["netns", "add", ns]);
-  if (backend === "nft") execFileSync("ip", ["netns", "exec", ns, "nft", "-f", "-"], { input: qubesTable() + qubesFirewallTable("4.2", []) });
+  if (backend === "nft")
+    execFileSync("ip", ["netns", "exec", ns, "nft", "-f", "-"], {
+      input: qubesTable() + qubesFirewallTable("4.2", []),
+    });
   else execFileSync("ip", ["netns", "exec", ns, "iptables-restore"], { input: qubesIptablesRules("4.1") });
   return ns;
 }
@@ -99,7 +138,24 @@ export function timeScript(script, backend) {
     chmodSync(join(rw, "script"), 0o755);
     mkdirSync("/rw", { recursive: true });
     const t0 = performance.now();
-    const r = spawnSync("ip", ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", 'mount --bind "$1" /rw && exec /rw/script', "qwbench", rw], { encoding: "utf8" });
+    const r = spawnSync(
+      "ip",
+      [
+        "netns",
+        "exec",
+        ns,
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        'mount --bind "$1" /rw && exec /rw/script',
+        "qwbench",
+        rw,
+      ],
+      { encoding: "utf8" },
+    );
     const s = (performance.now() - t0) / 1000;
     if (r.status !== 0) throw new Error(`qwire script failed (${r.status}): ${r.stderr}`);
     return s;
@@ -115,7 +171,9 @@ export function timeManual(cmds, backend) {
   try {
     const t0 = performance.now();
     for (const [tool, args] of cmds) {
-      const r = spawnSync("ip", ["netns", "exec", ns, tool, ...(tool === "nft" ? [args] : args.split(" "))], { encoding: "utf8" });
+      const r = spawnSync("ip", ["netns", "exec", ns, tool, ...(tool === "nft" ? [args] : args.split(" "))], {
+        encoding: "utf8",
+      });
       if (r.status !== 0) throw new Error(`${tool} ${args}: ${r.stderr}`);
     }
     return (performance.now() - t0) / 1000;

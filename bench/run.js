@@ -27,7 +27,13 @@ const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log("load tables skipped: they need root (network namespaces)");
 else {
   const rows = [];
-  const sizes = smoke ? [[10, 1, 1]] : [[100, 5, 5], [1000, 5, 5], [10000, 5, 0]];
+  const sizes = smoke
+    ? [[10, 1, 1]]
+    : [
+        [100, 5, 5],
+        [1000, 5, 5],
+        [10000, 5, 0],
+      ];
   for (const backend of ["nft", "iptables"]) {
     for (const kind of ["forwards", "links"]) {
       let manualPer = undefined;
@@ -54,7 +60,10 @@ else {
       }
     }
   }
-  table("Load: qwire's script vs one command per rule (fresh namespace with the Qubes base rules each time; median; reps qwire/manual)", rows);
+  table(
+    "Load: qwire's script vs one command per rule (fresh namespace with the Qubes base rules each time; median; reps qwire/manual)",
+    rows,
+  );
 }
 
 if (isRoot) {
@@ -77,12 +86,21 @@ if (isRoot) {
       reps,
     });
   }
-  table(`New connections/s through sys-net to its last forward (${seconds} s of connect+reset per cell, python3 client; median)`, rows);
+  table(
+    `New connections/s through sys-net to its last forward (${seconds} s of connect+reset per cell, python3 client; median)`,
+    rows,
+  );
 }
 
 {
   const rows = [];
-  const sizes = smoke ? [[10, 20, 1]] : [[1000, 2000, 5], [5000, 2000, 5], [10000, 2000, 5]];
+  const sizes = smoke
+    ? [[10, 20, 1]]
+    : [
+        [1000, 2000, 5],
+        [5000, 2000, 5],
+        [10000, 2000, 5],
+      ];
   let t1k;
   for (const [n, q, reps] of sizes) {
     const { text, qubes } = compileScenario(n, q);

@@ -22,13 +22,19 @@ afterAll(() => pool.deleteAll());
 
 function report(name: string, runs: number, ms: number, built: number, details: fc.RunDetails<[Generated]>): void {
   const rate = (runs / (ms / 1000)).toFixed(0);
-  console.log(`${name}: ${details.numRuns} inputs in ${(ms / 1000).toFixed(1)} s (${rate} inputs/s), ${built} built a bundle, seed ${SEED}`);
+  console.log(
+    `${name}: ${details.numRuns} inputs in ${(ms / 1000).toFixed(1)} s (${rate} inputs/s), ${built} built a bundle, seed ${SEED}`,
+  );
   if (details.failed) {
     const g = details.counterexample?.[0];
-    console.log(`FAILED after ${details.numRuns} inputs, shrunk ${details.numShrinks} times (replay: seed ${SEED}, path "${details.counterexamplePath}")`);
+    console.log(
+      `FAILED after ${details.numRuns} inputs, shrunk ${details.numShrinks} times (replay: seed ${SEED}, path "${details.counterexamplePath}")`,
+    );
     console.log(`input: ${JSON.stringify(g)}`);
     console.log(`yaml:\n${g?.yaml}`);
-    console.log(`what is wrong:\n${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`);
+    console.log(
+      `what is wrong:\n${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`,
+    );
   }
 }
 
@@ -49,8 +55,10 @@ async function compileOnly(name: string, arb: fc.Arbitrary<Generated>, runs: num
   expect(details.failed, name).toBe(false);
 }
 
-it(`compile-only, valid documents (${Math.round(RUNS / 3)} inputs)`, async () => compileOnly("valid", validYaml, Math.round(RUNS / 3)));
-it(`compile-only, hostile documents (${RUNS - Math.round(RUNS / 3)} inputs)`, async () => compileOnly("hostile", hostileYaml, RUNS - Math.round(RUNS / 3)));
+it(`compile-only, valid documents (${Math.round(RUNS / 3)} inputs)`, async () =>
+  compileOnly("valid", validYaml, Math.round(RUNS / 3)));
+it(`compile-only, hostile documents (${RUNS - Math.round(RUNS / 3)} inputs)`, async () =>
+  compileOnly("hostile", hostileYaml, RUNS - Math.round(RUNS / 3)));
 
 it(`real tools: sh -n, shellcheck, nft -c (${TOOL_RUNS} inputs)`, async () => {
   let built = 0;
@@ -64,6 +72,8 @@ it(`real tools: sh -n, shellcheck, nft -c (${TOOL_RUNS} inputs)`, async () => {
     { seed: SEED, numRuns: TOOL_RUNS },
   );
   report("tools", TOOL_RUNS, performance.now() - t0, built, details);
-  console.log(`tools: ${toolCounts.scripts} scripts through sh -n and shellcheck, ${toolCounts.nftLoads} nft transactions checked with nft -c and loaded (${toolCounts.ipv6Scripts} scripts beside table ip6 qubes)`);
+  console.log(
+    `tools: ${toolCounts.scripts} scripts through sh -n and shellcheck, ${toolCounts.nftLoads} nft transactions checked with nft -c and loaded (${toolCounts.ipv6Scripts} scripts beside table ip6 qubes)`,
+  );
   expect(details.failed).toBe(false);
 });

@@ -41,7 +41,10 @@ export interface CompileResult {
  * Needs only a valid netvm layout, so it also works where a net qube's files
  * could not be placed on the release (QW4001 is about the bundle's files).
  */
-export function reconnect(source: SourceFile, fleet?: FleetOptions): { diagnostics: readonly Diagnostic[]; script?: string } {
+export function reconnect(
+  source: SourceFile,
+  fleet?: FleetOptions,
+): { diagnostics: readonly Diagnostic[]; script?: string } {
   const diag = new DiagnosticBag();
   const doc = parseFleet(source, diag, fleet);
   const validated = doc && validate(doc, diag);
@@ -51,7 +54,10 @@ export function reconnect(source: SourceFile, fleet?: FleetOptions): { diagnosti
   const bag = new DiagnosticBag();
   const topology = resolveTopology(validated.spec, doc, bag);
   if (!topology) return { diagnostics: [...blocking, ...bag.sorted()] };
-  return { diagnostics: bag.sorted(), script: reconnectScript(validated.spec.release, reconnectOrder(validated.spec, topology.graph)) };
+  return {
+    diagnostics: bag.sorted(),
+    script: reconnectScript(validated.spec.release, reconnectOrder(validated.spec, topology.graph)),
+  };
 }
 
 export function compile(source: SourceFile, options: CompileOptions = {}): CompileResult {
@@ -66,9 +72,15 @@ export function compile(source: SourceFile, options: CompileOptions = {}): Compi
   ]) {
     const parsed = parseQubeName(name);
     if (parsed.ok) into.push(parsed.value);
-    else diag.error("QW1004", spanIn(options.previousPlan, JSON.stringify(name)), `the previous build's plan.json names '${printable(name)}': ${parsed.message}`, {
-      hint: "that plan.json was not written by qwire; delete it, or build into a fresh folder",
-    });
+    else
+      diag.error(
+        "QW1004",
+        spanIn(options.previousPlan, JSON.stringify(name)),
+        `the previous build's plan.json names '${printable(name)}': ${parsed.message}`,
+        {
+          hint: "that plan.json was not written by qwire; delete it, or build into a fresh folder",
+        },
+      );
   }
   const diagnostics = [...checked.diagnostics, ...diag.sorted()];
   if (diag.hasErrors()) return { diagnostics };

@@ -15,7 +15,12 @@ describe("bench/run.js", () => {
     expect(r.exitCode).toBe(0);
     if (isRoot) {
       expect(r.stdout).toContain("Load: qwire's script vs one command per rule");
-      for (const row of ["| nft (R4.2)      | 10 forwards |", "| nft (R4.2)      | 10 links    |", "| iptables (R4.1) | 10 forwards |", "| iptables (R4.1) | 10 links    |"]) {
+      for (const row of [
+        "| nft (R4.2)      | 10 forwards |",
+        "| nft (R4.2)      | 10 links    |",
+        "| iptables (R4.1) | 10 forwards |",
+        "| iptables (R4.1) | 10 links    |",
+      ]) {
         expect(r.stdout).toContain(row);
       }
       expect(r.stdout).toContain("New connections/s through sys-net to its last forward");

@@ -13,7 +13,9 @@ const HOOK = `data:text/javascript,${encodeURIComponent('export async function l
 
 async function loaded(args: string[]): Promise<{ exitCode: number; packages: Set<string>; own: string[] }> {
   const r = await execa("node", ["--no-warnings", "--experimental-loader", HOOK, CLI, ...args], { reject: false });
-  const urls = r.stderr.split("\n").flatMap((l) => (l.startsWith("qwire-loaded ") ? [l.slice("qwire-loaded ".length)] : []));
+  const urls = r.stderr
+    .split("\n")
+    .flatMap((l) => (l.startsWith("qwire-loaded ") ? [l.slice("qwire-loaded ".length)] : []));
   const packages = new Set(urls.flatMap((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []));
   const own = urls.flatMap((u) => /\/dist\/(.*)$/.exec(u)?.[1] ?? []);
   return { exitCode: r.exitCode ?? -1, packages, own };
@@ -33,7 +35,12 @@ describe("qwire start-up", () => {
     const r = await loaded(["check", FORMULA]);
     expect(r.exitCode).toBe(0);
     expect(r.own.length).toBeGreaterThan(5);
-    expect(r.own.filter((m) => m.startsWith("render/") || m.startsWith("plan/") || m.startsWith("simulate/apply") || m === "pipeline.js")).toEqual([]);
+    expect(
+      r.own.filter(
+        (m) =>
+          m.startsWith("render/") || m.startsWith("plan/") || m.startsWith("simulate/apply") || m === "pipeline.js",
+      ),
+    ).toEqual([]);
     expect([...r.packages].sort()).toEqual(["commander", "js-yaml", "zod"]);
   });
 });

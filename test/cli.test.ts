@@ -1,5 +1,14 @@
 /** The built command line (dist/cli.js, built by `npm test`), run as a user would. */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -32,7 +41,14 @@ describe("qwire build", () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("wrote out/");
     expect(r.stdout).toContain("sudo ./install.sh --dry-run");
-    for (const f of ["README.md", "install.sh", "plan.json", "salt/qwire/init.top", "pillar/qwire/init.top", "salt/qwire/files/web/50-qwire.rc"]) {
+    for (const f of [
+      "README.md",
+      "install.sh",
+      "plan.json",
+      "salt/qwire/init.top",
+      "pillar/qwire/init.top",
+      "salt/qwire/files/web/50-qwire.rc",
+    ]) {
       expect(existsSync(join(dir, "out", f)), f).toBe(true);
     }
   });
@@ -70,7 +86,9 @@ describe("qwire build", () => {
     writeFileSync(join(dir, "qwire.yaml"), GOOD.replace("  - { to: mail, port: 587, from: [192.168.1.0/24] }\n", ""));
     const r = await qwire(["build", "-o", "out"], dir);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain(`qwire: note: ${join(dir, "out")} was missing after an interrupted build; restored the previous bundle from out.qwire-old-${dead}`);
+    expect(r.stderr).toContain(
+      `qwire: note: ${join(dir, "out")} was missing after an interrupted build; restored the previous bundle from out.qwire-old-${dead}`,
+    );
     expect(r.stderr).toContain(`qwire: note: removed out.qwire-new-${dead}, left by an interrupted build`);
     expect(r.stdout).toContain("mail: teardown");
     expect(readdirSync(dir).sort()).toEqual(["out", "qwire.yaml"]);
@@ -83,7 +101,10 @@ describe("qwire build", () => {
     const r = await qwire(["build", "-o", "out"], dir);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("mail: teardown");
-    const plan = JSON.parse(readFileSync(join(dir, "out", "plan.json"), "utf8")) as { teardowns: string[]; targets: string[] };
+    const plan = JSON.parse(readFileSync(join(dir, "out", "plan.json"), "utf8")) as {
+      teardowns: string[];
+      targets: string[];
+    };
     expect(plan.teardowns).toEqual(["mail"]);
     expect(plan.targets).toContain("mail");
   });
@@ -100,7 +121,10 @@ describe("qwire build", () => {
 
 describe("qwire check", () => {
   it("reports every error with file:line:col, the source line and a caret", async () => {
-    writeFileSync(join(dir, "qwire.yaml"), GOOD.replace("netvm: sys-firewall }\n  mail", "netvm: sys-firewal }\n  mail"));
+    writeFileSync(
+      join(dir, "qwire.yaml"),
+      GOOD.replace("netvm: sys-firewall }\n  mail", "netvm: sys-firewal }\n  mail"),
+    );
     const r = await qwire(["check"], dir);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("qwire.yaml:5:17: error QW3001: qube 'sys-firewal' is not declared under 'qubes'");
@@ -109,7 +133,10 @@ describe("qwire check", () => {
   });
 
   it("prints diagnostics as JSON with --format json", async () => {
-    writeFileSync(join(dir, "qwire.yaml"), GOOD.replace("from: [192.168.1.0/24] }\n  - { to: mail", "from: [any] }\n  - { to: mail"));
+    writeFileSync(
+      join(dir, "qwire.yaml"),
+      GOOD.replace("from: [192.168.1.0/24] }\n  - { to: mail", "from: [any] }\n  - { to: mail"),
+    );
     const r = await qwire(["check", "--format", "json"], dir);
     expect(r.exitCode).toBe(0);
     const diags = JSON.parse(r.stdout) as unknown[];
@@ -133,11 +160,17 @@ describe("usage", () => {
 
   it("exit 4 is plan's 'changes' and explain's 'closed', said in both commands' help and in README's table", async () => {
     const explain = await qwire(["explain", "--help"], dir);
-    expect(explain.stdout.replace(/\s+/g, " ")).toContain("4 closed: an answer that needs attention, not a failure (qwire plan's 4, 'something changes', is the same kind).");
+    expect(explain.stdout.replace(/\s+/g, " ")).toContain(
+      "4 closed: an answer that needs attention, not a failure (qwire plan's 4, 'something changes', is the same kind).",
+    );
     const plan = await qwire(["plan", "--help"], dir);
-    expect(plan.stdout.replace(/\s+/g, " ")).toContain("4 something changes: an answer that needs attention, not a failure (qwire explain's 4, 'closed', is the same kind).");
+    expect(plan.stdout.replace(/\s+/g, " ")).toContain(
+      "4 something changes: an answer that needs attention, not a failure (qwire explain's 4, 'closed', is the same kind).",
+    );
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-    expect(readme).toContain("| 4 | an answer that needs attention, not a failure: `qwire plan` the new bundle would change something; `qwire explain` the packet does not get through (closed) |");
+    expect(readme).toContain(
+      "| 4 | an answer that needs attention, not a failure: `qwire plan` the new bundle would change something; `qwire explain` the packet does not get through (closed) |",
+    );
   });
 
   it("explains the commands in --help", async () => {

@@ -31,8 +31,13 @@ describe("qwire explain against the derived flows", () => {
     const disagree = flows.flatMap((f) => {
       const e = explainFlow(topology, f.from, f.dial, f.proto, f.port, f.to);
       const got = e.open ? "open" : "closed";
-      const reaches = e.open && e.reaches !== "the internet" && e.reaches !== f.to ? ` (reaches ${e.reaches}, not ${f.to})` : "";
-      return got !== f.expect || reaches !== "" ? [`${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port}: explain ${got}${reaches}, flow ${f.expect} (${f.origin}: ${f.why})`] : [];
+      const reaches =
+        e.open && e.reaches !== "the internet" && e.reaches !== f.to ? ` (reaches ${e.reaches}, not ${f.to})` : "";
+      return got !== f.expect || reaches !== ""
+        ? [
+            `${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port}: explain ${got}${reaches}, flow ${f.expect} (${f.origin}: ${f.why})`,
+          ]
+        : [];
     });
     expect(disagree).toEqual([]);
   });
@@ -70,9 +75,13 @@ describe("qwire explain on the command line", () => {
   it("uplink: auto: the outside interface found at run time, in words", async () => {
     const r = await run(["outside:192.168.1.50", "web", "443", "formulas/any-network-card.yaml"]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/sys-net +pass +qwire-dnat: forward web-https \(tcp\/443 on the outside interface found at run time \(uplink: auto\)\) sends it to sys-firewall/);
+    expect(r.stdout).toMatch(
+      /sys-net +pass +qwire-dnat: forward web-https \(tcp\/443 on the outside interface found at run time \(uplink: auto\)\) sends it to sys-firewall/,
+    );
     const out = await run(["web", "1.1.1.1", "443", "formulas/any-network-card.yaml"]);
-    expect(out.stdout).toMatch(/sys-net +pass +masquerades it out of the outside interface found at run time \(uplink: auto\)/);
+    expect(out.stdout).toMatch(
+      /sys-net +pass +masquerades it out of the outside interface found at run time \(uplink: auto\)/,
+    );
   });
 
   it("qrexec and outbound questions", async () => {
@@ -81,7 +90,9 @@ describe("qwire explain on the command line", () => {
     expect(q.stdout).toMatch(/dom0 +DROP +no line of 30-qwire\.policy allows qubes\.ConnectTCP \+22 from personal/);
     const o = await run(["media", "1.1.1.1", "443", "formulas/media-server.yaml"]);
     expect(o.exitCode).toBe(4);
-    expect(o.stdout).toMatch(/sys-firewall +DROP +qubes-firewall: media's outbound policy, no rule matches, policy drop/);
+    expect(o.stdout).toMatch(
+      /sys-firewall +DROP +qubes-firewall: media's outbound policy, no rule matches, policy drop/,
+    );
   });
 
   it("suggests the nearest qube and the nearest port", async () => {

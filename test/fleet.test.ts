@@ -17,7 +17,10 @@ import { ROOT } from "./simulate/helpers.js";
 
 /** Compiles `files["qwire.yaml"]` with the others readable by path, as the CLI does. */
 function compileFleet(files: Record<string, string>, host?: string) {
-  return compile({ name: "qwire.yaml", text: files["qwire.yaml"]! }, { fleet: { read: (p) => files[p], ...(host ? { host: `hosts/${host}.yaml` } : {}) } });
+  return compile(
+    { name: "qwire.yaml", text: files["qwire.yaml"]! },
+    { fleet: { read: (p) => files[p], ...(host ? { host: `hosts/${host}.yaml` } : {}) } },
+  );
 }
 
 const ONE_FILE = `version: 1
@@ -33,9 +36,12 @@ links:
 `;
 
 const SPLIT = {
-  "qwire.yaml": "version: 1\ninclude: [shared/qubes.yaml, shared/intents.yaml]\nqubes:\n  dev: { netvm: sys-firewall }\n",
-  "shared/qubes.yaml": "qubes:\n  sys-net: { provides_network: true, uplink: ens6 }\n  sys-firewall: { netvm: sys-net, provides_network: true }\n  web: { netvm: sys-firewall }\n",
-  "shared/intents.yaml": "forwards:\n  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }\nlinks:\n  - { name: dev-web, from: dev, to: web, ports: [8080] }\n",
+  "qwire.yaml":
+    "version: 1\ninclude: [shared/qubes.yaml, shared/intents.yaml]\nqubes:\n  dev: { netvm: sys-firewall }\n",
+  "shared/qubes.yaml":
+    "qubes:\n  sys-net: { provides_network: true, uplink: ens6 }\n  sys-firewall: { netvm: sys-net, provides_network: true }\n  web: { netvm: sys-firewall }\n",
+  "shared/intents.yaml":
+    "forwards:\n  - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }\nlinks:\n  - { name: dev-web, from: dev, to: web, ports: [8080] }\n",
 };
 
 describe("include:", () => {
@@ -43,16 +49,30 @@ describe("include:", () => {
     const merged = compileFleet(SPLIT);
     expect(merged.diagnostics).toEqual([]);
     const single = compileText(ONE_FILE);
-    expect(merged.artifacts!.map((a) => [a.path, a.content])).toEqual(single.artifacts!.map((a) => [a.path, a.content]));
+    expect(merged.artifacts!.map((a) => [a.path, a.content])).toEqual(
+      single.artifacts!.map((a) => [a.path, a.content]),
+    );
   });
 
   it("the same qube in two files merges by key; the same value twice is no conflict", () => {
-    const r = compileFleet({ ...SPLIT, "qwire.yaml": `${SPLIT["qwire.yaml"]}  web: { netvm: sys-firewall, ipv6: false }\n` });
+    const r = compileFleet({
+      ...SPLIT,
+      "qwire.yaml": `${SPLIT["qwire.yaml"]}  web: { netvm: sys-firewall, ipv6: false }\n`,
+    });
     expect(r.diagnostics).toEqual([]);
   });
 
   it("without include: and --host, nothing changes (no file is read)", () => {
-    const r = compile({ name: "qwire.yaml", text: ONE_FILE }, { fleet: { read: () => { throw new Error("read"); } } });
+    const r = compile(
+      { name: "qwire.yaml", text: ONE_FILE },
+      {
+        fleet: {
+          read: () => {
+            throw new Error("read");
+          },
+        },
+      },
+    );
     expect(r.diagnostics).toEqual([]);
   });
 });
@@ -60,7 +80,8 @@ describe("include:", () => {
 describe("--host overlays", () => {
   const FLEET = {
     ...SPLIT,
-    "hosts/laptop.yaml": "qubes:\n  sys-net: { uplink: wlp0s20f3 }\nforwards:\n  - { name: web-https, to: web, port: 443, from: [10.0.0.0/24] }\n",
+    "hosts/laptop.yaml":
+      "qubes:\n  sys-net: { uplink: wlp0s20f3 }\nforwards:\n  - { name: web-https, to: web, port: 443, from: [10.0.0.0/24] }\n",
     "hosts/desktop.yaml": "qubes:\n  sys-net: { uplink: enp3s0 }\n",
   };
 
@@ -83,7 +104,8 @@ describe("--host overlays", () => {
         mkdirSync(dirname(join(dir, p)), { recursive: true });
         writeFileSync(join(dir, p), text);
       }
-      const cli = (args: string[]) => execa(process.execPath, [join(ROOT, "dist/cli.js"), ...args], { cwd: dir, reject: false });
+      const cli = (args: string[]) =>
+        execa(process.execPath, [join(ROOT, "dist/cli.js"), ...args], { cwd: dir, reject: false });
       const r = await cli(["build", "--host", "laptop", "-o", "out"]);
       expect(r.exitCode).toBe(0);
       expect(readFileSync(join(dir, "out/salt/qwire/files/sys-net/50-qwire"), "utf8")).toContain("wlp0s20f3");

@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { compileText } from "./helpers/compile.js";
 
 const DIR = new URL("../formulas/", import.meta.url);
-const recipes = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort();
+const recipes = readdirSync(DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 
 describe("formulas", () => {
   it("has the recipes DESIGN.md and issue #12 name", () => {

@@ -13,9 +13,12 @@ describe.each(scenarios())("golden bundle $name", (scenario) => {
     expect(result.artifacts.map((a) => a.path).sort()).toEqual(listFiles(expectedDir));
   });
 
-  it.each(result.artifacts.map((a) => [a.path, a.content] as const))("%s matches the reviewed bytes", (path, content) => {
-    expect(content).toBe(readFileSync(join(expectedDir, path), "utf8"));
-  });
+  it.each(result.artifacts.map((a) => [a.path, a.content] as const))(
+    "%s matches the reviewed bytes",
+    (path, content) => {
+      expect(content).toBe(readFileSync(join(expectedDir, path), "utf8"));
+    },
+  );
 
   it("is byte-identical when built twice", () => {
     const again = compileOk(scenario.yaml, { previousQubes: scenario.previousQubes });

@@ -77,7 +77,8 @@ describe("qwire graph", () => {
 
 describe("qwire graph on the command line", () => {
   const CLI = join(ROOT, "dist/cli.js");
-  const run = (args: string[], env: Record<string, string> = {}) => execa(process.execPath, [CLI, ...args], { cwd: ROOT, reject: false, env });
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    execa(process.execPath, [CLI, ...args], { cwd: ROOT, reject: false, env });
 
   it("prints the diagnostics of a file with errors and exits 1, drawing nothing", async () => {
     const r = await run(["graph", "test/errors/typo-in-netvm-name/qwire.yaml"]);
@@ -95,6 +96,8 @@ describe("qwire graph on the command line", () => {
 
   it("writes Mermaid by default and DOT on request", async () => {
     expect((await run(["graph", "formulas/lan-web-server.yaml"])).stdout).toMatch(/^flowchart LR\n/);
-    expect((await run(["graph", "--format", "dot", "formulas/lan-web-server.yaml"])).stdout).toMatch(/^digraph qwire \{/);
+    expect((await run(["graph", "--format", "dot", "formulas/lan-web-server.yaml"])).stdout).toMatch(
+      /^digraph qwire \{/,
+    );
   });
 });

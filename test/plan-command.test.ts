@@ -44,28 +44,46 @@ describe("qwire plan", () => {
     expect(r.stdout).toMatch(/install\.sh will target no qube \(of 4\)/);
     expect(r.stdout).toMatch(/nothing changes \(exit 0\)/);
     // The digest it announces is the one the build wrote.
-    const digest = createHash("sha256").update(readFileSync(join(dir, "out", "plan.json"))).digest("hex");
+    const digest = createHash("sha256")
+      .update(readFileSync(join(dir, "out", "plan.json")))
+      .digest("hex");
     expect(r.stdout).toContain(`sha256 ${digest}`);
   });
 
   it("one intent changed: that intent's words per qube on its path, exactly those qubes as targets, exit 4", async () => {
-    writeFileSync(join(dir, "qwire.yaml"), BASE.replace("port: 587, from: [192.168.1.0/24]", "port: 587, from: [192.168.7.0/24]"));
+    writeFileSync(
+      join(dir, "qwire.yaml"),
+      BASE.replace("port: 587, from: [192.168.1.0/24]", "port: 587, from: [192.168.7.0/24]"),
+    );
     const r = await qwire(["plan", "--against", "out/plan.json"], dir);
     expect(r.exitCode).toBe(4);
-    expect(r.stdout).toMatch(/^mail:\n {2}~ forward mail-submission: accept tcp 587 from 192\.168\.1\.0\/24.*\n {4}-> forward mail-submission: accept tcp 587 from 192\.168\.7\.0\/24/m);
+    expect(r.stdout).toMatch(
+      /^mail:\n {2}~ forward mail-submission: accept tcp 587 from 192\.168\.1\.0\/24.*\n {4}-> forward mail-submission: accept tcp 587 from 192\.168\.7\.0\/24/m,
+    );
     expect(r.stdout).not.toMatch(/^web:/m);
-    expect(r.stdout).toMatch(/install\.sh will target 3 of 4 qube\(s\)[^\n]*\n {2}mail: its files in the bundle changed\n {2}sys-firewall: .*\n {2}sys-net: .*\n/);
+    expect(r.stdout).toMatch(
+      /install\.sh will target 3 of 4 qube\(s\)[^\n]*\n {2}mail: its files in the bundle changed\n {2}sys-firewall: .*\n {2}sys-net: .*\n/,
+    );
     expect(r.stdout).toMatch(/dom0: no change/);
   });
 
   it("a deleted intent and an outbound rule: removed words, a teardown, dom0's changes; json says the same", async () => {
     writeFileSync(
       join(dir, "qwire.yaml"),
-      BASE.replace(/ {2}- \{ name: mail-submission.*\n/, "").replace('rules: ["accept dsthost=192.0.2.10 proto=tcp dstports=443"]', 'rules: ["accept dsthost=192.0.2.11 proto=tcp dstports=443"]'),
+      BASE.replace(/ {2}- \{ name: mail-submission.*\n/, "").replace(
+        'rules: ["accept dsthost=192.0.2.10 proto=tcp dstports=443"]',
+        'rules: ["accept dsthost=192.0.2.11 proto=tcp dstports=443"]',
+      ),
     );
     const r = await qwire(["plan", "--against", "out", "--format", "json"], dir);
     expect(r.exitCode).toBe(4);
-    const report = JSON.parse(r.stdout) as { changed: boolean; teardowns: string[]; targets: { qube: string; why: string }[]; dom0: string[]; qubes: { qube: string; removed: string[] }[] };
+    const report = JSON.parse(r.stdout) as {
+      changed: boolean;
+      teardowns: string[];
+      targets: { qube: string; why: string }[];
+      dom0: string[];
+      qubes: { qube: string; removed: string[] }[];
+    };
     expect(report.changed).toBe(true);
     expect(report.teardowns).toEqual(["mail"]);
     expect(report.targets).toContainEqual({ qube: "mail", why: "it no longer carries qwire rules: teardown" });

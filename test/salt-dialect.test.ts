@@ -15,7 +15,13 @@ describe.each(scenarios())("$name", (scenario) => {
   const { artifacts } = compileOk(scenario.yaml, { previousQubes: scenario.previousQubes });
   const states = artifacts
     .filter((a) => /^salt\/qwire\/.*\.sls$/.test(a.path) && a.path !== "salt/qwire/vm.sls")
-    .flatMap((a) => Object.entries(yaml.load(a.content) as Record<string, Record<string, Args>>).map(([id, body]) => ({ file: a.path, id, body })));
+    .flatMap((a) =>
+      Object.entries(yaml.load(a.content) as Record<string, Record<string, Args>>).map(([id, body]) => ({
+        file: a.path,
+        id,
+        body,
+      })),
+    );
 
   it("every cmd.run is stateful (with a test_name) or guarded by onlyif/unless", () => {
     const plain = states
@@ -23,7 +29,11 @@ describe.each(scenarios())("$name", (scenario) => {
       .filter(({ body }) => {
         const keys = new Map(body["cmd.run"]!.flatMap((arg) => Object.entries(arg)));
         const stateful = keys.get("stateful") as Args | undefined;
-        return !(keys.has("onlyif") || keys.has("unless") || (Array.isArray(stateful) && typeof stateful[0]?.test_name === "string"));
+        return !(
+          keys.has("onlyif") ||
+          keys.has("unless") ||
+          (Array.isArray(stateful) && typeof stateful[0]?.test_name === "string")
+        );
       })
       .map((s) => `${s.file}: ${s.id}`);
     expect(plain).toEqual([]);

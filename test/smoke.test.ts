@@ -13,7 +13,11 @@ forwards:
 `);
     expect(r.plan.targets).toEqual(["sys-firewall", "sys-net", "web"]);
     const sysNet = file(r, "salt/qwire/files/sys-net/50-qwire");
-    expect(sysNet).toContain('add rule ip qubes qwire-dnat iifname "ens6" dnat to ip saddr . meta l4proto . th dport map @qwire-dnat-1');
-    expect(sysNet).toContain('add element ip qubes qwire-dnat-1 { 192.168.1.0/24 . tcp . 443 comment "web-tcp-443" : <sys-firewall> }');
+    expect(sysNet).toContain(
+      'add rule ip qubes qwire-dnat iifname "ens6" dnat to ip saddr . meta l4proto . th dport map @qwire-dnat-1',
+    );
+    expect(sysNet).toContain(
+      'add element ip qubes qwire-dnat-1 { 192.168.1.0/24 . tcp . 443 comment "web-tcp-443" : <sys-firewall> }',
+    );
   });
 });

@@ -30,7 +30,8 @@ function problems(ast: Node): string[] {
     if (node.type === "MustacheStatement" || node.type === "SubExpression") {
       const name = (node.path as { original: string }).original;
       const params = node.params as unknown[];
-      if (node.type === "MustacheStatement" && node.escaped === false) found.push(`${where(node)}: triple-stash {{{${name}}}}`);
+      if (node.type === "MustacheStatement" && node.escaped === false)
+        found.push(`${where(node)}: triple-stash {{{${name}}}}`);
       if (!(name in HELPERS)) found.push(`${where(node)}: '${name}' is not a typed helper`);
       else if (params.length === 0) found.push(`${where(node)}: helper '${name}' without a value`);
     }
@@ -51,9 +52,12 @@ describe("templates", () => {
     expect(files.length).toBeGreaterThan(2);
   });
 
-  it.each(files.map((f) => [relative(TEMPLATE_DIR, f), f]))("%s passes every value through a typed helper", (_name, path) => {
-    expect(problems(parseTemplate(readFileSync(path, "utf8")) as unknown as Node)).toEqual([]);
-  });
+  it.each(files.map((f) => [relative(TEMPLATE_DIR, f), f]))(
+    "%s passes every value through a typed helper",
+    (_name, path) => {
+      expect(problems(parseTemplate(readFileSync(path, "utf8")) as unknown as Node)).toEqual([]);
+    },
+  );
 
   it("the lint itself catches a bare value, a triple-stash and an unknown helper", () => {
     const bad = parseTemplate("nft add {{name}} {{{raw}}} {{shout name}}") as unknown as Node;

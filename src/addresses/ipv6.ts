@@ -34,7 +34,7 @@ export function ipv6Groups(text: string): number[] | undefined {
 /** RFC 5952 text: lower case, no leading zeros, the longest run (two or more) of zero groups as "::". */
 export function ipv6Text(groups: readonly number[]): string {
   let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -46,8 +46,21 @@ interface PlanDoc {
   readonly qubes?: readonly { readonly name?: unknown; readonly intents?: unknown }[];
   readonly teardowns?: readonly unknown[];
   readonly dom0?: {
-    readonly prefs?: readonly { readonly qube?: unknown; readonly netvm?: unknown; readonly followsDefault?: unknown; readonly providesNetwork?: unknown; readonly ip?: unknown; readonly templateForDispvms?: unknown; readonly noNetvm?: unknown }[];
-    readonly creates?: readonly { readonly qube?: unknown; readonly class?: unknown; readonly template?: unknown; readonly label?: unknown }[];
+    readonly prefs?: readonly {
+      readonly qube?: unknown;
+      readonly netvm?: unknown;
+      readonly followsDefault?: unknown;
+      readonly providesNetwork?: unknown;
+      readonly ip?: unknown;
+      readonly templateForDispvms?: unknown;
+      readonly noNetvm?: unknown;
+    }[];
+    readonly creates?: readonly {
+      readonly qube?: unknown;
+      readonly class?: unknown;
+      readonly template?: unknown;
+      readonly label?: unknown;
+    }[];
     readonly firewalls?: readonly { readonly qube?: unknown; readonly rules?: unknown }[];
     readonly qrexecPolicy?: readonly { readonly port?: unknown; readonly from?: unknown; readonly to?: unknown }[];
   };
@@ -78,7 +91,9 @@ function lines(v: unknown): string[] {
 
 /** Intent lines by qube. */
 function intents(doc: PlanDoc): Map<string, string[]> {
-  return new Map((doc.qubes ?? []).filter((q) => typeof q.name === "string").map((q) => [q.name as string, lines(q.intents)]));
+  return new Map(
+    (doc.qubes ?? []).filter((q) => typeof q.name === "string").map((q) => [q.name as string, lines(q.intents)]),
+  );
 }
 
 /** "forward web-https: tcp 443 ..." -> "forward web-https": the kind and name of the intent a line is about. */
@@ -122,14 +137,21 @@ function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
   const lines: string[] = [];
   // Qubes dom0 creates when missing: it never deletes one, so a create dropped from qwire.yaml leaves the qube.
   const word = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
-  const creates = (d: PlanDoc) => new Map((d.dom0?.creates ?? []).map((c) => [word(c.qube), `${word(c.class)} from ${word(c.template)}, label ${word(c.label)}`]));
+  const creates = (d: PlanDoc) =>
+    new Map(
+      (d.dom0?.creates ?? []).map((c) => [
+        word(c.qube),
+        `${word(c.class)} from ${word(c.template)}, label ${word(c.label)}`,
+      ]),
+    );
   const [cb, ca] = [creates(before), creates(after)];
   for (const qube of [...new Set([...cb.keys(), ...ca.keys()])].sort()) {
     const b = cb.get(qube);
     const a = ca.get(qube);
     if (b === undefined) lines.push(`creates ${qube} when it is missing (${a!})`);
     else if (a === undefined) lines.push(`no longer creates ${qube} (an existing ${qube} stays)`);
-    else if (a !== b) lines.push(`creates ${qube} when it is missing as ${a} (was ${b}; an existing ${qube} is not changed)`);
+    else if (a !== b)
+      lines.push(`creates ${qube} when it is missing as ${a} (was ${b}; an existing ${qube} is not changed)`);
   }
   const prefs = (d: PlanDoc) => new Map((d.dom0?.prefs ?? []).map((p) => [String(p.qube), p]));
   const [pb, pa] = [prefs(before), prefs(after)];
@@ -137,11 +159,20 @@ function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
     const b = pb.get(qube);
     const a = pa.get(qube);
     const show = (v: unknown) => (v === undefined ? "not set by qwire" : typeof v === "string" ? v : JSON.stringify(v));
-    const netvm = (p: typeof b) => (p?.noNetvm === true ? "none" : p?.netvm === undefined ? undefined : p.followsDefault === true ? `the default (${show(p.netvm)})` : show(p.netvm));
+    const netvm = (p: typeof b) =>
+      p?.noNetvm === true
+        ? "none"
+        : p?.netvm === undefined
+          ? undefined
+          : p.followsDefault === true
+            ? `the default (${show(p.netvm)})`
+            : show(p.netvm);
     if (netvm(b) !== netvm(a)) lines.push(`netvm of ${qube}: ${show(netvm(b))} -> ${show(netvm(a))}`);
-    if (b?.providesNetwork !== a?.providesNetwork) lines.push(`provides_network of ${qube}: ${show(b?.providesNetwork)} -> ${show(a?.providesNetwork)}`);
+    if (b?.providesNetwork !== a?.providesNetwork)
+      lines.push(`provides_network of ${qube}: ${show(b?.providesNetwork)} -> ${show(a?.providesNetwork)}`);
     if (String(b?.ip) !== String(a?.ip)) lines.push(`pinned ip of ${qube}: ${show(b?.ip)} -> ${show(a?.ip)}`);
-    if (b?.templateForDispvms !== a?.templateForDispvms) lines.push(`template_for_dispvms of ${qube}: ${show(b?.templateForDispvms)} -> ${show(a?.templateForDispvms)}`);
+    if (b?.templateForDispvms !== a?.templateForDispvms)
+      lines.push(`template_for_dispvms of ${qube}: ${show(b?.templateForDispvms)} -> ${show(a?.templateForDispvms)}`);
   }
   const firewalls = (d: PlanDoc) => new Map((d.dom0?.firewalls ?? []).map((f) => [String(f.qube), strings(f.rules)]));
   const [fb, fa] = [firewalls(before), firewalls(after)];
@@ -149,7 +180,8 @@ function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
     const b = fb.get(qube);
     const a = fa.get(qube);
     if (b === undefined) lines.push(`outbound list of ${qube}: set by qwire from now on (${a!.length} rules)`);
-    else if (a === undefined) lines.push(`outbound list of ${qube}: no longer set by qwire (the last one stays until you reset it)`);
+    else if (a === undefined)
+      lines.push(`outbound list of ${qube}: no longer set by qwire (the last one stays until you reset it)`);
     else if (b.join("\n") !== a.join("\n")) {
       const added = a.filter((r) => !b.includes(r));
       const removed = b.filter((r) => !a.includes(r));
@@ -158,7 +190,10 @@ function dom0Changes(before: PlanDoc, after: PlanDoc): string[] {
       );
     }
   }
-  const policy = (d: PlanDoc) => (d.dom0?.qrexecPolicy ?? []).map((l) => `qubes.ConnectTCP +${String(l.port)} ${String(l.from)} @default allow target=${String(l.to)}`);
+  const policy = (d: PlanDoc) =>
+    (d.dom0?.qrexecPolicy ?? []).map(
+      (l) => `qubes.ConnectTCP +${String(l.port)} ${String(l.from)} @default allow target=${String(l.to)}`,
+    );
   const [qb, qa] = [policy(before), policy(after)];
   for (const l of qa.filter((x) => !qb.includes(x))) lines.push(`qrexec policy: + ${l}`);
   for (const l of qb.filter((x) => !qa.includes(x))) lines.push(`qrexec policy: - ${l}`);
@@ -171,9 +206,14 @@ export function compareBundles(previous: BundleFacts | undefined, next: BundleFa
   const notes: string[] = [];
   const before: PlanDoc = (previous?.planJson as PlanDoc | undefined) ?? {};
   if (previous === undefined) notes.push("no previous bundle: everything is new, and install.sh targets every qube");
-  else if (before.format !== after.format) notes.push(`the previous plan.json is of format ${String(before.format)}, this one of format ${String(after.format)}: intents are compared as far as both say them`);
-  if (previous !== undefined && previous.installList === undefined) notes.push("the previous bundle has no install.list (an older qwire): install.sh targets every qube once");
-  if (previous !== undefined && before.release !== after.release) notes.push(`release ${String(before.release)} -> ${String(after.release)}`);
+  else if (before.format !== after.format)
+    notes.push(
+      `the previous plan.json is of format ${String(before.format)}, this one of format ${String(after.format)}: intents are compared as far as both say them`,
+    );
+  if (previous !== undefined && previous.installList === undefined)
+    notes.push("the previous bundle has no install.list (an older qwire): install.sh targets every qube once");
+  if (previous !== undefined && before.release !== after.release)
+    notes.push(`release ${String(before.release)} -> ${String(after.release)}`);
 
   const ib = intents(before);
   const ia = intents(after);
@@ -196,6 +236,11 @@ export function compareBundles(previous: BundleFacts | undefined, next: BundleFa
           : "its files in the bundle changed",
     }));
   const dom0 = dom0Changes(before, after);
-  const changed = previous === undefined || qubes.length > 0 || targets.length > 0 || dom0.length > 0 || before.release !== after.release;
+  const changed =
+    previous === undefined ||
+    qubes.length > 0 ||
+    targets.length > 0 ||
+    dom0.length > 0 ||
+    before.release !== after.release;
   return { changed, qubes, teardowns, targets, targetable: afterTargets.size, dom0, notes };
 }

@@ -9,7 +9,10 @@ import { EXIT } from "./exit-codes.js";
 import { readFleet, sourcesOf } from "./read-source.js";
 import { printDiagnostics, type OutputFormat } from "./report.js";
 
-export async function runBuild(file: string, opts: { output: string; previous?: string; format: OutputFormat; host?: string }): Promise<number> {
+export async function runBuild(
+  file: string,
+  opts: { output: string; previous?: string; format: OutputFormat; host?: string },
+): Promise<number> {
   const read = await readFleet(file, opts.host);
   if (typeof read === "number") return read;
   const { source, files } = read;
@@ -17,7 +20,8 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
   try {
     // An interrupted earlier build may have left the previous bundle aside: put it back before reading its plan.json.
     for (const note of await recoverOutput(opts.output)) process.stderr.write(`qwire: note: ${note}\n`);
-    previous = opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
+    previous =
+      opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     process.stderr.write(`qwire: ${e.message}\n`);
@@ -30,7 +34,10 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
     ...(previous === undefined ? {} : { previousPlan: previous.source }),
     fleet: files.fleet,
   });
-  printDiagnostics(result.diagnostics, source, opts.format, [...(previous === undefined ? [] : [previous.source]), ...sourcesOf(files.texts)]);
+  printDiagnostics(result.diagnostics, source, opts.format, [
+    ...(previous === undefined ? [] : [previous.source]),
+    ...sourcesOf(files.texts),
+  ]);
   if (!result.artifacts || !result.plan) return EXIT.diagnostics;
   try {
     await emit(opts.output, result.artifacts);
@@ -54,7 +61,9 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
           ? `  ${q.qube}: ${q.decisions.length} intent line(s), ${p.backend} script ${installPaths(q, layout).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
           : `  ${q.qube}: ${q.decisions.length} intent line(s)${q.hasPacketRules ? `, ${p.backend} script ${scriptWhere(q)}` : ""}${q.connects.length > 0 ? `, qrexec sockets ${layout.markedBlocks ? `from ${layout.connectPath} (called from rc.local)` : "in /rw/config/rc.local.d"}` : ""}`,
       ),
-      ...p.hosts.filter((h) => h.guests.length === 0).map((h) => `  ${h.host}: held qwire scripts of other qubes in the previous build; they are removed`),
+      ...p.hosts
+        .filter((h) => h.guests.length === 0)
+        .map((h) => `  ${h.host}: held qwire scripts of other qubes in the previous build; they are removed`),
       ...p.teardowns.map((t) => `  ${t.qube}: teardown (it carried qwire rules in the previous build)`),
       `  dom0: ${p.creates.length > 0 ? `creates ${p.creates.map((c) => c.qube).join(", ")} when missing; ` : ""}${p.prefs.length} qube(s) with netvm preferences, ${p.firewalls.length} with an outbound policy`,
       ...(hadPrevious
@@ -65,7 +74,10 @@ export async function runBuild(file: string, opts: { output: string; previous?: 
           ]),
       ...(p.qubes.some((q) => q.host !== undefined)
         ? [
-            `note: restart ${p.qubes.filter((q) => q.host !== undefined).map((q) => q.qube).join(", ")} after install.sh: a qube whose scripts are in its (disposable) template`,
+            `note: restart ${p.qubes
+              .filter((q) => q.host !== undefined)
+              .map((q) => q.qube)
+              .join(", ")} after install.sh: a qube whose scripts are in its (disposable) template`,
             "      loads its qwire rules only when it starts (once that template has shut down; qubesctl shuts it down if it was not running)",
           ]
         : []),

@@ -7,7 +7,13 @@
 import { EXIT } from "./exit-codes.js";
 import { checkedTopology } from "./read-source.js";
 
-export async function runExplain(fromArg: string, toArg: string, portArg: string, file: string, via: "network" | "qrexec"): Promise<number> {
+export async function runExplain(
+  fromArg: string,
+  toArg: string,
+  portArg: string,
+  file: string,
+  via: "network" | "qrexec",
+): Promise<number> {
   const topology = await checkedTopology(file);
   if (typeof topology === "number") return topology;
   const { explainFlow, formatExplanation, nearestPort, resolveQuery } = await import("../explain/index.js");

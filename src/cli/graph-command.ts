@@ -19,7 +19,9 @@ export async function runGraph(file: string, format: GraphFormat): Promise<numbe
     try {
       process.stdout.write(await dotToSvg(toDot(graph)));
     } catch (e) {
-      process.stderr.write(`qwire graph: ${e instanceof DotMissingError ? e.message : `dot failed: ${(e as Error).message}`}\n`);
+      process.stderr.write(
+        `qwire graph: ${e instanceof DotMissingError ? e.message : `dot failed: ${(e as Error).message}`}\n`,
+      );
       return EXIT.failure;
     }
   }

@@ -20,7 +20,9 @@ interface ImportCliOptions {
 export async function runImport(qubesFile: string, opts: ImportCliOptions): Promise<number> {
   const release = releaseNamed(opts.release);
   if (release === undefined) {
-    process.stderr.write(`qwire import: --release ${opts.release} is not a Qubes release qwire knows (${RELEASES.join(", ")})\n`);
+    process.stderr.write(
+      `qwire import: --release ${opts.release} is not a Qubes release qwire knows (${RELEASES.join(", ")})\n`,
+    );
     return EXIT.usage;
   }
   const files = [qubesFile, opts.firewall, opts.policy];
@@ -36,7 +38,12 @@ export async function runImport(qubesFile: string, opts: ImportCliOptions): Prom
   }
   const [qvmLs, firewall, policy] = sources;
   const { importDom0 } = await import("../import/index.js");
-  const result = importDom0({ qvmLs: qvmLs!, ...(firewall ? { firewall } : {}), ...(policy ? { policy } : {}), release });
+  const result = importDom0({
+    qvmLs: qvmLs!,
+    ...(firewall ? { firewall } : {}),
+    ...(policy ? { policy } : {}),
+    release,
+  });
   for (const i of result.inputs) printDiagnostics(i.diagnostics, i.source, "text");
   if (result.yaml === undefined) return EXIT.diagnostics;
   // The machine's own state should always make a valid file; if it does not, say why rather than write it.
@@ -55,7 +62,9 @@ export async function runImport(qubesFile: string, opts: ImportCliOptions): Prom
   try {
     await writeFile(opts.output, result.yaml, { flag: "wx" });
   } catch (e) {
-    process.stderr.write(`qwire import: cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code === "EEXIST" ? "it exists (import never overwrites a file)" : String(e)}\n`);
+    process.stderr.write(
+      `qwire import: cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code === "EEXIST" ? "it exists (import never overwrites a file)" : String(e)}\n`,
+    );
     return EXIT.usage;
   }
   process.stdout.write(`qwire import: wrote ${opts.output}; review it, then: qwire check ${opts.output}\n`);

@@ -32,15 +32,28 @@ export async function main(argv: readonly string[]): Promise<number> {
     .configureOutput({ outputError: (s, write) => write(s) })
     .showHelpAfterError("(qwire --help shows every command)");
 
-  const format = () => new Option("--format <format>", "diagnostics as text or json").choices(["text", "json"]).default("text");
-  const host = () => new Option("--host <name>", "this machine's overlay: hosts/<name>.yaml beside qwire.yaml, read over it (its values win)");
+  const format = () =>
+    new Option("--format <format>", "diagnostics as text or json").choices(["text", "json"]).default("text");
+  const host = () =>
+    new Option(
+      "--host <name>",
+      "this machine's overlay: hosts/<name>.yaml beside qwire.yaml, read over it (its values win)",
+    );
 
   program
     .command("build")
-    .description("check qwire.yaml and write the bundle (README.md, install.sh, plan.json, salt/, pillar/) into a folder")
+    .description(
+      "check qwire.yaml and write the bundle (README.md, install.sh, plan.json, salt/, pillar/) into a folder",
+    )
     .argument("[file]", "the intents file", DEFAULT_FILE)
-    .requiredOption("-o, --output <dir>", "bundle folder; replaced as a whole if it holds an earlier qwire bundle, refused otherwise")
-    .option("--previous <plan.json>", "plan.json of the bundle that is applied now (default: the one in the output folder); qubes it lists that no longer carry rules are torn down")
+    .requiredOption(
+      "-o, --output <dir>",
+      "bundle folder; replaced as a whole if it holds an earlier qwire bundle, refused otherwise",
+    )
+    .option(
+      "--previous <plan.json>",
+      "plan.json of the bundle that is applied now (default: the one in the output folder); qubes it lists that no longer carry rules are torn down",
+    )
     .addOption(format())
     .addOption(host())
     .addHelpText(
@@ -65,17 +78,24 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command("reconnect")
-    .description("print the dom0 commands that re-attach every declared qube to its netvm after a netvm restart, upstream first")
+    .description(
+      "print the dom0 commands that re-attach every declared qube to its netvm after a netvm restart, upstream first",
+    )
     .argument("[file]", "the intents file", DEFAULT_FILE)
     .addOption(format())
-    .addHelpText("after", "\nThe bundle's salt/qwire/reconnect.sls does the same from Salt: sudo qubesctl state.apply qwire.reconnect saltenv=user")
+    .addHelpText(
+      "after",
+      "\nThe bundle's salt/qwire/reconnect.sls does the same from Salt: sudo qubesctl state.apply qwire.reconnect saltenv=user",
+    )
     .action(async (file: string, opts: { format: OutputFormat }) => {
       code = await (await import("./reconnect-command.js")).runReconnect(file, opts);
     });
 
   program
     .command("simulate")
-    .description("build the bundle and prove it in network namespaces shaped like the Qubes network (Linux, root): apply, re-apply, firewall reload, restart, recreate, delete an intent; check every flow after each")
+    .description(
+      "build the bundle and prove it in network namespaces shaped like the Qubes network (Linux, root): apply, re-apply, firewall reload, restart, recreate, delete an intent; check every flow after each",
+    )
     .argument("[file]", "the intents file", DEFAULT_FILE)
     .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
     .option("--events <list>", `comma-separated subset of ${EVENT_NAMES.join(",")} (apply always runs)`)
@@ -93,9 +113,15 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command("graph")
-    .description("draw the netvm tree, forwards (hop by hop from outside), network links, qrexec links and service qubes as Mermaid, Graphviz DOT or SVG")
+    .description(
+      "draw the netvm tree, forwards (hop by hop from outside), network links, qrexec links and service qubes as Mermaid, Graphviz DOT or SVG",
+    )
     .argument("[file]", "the intents file", DEFAULT_FILE)
-    .addOption(new Option("--format <format>", "mermaid (renders on GitHub), dot, or svg (needs graphviz's dot)").choices(["mermaid", "dot", "svg"]).default("mermaid"))
+    .addOption(
+      new Option("--format <format>", "mermaid (renders on GitHub), dot, or svg (needs graphviz's dot)")
+        .choices(["mermaid", "dot", "svg"])
+        .default("mermaid"),
+    )
     .addHelpText(
       "after",
       "\nExit status: 0 drawn, 1 errors in qwire.yaml, 2 usage, 3 svg asked for but graphviz's dot is missing or failed.\n" +
@@ -107,12 +133,18 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command("explain")
-    .description("follow one packet through the network qwire.yaml describes: the rule that decides at each hop (a qwire intent or a Qubes base rule) and the verdict")
+    .description(
+      "follow one packet through the network qwire.yaml describes: the rule that decides at each hop (a qwire intent or a Qubes base rule) and the verdict",
+    )
     .argument("<from>", "a qube, or outside:ADDRESS for a client outside the machine")
     .argument("<to>", "a qube, or an IPv4 address on the internet (outbound policy)")
     .argument("<port>", "PORT or PORT/PROTO (tcp by default), e.g. 443 or 51820/udp")
     .argument("[file]", "the intents file", DEFAULT_FILE)
-    .addOption(new Option("--via <how>", "network, or qrexec for a qubes.ConnectTCP link (PORT is the port served in TO)").choices(["network", "qrexec"]).default("network"))
+    .addOption(
+      new Option("--via <how>", "network, or qrexec for a qubes.ConnectTCP link (PORT is the port served in TO)")
+        .choices(["network", "qrexec"])
+        .default("network"),
+    )
     .addHelpText(
       "after",
       "\nExit status: 0 open, 1 errors in qwire.yaml, 2 usage (unknown qube or malformed port),\n" +
@@ -125,10 +157,15 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command("import")
-    .description("write a qwire.yaml that declares the netvm layout, outbound policies and qrexec links a machine has now, from dom0 command output")
+    .description(
+      "write a qwire.yaml that declares the netvm layout, outbound policies and qrexec links a machine has now, from dom0 command output",
+    )
     .argument("<qubes>", `the output of: qvm-ls --raw-data --fields ${QVM_LS_FIELDS}`)
     .option("--firewall <file>", "per qube a line '== <qube>' and the output of: qvm-firewall <qube> list")
-    .option("--policy <file>", "the qubes.ConnectTCP lines of /etc/qubes/policy.d (grep -h ConnectTCP /etc/qubes/policy.d/*.policy)")
+    .option(
+      "--policy <file>",
+      "the qubes.ConnectTCP lines of /etc/qubes/policy.d (grep -h ConnectTCP /etc/qubes/policy.d/*.policy)",
+    )
     .option("--release <release>", "the machine's Qubes release, e.g. 4.2 (the default) or 4.3", "4.2")
     .option("-o, --output <file>", "write the qwire.yaml here (never over an existing file); default: stdout")
     .addHelpText(
@@ -146,7 +183,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command("plan")
-    .description("say what building qwire.yaml would change against the bundle applied now: per qube, teardowns, install.sh's targets, dom0; writes nothing")
+    .description(
+      "say what building qwire.yaml would change against the bundle applied now: per qube, teardowns, install.sh's targets, dom0; writes nothing",
+    )
     .argument("[file]", "the intents file", DEFAULT_FILE)
     .option("--against <dir|plan.json>", "the bundle applied now (its folder, or its plan.json)", "out")
     .addOption(new Option("--format <format>", "report as text or json").choices(["text", "json"]).default("text"))
@@ -163,7 +202,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command("schema")
     .description("print the JSON Schema of qwire.yaml, for editors (completion and checks as you type)")
-    .option("--part", "the schema of a file qwire.yaml includes, or of a host overlay (hosts/NAME.yaml): the same keys, none required")
+    .option(
+      "--part",
+      "the schema of a file qwire.yaml includes, or of a host overlay (hosts/NAME.yaml): the same keys, none required",
+    )
     .addHelpText(
       "after",
       "\nExample:\n  qwire schema > qwire.schema.json\n" +

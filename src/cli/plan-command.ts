@@ -60,10 +60,14 @@ export async function runPlan(file: string, opts: PlanCliOptions): Promise<numbe
   }
   printDiagnostics(result.diagnostics, source, "text");
   const text = (path: string) => result.artifacts!.find((a) => a.path === path)?.content;
-  const next: BundleFacts = { planJson: JSON.parse(text("plan.json") ?? "{}") as unknown, installList: text("install.list") ?? "" };
+  const next: BundleFacts = {
+    planJson: JSON.parse(text("plan.json") ?? "{}") as unknown,
+    installList: text("install.list") ?? "",
+  };
   const report = compareBundles(previous, next);
   const digest = bundleDigest(result.artifacts);
-  if (opts.format === "json") process.stdout.write(`${JSON.stringify({ against: join(dir, "plan.json"), digest, ...report }, null, 2)}\n`);
+  if (opts.format === "json")
+    process.stdout.write(`${JSON.stringify({ against: join(dir, "plan.json"), digest, ...report }, null, 2)}\n`);
   else process.stdout.write(words(report, join(dir, "plan.json"), digest));
   return report.changed ? EXIT.changes : EXIT.ok;
 }
@@ -79,9 +83,12 @@ function words(r: ChangeReport, against: string, digest: string): string {
   }
   for (const t of r.teardowns) lines.push(`teardown: ${t} (carried qwire rules before; its state removes them)`);
   lines.push(r.dom0.length === 0 ? "dom0: no change" : "dom0:", ...r.dom0.map((d) => `  ${d}`));
-  if (r.targets.length === 0) lines.push(`install.sh will target no qube (of ${r.targetable}), unless a qube's needed addresses changed in dom0`);
+  if (r.targets.length === 0)
+    lines.push(`install.sh will target no qube (of ${r.targetable}), unless a qube's needed addresses changed in dom0`);
   else {
-    lines.push(`install.sh will target ${r.targets.length} of ${r.targetable} qube(s), and any qube whose needed addresses changed in dom0:`);
+    lines.push(
+      `install.sh will target ${r.targets.length} of ${r.targetable} qube(s), and any qube whose needed addresses changed in dom0:`,
+    );
     for (const t of r.targets) lines.push(`  ${t.qube}: ${t.why}`);
   }
   lines.push(r.changed ? "something changes (exit 4)" : "nothing changes (exit 0)");

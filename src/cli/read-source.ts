@@ -23,7 +23,8 @@ export async function readSource(file: string): Promise<SourceFile | number> {
  * read so diagnostics can show lines of those files.
  */
 export function fleetReader(file: string, host?: string): { fleet: FleetOptions; texts: Map<string, string> } | string {
-  if (host !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host)) return `--host '${host}' is not a machine name (letters, digits, '_', '.', '-')`;
+  if (host !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host))
+    return `--host '${host}' is not a machine name (letters, digits, '_', '.', '-')`;
   return includeReader(file, host);
 }
 
@@ -39,7 +40,10 @@ export function includeReader(file: string, host?: string): { fleet: FleetOption
       return undefined;
     }
   };
-  return { fleet: { read, ...(host === undefined ? {} : { host: join(dirname(file), "hosts", `${host}.yaml`) }) }, texts };
+  return {
+    fleet: { read, ...(host === undefined ? {} : { host: join(dirname(file), "hosts", `${host}.yaml`) }) },
+    texts,
+  };
 }
 
 /** What a fleet reader read, as the files printDiagnostics may show lines of. */
@@ -48,7 +52,10 @@ export function sourcesOf(texts: ReadonlyMap<string, string>): SourceFile[] {
 }
 
 /** qwire.yaml and the reader of its includes and host overlay; a number is the exit code (the reason is printed). */
-export async function readFleet(file: string, host?: string): Promise<{ source: SourceFile; files: { fleet: FleetOptions; texts: Map<string, string> } } | number> {
+export async function readFleet(
+  file: string,
+  host?: string,
+): Promise<{ source: SourceFile; files: { fleet: FleetOptions; texts: Map<string, string> } } | number> {
   const source = await readSource(file);
   if (typeof source === "number") return source;
   const files = fleetReader(file, host);

@@ -37,8 +37,10 @@ export const DIAGNOSTIC_CODES = {
   QW2016: "a `via: qrexec` link that qubes.ConnectTCP cannot carry (not TCP, a port range, no ports, R3.2)",
   QW2017: "warning: a forward's sources include Qubes' own addresses, so the target's netvm can reach it too",
   QW2018: "warning: other qubes' rules hold a disposable net qube's address, looked up when the bundle is applied",
-  QW2019: "warning: on Qubes R3.2 an outbound policy past qvm-firewall's 3 kB limit is enforced inside the qube, which is weaker",
-  QW2020: "warning: on Qubes R4.2/R4.3 an outbound policy past qubesd's ~900 rules (Qubes #4228) is enforced by the qube's netvm (table ip qubes)",
+  QW2019:
+    "warning: on Qubes R3.2 an outbound policy past qvm-firewall's 3 kB limit is enforced inside the qube, which is weaker",
+  QW2020:
+    "warning: on Qubes R4.2/R4.3 an outbound policy past qubesd's ~900 rules (Qubes #4228) is enforced by the qube's netvm (table ip qubes)",
   QW2030: "`create:` names a class qwire does not create (TemplateVM, or no Qubes class)",
   QW2031: "`create:` names a label Qubes does not have",
   QW2032: "`create:` has no `template:` (every class qwire creates is made from one)",
@@ -63,19 +65,26 @@ export const DIAGNOSTIC_CODES = {
   QW3019: "a qube's host (its disposable template or template) has a host of its own",
   QW3020: "a qube's host (its disposable template or template) carries qwire rules itself",
   QW3021: "`netvm: default` without a top-level `default_netvm` naming dom0's default netvm",
-  QW3025: "`uplink: auto` on a qube that has another interface besides lo and vif* (eth0 from a netvm, a forward's `interface:`), so it could not find one",
-  QW3030: "`create:` names as its template a qube qwire.yaml declares as something else (not a template, or not a disposable template)",
-  QW3031: "`create:` gives a class that cannot be what the qube is declared as (a DispVM net qube without `disposable_template`, a DispVM as a disposable template)",
-  QW3032: "`create:` disagrees with the qube's `disposable_template` or `placement: template` about its template or class",
+  QW3025:
+    "`uplink: auto` on a qube that has another interface besides lo and vif* (eth0 from a netvm, a forward's `interface:`), so it could not find one",
+  QW3030:
+    "`create:` names as its template a qube qwire.yaml declares as something else (not a template, or not a disposable template)",
+  QW3031:
+    "`create:` gives a class that cannot be what the qube is declared as (a DispVM net qube without `disposable_template`, a DispVM as a disposable template)",
+  QW3032:
+    "`create:` disagrees with the qube's `disposable_template` or `placement: template` about its template or class",
   QW4001: "a disposable or template-placed net qube on a release these are not built for (R4.1 and older)",
   QW4004: "IPv6 on a release built with iptables (R4.1 and older)",
   QW4005: "a qube with `custom_persist` skips /rw/config scripts on R4.3",
-  QW4006: "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228) and than qwire can move into its netvm (R4.2/R4.3: up to 10,000, IPv4 networks only)",
-  QW4007: "an outbound rule Qubes R3.2's qvm-firewall cannot hold (IPv6, icmptype, expire, the policy's own action, ...)",
+  QW4006:
+    "more outbound rules for one qube than qubesd takes (about 900, Qubes #4228) and than qwire can move into its netvm (R4.2/R4.3: up to 10,000, IPv4 networks only)",
+  QW4007:
+    "an outbound rule Qubes R3.2's qvm-firewall cannot hold (IPv6, icmptype, expire, the policy's own action, ...)",
   QW4008: "a pinned `ip` on Qubes R3.2, whose qvm-prefs cannot set one",
   QW4009: "`netvm: default` on Qubes R3.2, which this version of qwire does not build",
   QW4030: "`create:` on Qubes R3.2, whose qvm-create has no --class",
-  QW5001: "import: a line of `qvm-ls --raw-data --fields NAME,CLASS,NETVM,PROVIDES_NETWORK,TEMPLATE,LABEL` output cannot be read",
+  QW5001:
+    "import: a line of `qvm-ls --raw-data --fields NAME,CLASS,NETVM,PROVIDES_NETWORK,TEMPLATE,LABEL` output cannot be read",
   QW5002: "import: the command output ends in the middle of a line (cut off while copying?)",
   QW5003: "import: qvm-ls output names a netvm that it does not list (incomplete output?)",
   QW5004: "import: a line of `qvm-firewall <qube> list` output cannot be read",

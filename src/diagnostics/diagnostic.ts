@@ -46,7 +46,13 @@ export class DiagnosticBag {
     this.#push("warning", code, span, message, extra);
   }
 
-  #push(severity: Severity, code: DiagnosticCode, span: Span, message: string, extra: { notes?: Note[]; hint?: string }): void {
+  #push(
+    severity: Severity,
+    code: DiagnosticCode,
+    span: Span,
+    message: string,
+    extra: { notes?: Note[]; hint?: string },
+  ): void {
     const d: Diagnostic = {
       severity,
       code,
@@ -71,7 +77,10 @@ export class DiagnosticBag {
   sorted(): Diagnostic[] {
     return [...this.#items].sort(
       (a, b) =>
-        compareFiles(a.span.file, b.span.file) || a.span.line - b.span.line || a.span.column - b.span.column || a.code.localeCompare(b.code),
+        compareFiles(a.span.file, b.span.file) ||
+        a.span.line - b.span.line ||
+        a.span.column - b.span.column ||
+        a.code.localeCompare(b.code),
     );
   }
 }
@@ -83,12 +92,14 @@ export class DiagnosticBag {
  */
 function oneLine(text: string): string {
   // Split, not /\S{81,}/: that regex overflows the stack on a 10 MB run.
-  return text
-    .split(/(\s)/)
-    .map((run) => (run.length > 80 ? `${run.slice(0, 40)}…` : run))
-    .join("")
-    // eslint-disable-next-line no-control-regex -- control characters are what this escapes
-    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return (
+    text
+      .split(/(\s)/)
+      .map((run) => (run.length > 80 ? `${run.slice(0, 40)}…` : run))
+      .join("")
+      // eslint-disable-next-line no-control-regex -- control characters are what this escapes
+      .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
+  );
 }
 
 /** The document being checked first, then other files by name. */

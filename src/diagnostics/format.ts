@@ -9,7 +9,12 @@ import type { Diagnostic, Span } from "./diagnostic.js";
 /** Texts of files other than the document, by the name spans give them, for the source lines. */
 export type OtherSources = ReadonlyMap<string, string>;
 
-export function formatText(diagnostics: readonly Diagnostic[], fileName: string, sourceText: string, others: OtherSources = new Map()): string {
+export function formatText(
+  diagnostics: readonly Diagnostic[],
+  fileName: string,
+  sourceText: string,
+  others: OtherSources = new Map(),
+): string {
   const linesOf = new Map<string | undefined, string[]>([[undefined, splitLines(sourceText)]]);
   for (const [name, text] of others) linesOf.set(name, splitLines(text));
   const nameOf = (span: Span) => span.file ?? fileName;
@@ -24,7 +29,11 @@ export function formatText(diagnostics: readonly Diagnostic[], fileName: string,
       out.push(`${" ".repeat(gutter.length)} | ${" ".repeat(d.span.column - 1)}^${"~".repeat(width - 1)}`);
     }
     for (const note of d.notes) {
-      out.push(note.span ? `${nameOf(note.span)}:${note.span.line}:${note.span.column}: note: ${note.message}` : `  note: ${note.message}`);
+      out.push(
+        note.span
+          ? `${nameOf(note.span)}:${note.span.line}:${note.span.column}: note: ${note.message}`
+          : `  note: ${note.message}`,
+      );
     }
     if (d.hint !== undefined) out.push(`  hint: ${d.hint}`);
   }

@@ -86,7 +86,9 @@ export async function recoverOutput(dir: string): Promise<string[]> {
       const old = leftovers.find((l) => l.kind === "old");
       if (old) {
         await rename(old.path, target);
-        notes.push(`${target} was missing after an interrupted build; restored the previous bundle from ${basename(old.path)}`);
+        notes.push(
+          `${target} was missing after an interrupted build; restored the previous bundle from ${basename(old.path)}`,
+        );
       }
     }
     for (const l of leftovers) {
@@ -95,7 +97,11 @@ export async function recoverOutput(dir: string): Promise<string[]> {
       notes.push(`removed ${basename(l.path)}, left by an interrupted build`);
     }
   } catch (e) {
-    throw ioError(e, `cannot clean up after an interrupted build beside ${target}`, "remove the *.qwire-new-* and *.qwire-old-* folders by hand");
+    throw ioError(
+      e,
+      `cannot clean up after an interrupted build beside ${target}`,
+      "remove the *.qwire-new-* and *.qwire-old-* folders by hand",
+    );
   }
   return notes;
 }
@@ -203,7 +209,9 @@ async function assertOwnedByQwire(target: string): Promise<void> {
   }
   if (entries.length === 0) return;
   if ((await readPreviousPlan(target)) === undefined) {
-    throw new EmitError(`${target} is not empty and holds no qwire plan.json; qwire will not overwrite it (choose another -o)`);
+    throw new EmitError(
+      `${target} is not empty and holds no qwire plan.json; qwire will not overwrite it (choose another -o)`,
+    );
   }
 }
 
@@ -237,13 +245,15 @@ export async function readPreviousPlan(dir: string): Promise<PreviousPlan | unde
   if (d.generator !== "qwire" || !Array.isArray(d.qubes)) return undefined;
   // Format 1 held sentences in `intents`, format 2 decisions; both list qubes and hosts the same way.
   if (!READABLE_PLAN_FORMATS.includes(d.format as number)) {
-    throw new EmitError(`${join(dir, "plan.json")} has plan format ${JSON.stringify(d.format)}, which this qwire cannot read (it reads ${READABLE_PLAN_FORMATS.join(" and ")}); build into a fresh folder`);
+    throw new EmitError(
+      `${join(dir, "plan.json")} has plan format ${JSON.stringify(d.format)}, which this qwire cannot read (it reads ${READABLE_PLAN_FORMATS.join(" and ")}); build into a fresh folder`,
+    );
   }
   const qubes = d.qubes.map((q: { name?: unknown }) => q?.name);
   if (!qubes.every((q): q is string => typeof q === "string")) {
     throw new EmitError(`${join(dir, "plan.json")} lists a qube without a name; remove it or choose another -o`);
   }
-  const rawHosts: unknown[] = Array.isArray((d as { hosts?: unknown }).hosts) ? ((d as { hosts: unknown[] }).hosts) : [];
+  const rawHosts: unknown[] = Array.isArray((d as { hosts?: unknown }).hosts) ? (d as { hosts: unknown[] }).hosts : [];
   const hosts = rawHosts.map((h) => (h as { name?: unknown } | null)?.name);
   if (!hosts.every((h): h is string => typeof h === "string")) {
     throw new EmitError(`${join(dir, "plan.json")} lists a host without a name; remove it or choose another -o`);

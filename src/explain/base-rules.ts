@@ -25,9 +25,11 @@ export interface RuleWords {
 }
 
 const NFT: RuleWords = {
-  intoVif: "Qubes base rule: forward chain 'oifgroup 2 drop' (nothing new goes into a qube's vif unless custom-forward accepts it)",
+  intoVif:
+    "Qubes base rule: forward chain 'oifgroup 2 drop' (nothing new goes into a qube's vif unless custom-forward accepts it)",
   inputPolicy: "Qubes base rule: input chain policy drop (nothing accepts new traffic for this qube)",
-  inputFromVif: "Qubes base rule: input chain 'iifgroup 2 reject' (a downstream qube may not open connections to its netvm)",
+  inputFromVif:
+    "Qubes base rule: input chain 'iifgroup 2 reject' (a downstream qube may not open connections to its netvm)",
   upward: "Qubes base rule: forward chain policy accept (upward, out of a downstream vif)",
   fromUplink: "on its uplink (iifgroup 1)",
   dnat: "qwire-dnat",
@@ -37,7 +39,8 @@ const NFT: RuleWords = {
 };
 
 const IPTABLES: RuleWords = {
-  intoVif: "Qubes base rule: FORWARD '-i vif+ -o vif+ DROP' / policy DROP (nothing new goes into a qube's vif unless a rule before it accepts)",
+  intoVif:
+    "Qubes base rule: FORWARD '-i vif+ -o vif+ DROP' / policy DROP (nothing new goes into a qube's vif unless a rule before it accepts)",
   inputPolicy: "Qubes base rule: INPUT policy DROP (nothing accepts new traffic for this qube)",
   inputFromVif: "Qubes base rule: INPUT '-i vif+ REJECT' (a downstream qube may not open connections to its netvm)",
   upward: "Qubes base rule: FORWARD '-i vif+ ACCEPT' (upward, out of a downstream vif)",

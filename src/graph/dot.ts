@@ -8,7 +8,7 @@ const NODE: Record<NodeKind, string> = {
   net: 'shape=box, style="rounded,filled", fillcolor="#dde8f5"',
   service: 'shape=hexagon, style=filled, fillcolor="#f5e6c8"',
   qube: "shape=box",
-  outside: 'shape=ellipse, style=dashed',
+  outside: "shape=ellipse, style=dashed",
 };
 
 const EDGE: Record<EdgeKind, string> = {
@@ -19,9 +19,16 @@ const EDGE: Record<EdgeKind, string> = {
 };
 
 export function toDot(graph: QwireGraph): string {
-  const lines = ["digraph qwire {", "  rankdir=LR;", '  node [fontname="sans-serif"];', '  edge [fontname="sans-serif", fontsize=10];'];
-  for (const n of graph.nodes) lines.push(`  ${n.id} [label=${quote([n.title, ...n.details].join("\n"))}, ${NODE[n.kind]}];`);
-  for (const e of graph.edges) lines.push(`  ${e.from} -> ${e.to} [${e.label === "" ? "" : `label=${quote(e.label)}, `}${EDGE[e.kind]}];`);
+  const lines = [
+    "digraph qwire {",
+    "  rankdir=LR;",
+    '  node [fontname="sans-serif"];',
+    '  edge [fontname="sans-serif", fontsize=10];',
+  ];
+  for (const n of graph.nodes)
+    lines.push(`  ${n.id} [label=${quote([n.title, ...n.details].join("\n"))}, ${NODE[n.kind]}];`);
+  for (const e of graph.edges)
+    lines.push(`  ${e.from} -> ${e.to} [${e.label === "" ? "" : `label=${quote(e.label)}, `}${EDGE[e.kind]}];`);
   lines.push("}");
   return `${lines.join("\n")}\n`;
 }

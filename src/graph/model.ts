@@ -44,11 +44,18 @@ export function graphOf(topology: Topology): QwireGraph {
     const fw = topology.graph.firewall(name);
     const details = [
       ...(q.role === "service" ? ["service qube"] : []),
-      ...(q.uplinks.length > 0 ? [`uplink ${q.uplinks[0] === AUTO_UPLINK ? "auto (found at run time)" : q.uplinks.join(", ")}`] : []),
+      ...(q.uplinks.length > 0
+        ? [`uplink ${q.uplinks[0] === AUTO_UPLINK ? "auto (found at run time)" : q.uplinks.join(", ")}`]
+        : []),
       ...(fw ? [`outbound: ${fw.rules.length} rule(s), then ${fw.policy}`] : []),
       ...(q.providesNetwork || q.netvm !== undefined ? [] : ["no network"]),
     ];
-    return { id: id(name), kind: q.role === "service" ? "service" : q.providesNetwork ? "net" : "qube", title: name, details };
+    return {
+      id: id(name),
+      kind: q.role === "service" ? "service" : q.providesNetwork ? "net" : "qube",
+      title: name,
+      details,
+    };
   });
   const edges: GraphEdge[] = [];
   // The tree points downstream, the way packets from outside travel.
@@ -59,7 +66,10 @@ export function graphOf(topology: Topology): QwireGraph {
   const outside = new Map<string, string>();
   for (const route of topology.forwards) {
     const f = route.forward;
-    const ports = f.externalPort.first === f.port.first && f.externalPort.last === f.port.last ? formatPortRange(f.port) : `${formatPortRange(f.externalPort)}→${formatPortRange(f.port)}`;
+    const ports =
+      f.externalPort.first === f.port.first && f.externalPort.last === f.port.last
+        ? formatPortRange(f.port)
+        : `${formatPortRange(f.externalPort)}→${formatPortRange(f.port)}`;
     const label = `${f.name}: ${f.proto}/${ports} from ${[...f.from, ...f.from6].map((c) => c.text).join(", ")}`;
     for (const iface of route.interfaces) {
       const key = `${route.entry}:${iface}`;
@@ -70,15 +80,31 @@ export function graphOf(topology: Topology): QwireGraph {
       }
       edges.push({ from: outside.get(key)!, to: id(route.entry), kind: "forward", label });
     }
-    for (let i = 1; i < route.hops.length; i++) edges.push({ from: id(route.hops[i - 1]!), to: id(route.hops[i]!), kind: "forward", label: f.name });
+    for (let i = 1; i < route.hops.length; i++)
+      edges.push({ from: id(route.hops[i - 1]!), to: id(route.hops[i]!), kind: "forward", label: f.name });
   }
   for (const { link, firewall } of topology.links) {
-    const carries = link.traffic === "all" ? "all traffic" : `${link.traffic.protos.join("+")}/${link.traffic.ports.map(formatPortRange).join(",")}`;
-    edges.push({ from: id(link.from), to: id(link.to), kind: "link", label: `${link.name}: ${carries} via ${firewall}${link.bothWays ? ", both ways" : ""}` });
+    const carries =
+      link.traffic === "all"
+        ? "all traffic"
+        : `${link.traffic.protos.join("+")}/${link.traffic.ports.map(formatPortRange).join(",")}`;
+    edges.push({
+      from: id(link.from),
+      to: id(link.to),
+      kind: "link",
+      label: `${link.name}: ${carries} via ${firewall}${link.bothWays ? ", both ways" : ""}`,
+    });
   }
   for (const link of topology.qrexecLinks) {
-    const carries = link.ports.map((p) => (p.localPort === p.port ? `${p.port}` : `${p.localPort}→${p.port}`)).join(",");
-    edges.push({ from: id(link.from), to: id(link.to), kind: "qrexec", label: `${link.name}: qrexec tcp/${carries}${link.bothWays ? ", both ways" : ""}` });
+    const carries = link.ports
+      .map((p) => (p.localPort === p.port ? `${p.port}` : `${p.localPort}→${p.port}`))
+      .join(",");
+    edges.push({
+      from: id(link.from),
+      to: id(link.to),
+      kind: "qrexec",
+      label: `${link.name}: qrexec tcp/${carries}${link.bothWays ? ", both ways" : ""}`,
+    });
   }
   return { nodes, edges };
 }

@@ -12,7 +12,10 @@ export async function dotToSvg(dot: string): Promise<string> {
     const { stdout } = await execa("dot", ["-Tsvg"], { input: dot, stripFinalNewline: false });
     return stdout;
   } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") throw new DotMissingError("'dot' was not found: install Debian's graphviz package (apt-get install graphviz), or use --format dot or mermaid");
+    if ((e as { code?: string }).code === "ENOENT")
+      throw new DotMissingError(
+        "'dot' was not found: install Debian's graphviz package (apt-get install graphviz), or use --format dot or mermaid",
+      );
     throw e;
   }
 }

@@ -22,12 +22,33 @@ export interface ImportedList {
   readonly at: InputLine;
 }
 
-const TABLE_COLUMNS = ["NO", "ACTION", "HOST", "PROTOCOL", "PORT(S)", "SPECIAL TARGET", "ICMP TYPE", "EXPIRE", "COMMENT"] as const;
-const TABLE_KEYS = [undefined, "action", "dsthost", "proto", "dstports", "specialtarget", "icmptype", "expire", "comment"] as const;
+const TABLE_COLUMNS = [
+  "NO",
+  "ACTION",
+  "HOST",
+  "PROTOCOL",
+  "PORT(S)",
+  "SPECIAL TARGET",
+  "ICMP TYPE",
+  "EXPIRE",
+  "COMMENT",
+] as const;
+const TABLE_KEYS = [
+  undefined,
+  "action",
+  "dsthost",
+  "proto",
+  "dstports",
+  "specialtarget",
+  "icmptype",
+  "expire",
+  "comment",
+] as const;
 
 export function readFirewallLists(source: SourceFile, known: ReadonlySet<string>, diag: DiagnosticBag): ImportedList[] {
   const out: ImportedList[] = [];
-  let section: { qube: string; at: InputLine; rules: FirewallRule[]; unexpressed: string[]; columns?: number[] } | undefined;
+  let section:
+    { qube: string; at: InputLine; rules: FirewallRule[]; unexpressed: string[]; columns?: number[] } | undefined;
   /** After a section already reported (unknown or repeated qube): its lines are not read. */
   let skipping = false;
   const close = () => {
@@ -36,10 +57,18 @@ export function readFirewallLists(source: SourceFile, known: ReadonlySet<string>
     const last = rules[rules.length - 1];
     // qubesd ends every list with an implicit drop; a bare last rule is the policy.
     const bare = last !== undefined && Object.keys(last).length === 1;
-    out.push({ qube: section.qube, rules: bare ? rules.slice(0, -1) : rules, policy: bare ? last.action : "drop", unexpressed: section.unexpressed, at: section.at });
+    out.push({
+      qube: section.qube,
+      rules: bare ? rules.slice(0, -1) : rules,
+      policy: bare ? last.action : "drop",
+      unexpressed: section.unexpressed,
+      at: section.at,
+    });
   };
   const bad = (l: InputLine, why: string) =>
-    diag.error("QW5004", lineSpan(l), `cannot read this qvm-firewall line: ${why}`, { hint: "run in dom0: qvm-firewall <qube> list (or qvm-firewall --raw <qube> list), after a line '== <qube>'" });
+    diag.error("QW5004", lineSpan(l), `cannot read this qvm-firewall line: ${why}`, {
+      hint: "run in dom0: qvm-firewall <qube> list (or qvm-firewall --raw <qube> list), after a line '== <qube>'",
+    });
   for (const l of outputLines(source, diag)) {
     const header = /^== (\S+)\s*$/.exec(l.text);
     if (header) {
@@ -48,11 +77,15 @@ export function readFirewallLists(source: SourceFile, known: ReadonlySet<string>
       skipping = true;
       const qube = header[1]!;
       if (!known.has(qube)) {
-        diag.error("QW5005", lineSpan(l), `'${qube}' is not in the qvm-ls output`, { hint: "list every qube with qvm-ls, or remove this section" });
+        diag.error("QW5005", lineSpan(l), `'${qube}' is not in the qvm-ls output`, {
+          hint: "list every qube with qvm-ls, or remove this section",
+        });
         continue;
       }
       if (out.some((o) => o.qube === qube)) {
-        diag.error("QW5005", lineSpan(l), `'${qube}' has a second section`, { hint: "keep one '== <qube>' section per qube" });
+        diag.error("QW5005", lineSpan(l), `'${qube}' has a second section`, {
+          hint: "keep one '== <qube>' section per qube",
+        });
         continue;
       }
       section = { qube, at: l, rules: [], unexpressed: [] };
@@ -61,7 +94,9 @@ export function readFirewallLists(source: SourceFile, known: ReadonlySet<string>
     }
     if (!section) {
       if (skipping) continue;
-      diag.error("QW5005", lineSpan(l), "a qvm-firewall line before any '== <qube>' line: whose list is it?", { hint: "start each qube's list with a line '== <qube>'" });
+      diag.error("QW5005", lineSpan(l), "a qvm-firewall line before any '== <qube>' line: whose list is it?", {
+        hint: "start each qube's list with a line '== <qube>'",
+      });
       continue;
     }
     let fields: string;
@@ -78,7 +113,9 @@ export function readFirewallLists(source: SourceFile, known: ReadonlySet<string>
         bad(l, `a table row starts with the rule number, found '${cells[0] ?? ""}'`);
         continue;
       }
-      fields = cells.flatMap((v, i) => (TABLE_KEYS[i] === undefined || v === "-" || v === "" ? [] : [`${TABLE_KEYS[i]}=${v}`])).join(" ");
+      fields = cells
+        .flatMap((v, i) => (TABLE_KEYS[i] === undefined || v === "-" || v === "" ? [] : [`${TABLE_KEYS[i]}=${v}`]))
+        .join(" ");
       // The comment column takes the rest of the line; it must come last for the parser.
     } else fields = l.text.trim();
     if (/(^| )expire=/.test(fields)) {

@@ -42,6 +42,12 @@ export function importDom0(sources: ImportSources): ImportResult {
   if (sources.policy) inputs.push({ source: sources.policy, bag: policyBag });
   const result = inputs.map((i) => ({ source: i.source, diagnostics: i.bag.sorted() }));
   if (inputs.some((i) => i.bag.hasErrors())) return { inputs: result };
-  const yaml = writeImportedYaml({ qubes, lists, ...(policy ? { policy } : {}), release: sources.release, from: inputs.map((i) => i.source.name) });
+  const yaml = writeImportedYaml({
+    qubes,
+    lists,
+    ...(policy ? { policy } : {}),
+    release: sources.release,
+    from: inputs.map((i) => i.source.name),
+  });
   return { inputs: result, yaml };
 }

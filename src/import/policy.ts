@@ -32,18 +32,26 @@ export function readPolicy(source: SourceFile, known: ReadonlySet<string>, diag:
     if (text.startsWith("#") || !/^qubes\.ConnectTCP\b/.test(text)) continue;
     const words = text.split(/\s+/);
     if (words.length < 5) {
-      diag.error("QW5006", lineSpan(l), `cannot read this policy line: expected 'qubes.ConnectTCP +PORT SOURCE TARGET ACTION [target=QUBE]', found ${words.length} words`, {
-        hint: "copy the lines with: grep -h ConnectTCP /etc/qubes/policy.d/*.policy",
-      });
+      diag.error(
+        "QW5006",
+        lineSpan(l),
+        `cannot read this policy line: expected 'qubes.ConnectTCP +PORT SOURCE TARGET ACTION [target=QUBE]', found ${words.length} words`,
+        {
+          hint: "copy the lines with: grep -h ConnectTCP /etc/qubes/policy.d/*.policy",
+        },
+      );
       continue;
     }
     const [, arg = "", src = "", dst = "", action = "", ...params] = words;
     if (!/^(allow|deny|ask)$/.test(action)) {
-      diag.error("QW5006", lineSpan(l), `cannot read this policy line: '${action}' is not allow, deny or ask`, { hint: "copy the lines with: grep -h ConnectTCP /etc/qubes/policy.d/*.policy" });
+      diag.error("QW5006", lineSpan(l), `cannot read this policy line: '${action}' is not allow, deny or ask`, {
+        hint: "copy the lines with: grep -h ConnectTCP /etc/qubes/policy.d/*.policy",
+      });
       continue;
     }
     const port = /^\+([1-9]\d{0,4})$/.exec(arg);
-    const target = params.find((p) => p.startsWith("target="))?.slice("target=".length) ?? (dst.startsWith("@") ? undefined : dst);
+    const target =
+      params.find((p) => p.startsWith("target="))?.slice("target=".length) ?? (dst.startsWith("@") ? undefined : dst);
     const why =
       action !== "allow"
         ? `'${action}' (qwire writes allow lines only)`
@@ -62,7 +70,8 @@ export function readPolicy(source: SourceFile, known: ReadonlySet<string>, diag:
       unexpressed.push({ line: text, why });
       continue;
     }
-    if (!calls.some((c) => c.from === src && c.to === target && c.port === Number(port![1]))) calls.push({ from: src, to: target!, port: Number(port![1]), at: l });
+    if (!calls.some((c) => c.from === src && c.to === target && c.port === Number(port![1])))
+      calls.push({ from: src, to: target!, port: Number(port![1]), at: l });
   }
   return { calls, unexpressed };
 }

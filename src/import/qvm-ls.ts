@@ -26,7 +26,9 @@ export function readQvmLs(source: SourceFile, diag: DiagnosticBag): ListedQube[]
   const lines = outputLines(source, diag);
   const qubes: ListedQube[] = [];
   const bad = (l: InputLine, why: string) =>
-    diag.error("QW5001", lineSpan(l), `cannot read this qvm-ls line: ${why}`, { hint: `run in dom0: qvm-ls --raw-data --fields ${QVM_LS_FIELDS}` });
+    diag.error("QW5001", lineSpan(l), `cannot read this qvm-ls line: ${why}`, {
+      hint: `run in dom0: qvm-ls --raw-data --fields ${QVM_LS_FIELDS}`,
+    });
   for (const l of lines) {
     const fields = l.text.split("|");
     if (fields.length !== 6) {
@@ -66,7 +68,10 @@ export function readQvmLs(source: SourceFile, diag: DiagnosticBag): ListedQube[]
       at: l,
     });
   }
-  if (lines.length === 0) diag.error("QW5001", { line: 1, column: 1, length: 1 }, "the qvm-ls output is empty", { hint: `run in dom0: qvm-ls --raw-data --fields ${QVM_LS_FIELDS}` });
+  if (lines.length === 0)
+    diag.error("QW5001", { line: 1, column: 1, length: 1 }, "the qvm-ls output is empty", {
+      hint: `run in dom0: qvm-ls --raw-data --fields ${QVM_LS_FIELDS}`,
+    });
   for (const q of qubes) {
     if (q.netvm !== undefined && !qubes.some((o) => o.name === q.netvm)) {
       diag.error("QW5003", lineSpan(q.at), `'${q.name}' uses the netvm '${q.netvm}', which this output does not list`, {

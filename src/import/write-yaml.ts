@@ -33,12 +33,20 @@ export function writeImportedYaml(input: ImportInputs): string {
   const width = Math.max(...kept.map((q) => q.name.length)) + 1;
   out.push("qubes:");
   for (const q of kept) {
-    const props = [...(q.netvm !== undefined ? [`netvm: ${q.netvm}`] : []), ...(q.providesNetwork ? ["provides_network: true"] : [])];
-    const about = [q.klass, ...(q.template !== undefined ? [`template ${q.template}`] : []), ...(q.label !== undefined ? [`label ${q.label}`] : [])].join(", ");
+    const props = [
+      ...(q.netvm !== undefined ? [`netvm: ${q.netvm}`] : []),
+      ...(q.providesNetwork ? ["provides_network: true"] : []),
+    ];
+    const about = [
+      q.klass,
+      ...(q.template !== undefined ? [`template ${q.template}`] : []),
+      ...(q.label !== undefined ? [`label ${q.label}`] : []),
+    ].join(", ");
     out.push(`  ${`${q.name}:`.padEnd(width)} ${props.length === 0 ? "{}" : `{ ${props.join(", ")} }`}   # ${about}`);
   }
   const skipped = input.qubes.filter((q) => q.klass === "AdminVM" || q.klass === "TemplateVM").map((q) => q.name);
-  if (skipped.length > 0) out.push(`# left out (dom0 and templates, which qwire does not route through): ${skipped.join(", ")}`);
+  if (skipped.length > 0)
+    out.push(`# left out (dom0 and templates, which qwire does not route through): ${skipped.join(", ")}`);
 
   const calls = input.policy?.calls ?? [];
   const unexpressedPolicy = input.policy?.unexpressed ?? [];
@@ -66,7 +74,8 @@ export function writeImportedYaml(input: ImportInputs): string {
       out.push(`  ${l.qube}:`, `    policy: ${l.policy}`);
       if (l.rules.length > 0 || l.unexpressed.length > 0) out.push("    rules:");
       for (const r of l.rules) out.push(`      - ${JSON.stringify(ruleText(r))}`);
-      for (const u of l.unexpressed) out.push(`      # not expressed (an expiry time; qwire.yaml rules are permanent): ${u}`);
+      for (const u of l.unexpressed)
+        out.push(`      # not expressed (an expiry time; qwire.yaml rules are permanent): ${u}`);
     }
   }
   return `${out.join("\n")}\n`;
@@ -88,7 +97,9 @@ interface QrexecLink {
  */
 function qrexecLinks(calls: readonly ImportedCall[]): QrexecLink[] {
   const links: { from: string; to: string; port: number; bothWays: boolean }[] = [];
-  for (const c of [...calls].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.port - b.port)) {
+  for (const c of [...calls].sort(
+    (a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.port - b.port,
+  )) {
     const reverse = links.find((l) => l.from === c.to && l.to === c.from && l.port === c.port);
     if (reverse) reverse.bothWays = true;
     else links.push({ from: c.from, to: c.to, port: c.port, bothWays: false });
@@ -101,7 +112,10 @@ function qrexecLinks(calls: readonly ImportedCall[]): QrexecLink[] {
   }
   const usedLocal = new Map<string, Set<number>>();
   const pick = (q: string, port: number, also?: string): number => {
-    const free = (p: number) => [q, also].every((x) => x === undefined || (!(served.get(x)?.has(p) ?? false) && !(usedLocal.get(x)?.has(p) ?? false)));
+    const free = (p: number) =>
+      [q, also].every(
+        (x) => x === undefined || (!(served.get(x)?.has(p) ?? false) && !(usedLocal.get(x)?.has(p) ?? false)),
+      );
     let p = port;
     if (!free(p)) for (p = port + 10000 > 65535 ? 1024 : port + 10000; !free(p); p = p >= 65535 ? 1024 : p + 1);
     for (const x of [q, also]) if (x !== undefined) usedLocal.set(x, (usedLocal.get(x) ?? new Set()).add(p));

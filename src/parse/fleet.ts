@@ -62,21 +62,30 @@ export function parseFleet(main: SourceFile, diag: DiagnosticBag, options?: Flee
       const list = value.include;
       const at = (path: YamlPath) => withFile(layer.doc.positions.value(path), layer.file);
       if (!Array.isArray(list) || list.some((e) => typeof e !== "string" || e === "")) {
-        diag.error("QW1008", at(["include"]), "`include:` must be a list of file names", { hint: "e.g. include: [shared/qubes.yaml, shared/forwards.yaml]" });
+        diag.error("QW1008", at(["include"]), "`include:` must be a list of file names", {
+          hint: "e.g. include: [shared/qubes.yaml, shared/forwards.yaml]",
+        });
         failed = true;
       } else {
         list.forEach((entry: string, i) => {
           const path = join(dirname(layer.file ?? main.name), entry);
           if (stack.includes(path)) {
-            diag.error("QW1006", at(["include", i]), `'${entry}' is already being read: the files include each other (${[...stack, path].join(" -> ")})`, {
-              hint: "keep shared pieces in files that include nothing that includes them back",
-            });
+            diag.error(
+              "QW1006",
+              at(["include", i]),
+              `'${entry}' is already being read: the files include each other (${[...stack, path].join(" -> ")})`,
+              {
+                hint: "keep shared pieces in files that include nothing that includes them back",
+              },
+            );
             failed = true;
             return;
           }
           const text = options.read(path);
           if (text === undefined) {
-            diag.error("QW1005", at(["include", i]), `cannot read the included file '${path}'`, { hint: "paths in include: are relative to the file that includes them" });
+            diag.error("QW1005", at(["include", i]), `cannot read the included file '${path}'`, {
+              hint: "paths in include: are relative to the file that includes them",
+            });
             failed = true;
             return;
           }
@@ -97,14 +106,21 @@ export function parseFleet(main: SourceFile, diag: DiagnosticBag, options?: Flee
     const text = options.read(options.host);
     const hostDoc = text === undefined ? undefined : parseTagged({ name: options.host, text }, options.host, diag);
     if (text === undefined) {
-      diag.error("QW1005", { line: 1, column: 1, length: 1 }, `cannot read the host file '${options.host}'`, { hint: "qwire build --host NAME reads hosts/NAME.yaml beside qwire.yaml" });
+      diag.error("QW1005", { line: 1, column: 1, length: 1 }, `cannot read the host file '${options.host}'`, {
+        hint: "qwire build --host NAME reads hosts/NAME.yaml beside qwire.yaml",
+      });
       failed = true;
     } else if (!hostDoc) failed = true;
     else if (isMap(hostDoc.value) && "include" in hostDoc.value) {
       // An overlay wins over what it overlays: files it included would have to win too, which no one could follow.
-      diag.error("QW1008", withFile(hostDoc.positions.key(["include"]), options.host), "a host overlay cannot include files", {
-        hint: "list shared files in qwire.yaml's include:, and keep in the host file only what differs on this machine",
-      });
+      diag.error(
+        "QW1008",
+        withFile(hostDoc.positions.key(["include"]), options.host),
+        "a host overlay cannot include files",
+        {
+          hint: "list shared files in qwire.yaml's include:, and keep in the host file only what differs on this machine",
+        },
+      );
       failed = true;
     } else host = { doc: hostDoc, file: options.host };
   }
@@ -126,7 +142,10 @@ function parseTagged(source: SourceFile, file: string, diag: DiagnosticBag): Par
 }
 
 function copy(diag: DiagnosticBag, d: Diagnostic, file: string): void {
-  const extra = { notes: d.notes.map((n) => (n.span ? { ...n, span: withFile(n.span, file) } : n)), ...(d.hint === undefined ? {} : { hint: d.hint }) };
+  const extra = {
+    notes: d.notes.map((n) => (n.span ? { ...n, span: withFile(n.span, file) } : n)),
+    ...(d.hint === undefined ? {} : { hint: d.hint }),
+  };
   if (d.severity === "error") diag.error(d.code, withFile(d.span, file), d.message, extra);
   else diag.warning(d.code, withFile(d.span, file), d.message, extra);
 }
@@ -157,7 +176,11 @@ class Merge {
     if (!isMap(v)) {
       // Not a mapping: the validator reports it for the main file; an included file must be one.
       if (layer.file !== undefined) {
-        this.diag.error("QW1008", withFile(layer.doc.positions.value([]), layer.file), "an included file must be a mapping of qwire.yaml keys");
+        this.diag.error(
+          "QW1008",
+          withFile(layer.doc.positions.value([]), layer.file),
+          "an included file must be a mapping of qwire.yaml keys",
+        );
         this.failed = true;
       }
       return;
@@ -171,7 +194,14 @@ class Merge {
   }
 
   /** Maps merge by key at every depth; anything else is a leaf: equal, or a conflict (or, from the overlay, a replacement). */
-  #merge(into: Record<string, unknown>, key: string, path: YamlPath, value: unknown, layer: Layer, overlay: boolean): void {
+  #merge(
+    into: Record<string, unknown>,
+    key: string,
+    path: YamlPath,
+    value: unknown,
+    layer: Layer,
+    overlay: boolean,
+  ): void {
     if (!(key in into)) {
       into[key] = value;
       this.#origins.set(JSON.stringify(path), { layer, path });
@@ -218,11 +248,21 @@ class Merge {
 
   #conflict(mergedPath: YamlPath, message: string, layer: Layer, layerPath: YamlPath): void {
     const first = this.#originOf(mergedPath);
-    const firstSpan = first ? withFile(first.layer.doc.positions.value([...first.path, ...mergedPath.slice(first.prefix)]), first.layer.file) : undefined;
-    this.diag.error("QW1007", withFile(layerPath.length > 0 ? layer.doc.positions.value(layerPath) : { line: 1, column: 1, length: 1 }, layer.file), message, {
-      notes: firstSpan ? [{ message: "the other value is here", span: firstSpan }] : [],
-      hint: "keep one of the two, or move the machine-specific value into hosts/<machine>.yaml (read with --host)",
-    });
+    const firstSpan = first
+      ? withFile(first.layer.doc.positions.value([...first.path, ...mergedPath.slice(first.prefix)]), first.layer.file)
+      : undefined;
+    this.diag.error(
+      "QW1007",
+      withFile(
+        layerPath.length > 0 ? layer.doc.positions.value(layerPath) : { line: 1, column: 1, length: 1 },
+        layer.file,
+      ),
+      message,
+      {
+        notes: firstSpan ? [{ message: "the other value is here", span: firstSpan }] : [],
+        hint: "keep one of the two, or move the machine-specific value into hosts/<machine>.yaml (read with --host)",
+      },
+    );
     this.failed = true;
   }
 

@@ -39,7 +39,10 @@ const MAX_DEPTH = 100;
 const BOM = /^\uFEFF/;
 
 /** One file's document; its positions are that file's own index (fleet files merge several, src/parse/fleet.ts). */
-export function parse(input: SourceFile, diag: DiagnosticBag): (ParsedDocument & { readonly positions: PositionIndex }) | undefined {
+export function parse(
+  input: SourceFile,
+  diag: DiagnosticBag,
+): (ParsedDocument & { readonly positions: PositionIndex }) | undefined {
   const source = BOM.test(input.text) ? { ...input, text: input.text.replace(BOM, "") } : input;
   const recorder = new PositionRecorder();
   let value: unknown;
@@ -64,8 +67,18 @@ export function parse(input: SourceFile, diag: DiagnosticBag): (ParsedDocument &
       diag.error(
         duplicate ? "QW1002" : "QW1001",
         span,
-        duplicate ? "this key appears twice in the same mapping" : tooDeep ? `the YAML nests deeper than ${MAX_DEPTH} levels here` : e.reason,
-        { hint: duplicate ? "keep one of the two entries" : tooDeep ? "a qwire.yaml needs fewer than 10 levels: flatten it" : "fix the YAML syntax at the caret" },
+        duplicate
+          ? "this key appears twice in the same mapping"
+          : tooDeep
+            ? `the YAML nests deeper than ${MAX_DEPTH} levels here`
+            : e.reason,
+        {
+          hint: duplicate
+            ? "keep one of the two entries"
+            : tooDeep
+              ? "a qwire.yaml needs fewer than 10 levels: flatten it"
+              : "fix the YAML syntax at the caret",
+        },
       );
       return undefined;
     }

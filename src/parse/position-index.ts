@@ -76,7 +76,11 @@ export class PositionIndex {
   firstAlias(): Span | undefined {
     const walk = (frame: Frame): Frame | undefined => {
       if (frame.children.length === 0) {
-        return frame.result !== null && typeof frame.result === "object" && this.#text[this.#firstCharacter(frame.start)] === "*" ? frame : undefined;
+        return frame.result !== null &&
+          typeof frame.result === "object" &&
+          this.#text[this.#firstCharacter(frame.start)] === "*"
+          ? frame
+          : undefined;
       }
       for (const child of frame.children) {
         const found = walk(child);
@@ -100,7 +104,8 @@ export class PositionIndex {
     }
     // An empty value ("forwards:" and nothing) has no text of its own: its
     // key is the place to point at, not the next line.
-    if (keyFrame !== undefined && (wantKey || (frame !== undefined && frame.result === null && this.#isBlank(frame)))) return keyFrame;
+    if (keyFrame !== undefined && (wantKey || (frame !== undefined && frame.result === null && this.#isBlank(frame))))
+      return keyFrame;
     return frame;
   }
 

@@ -36,7 +36,8 @@ export type IntentDecision =
       readonly port: PortRange;
       readonly sources: readonly string[];
       /** On its own outside interfaces (it is the entry), or through these qubes, entry first. */
-      readonly arrival: { readonly interfaces: readonly OutsideInterface[] } | { readonly through: readonly QubeName[] };
+      readonly arrival:
+        { readonly interfaces: readonly OutsideInterface[] } | { readonly through: readonly QubeName[] };
     }
   /** The firewall qube of a network link lets one direction through. */
   | {

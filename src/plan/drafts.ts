@@ -52,7 +52,11 @@ export function familyRules(d: FamilyDraft): FamilyRules & { hasRules: boolean }
   const linkInputs: LinkInput[] = [...d.inputs.entries()]
     .map(([from, p]) => ({ from, intents: unique(p.intents), traffic: normalizeTraffic(p.traffic) }))
     .sort((a, b) => compare(a.from, b.from));
-  const addresses = unique([...d.forwardHops.map((h) => h.next), ...linkPasses.flatMap((p) => [p.from, p.to]), ...linkInputs.map((i) => i.from)]).sort(compare);
+  const addresses = unique([
+    ...d.forwardHops.map((h) => h.next),
+    ...linkPasses.flatMap((p) => [p.from, p.to]),
+    ...linkInputs.map((i) => i.from),
+  ]).sort(compare);
   return {
     forwardHops: d.forwardHops,
     forwardInputs: d.forwardInputs,
@@ -71,7 +75,9 @@ function normalizeTraffic(traffic: readonly Traffic[]): Traffic[] {
   if (traffic.some((t) => t.kind === "all")) return [{ kind: "all" }];
   const byProto = new Map<Proto, PortRange[]>();
   for (const t of traffic) if (t.kind === "ports") byProto.set(t.proto, [...(byProto.get(t.proto) ?? []), ...t.ports]);
-  return [...byProto.entries()].sort(([a], [b]) => compare(a, b)).map(([proto, ports]) => ({ kind: "ports", proto, ports: mergeRanges(ports) }));
+  return [...byProto.entries()]
+    .sort(([a], [b]) => compare(a, b))
+    .map(([proto, ports]) => ({ kind: "ports", proto, ports: mergeRanges(ports) }));
 }
 
 export function unique<T>(items: readonly T[]): T[] {

@@ -10,7 +10,9 @@ export function planForwards(topology: Topology, drafts: Drafts): void {
     const { hops } = route;
     const last = hops.length - 1;
     const arrivalsAt = (i: number): Arrival[] =>
-      i === 0 ? route.interfaces.map((name) => (name === AUTO_UPLINK ? { kind: "detected" } : { kind: "interface", name })) : [{ kind: "uplink" }];
+      i === 0
+        ? route.interfaces.map((name) => (name === AUTO_UPLINK ? { kind: "detected" } : { kind: "interface", name }))
+        : [{ kind: "uplink" }];
     for (const [family, cidrs] of [
       ["v4", f.from],
       ["v6", f.from6],

@@ -42,7 +42,10 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     const ownList = outbound.inQube.get(qube);
     const chains = outbound.netvmChains.get(qube) ?? [];
     // A netvm that enforces a downstream qube's list needs that qube's address.
-    const v4 = chains.length === 0 ? v4Rules : { ...v4Rules, addresses: unique([...v4Rules.addresses, ...chains.map((c) => c.qube)]).sort(compare) };
+    const v4 =
+      chains.length === 0
+        ? v4Rules
+        : { ...v4Rules, addresses: unique([...v4Rules.addresses, ...chains.map((c) => c.qube)]).sort(compare) };
     return {
       qube,
       stem: saltStem(qube),
@@ -77,7 +80,15 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
   const creates: Dom0Create[] = spec.qubes.flatMap((q) =>
     q.create === undefined
       ? []
-      : [{ qube: q.name, class: q.create.class, template: q.create.template, label: q.create.label, templateCreated: created.has(q.create.template) }],
+      : [
+          {
+            qube: q.name,
+            class: q.create.class,
+            template: q.create.template,
+            label: q.create.label,
+            templateCreated: created.has(q.create.template),
+          },
+        ],
   );
 
   const pins = new Map<QubeName, string>();
@@ -87,7 +98,9 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     release: spec.release,
     backend: profile.backend,
     prefs,
-    ...(spec.defaultNetvm !== undefined && spec.qubes.some((q) => q.followsDefaultNetvm) ? { defaultNetvm: spec.defaultNetvm.name } : {}),
+    ...(spec.defaultNetvm !== undefined && spec.qubes.some((q) => q.followsDefaultNetvm)
+      ? { defaultNetvm: spec.defaultNetvm.name }
+      : {}),
     creates,
     firewalls: outbound.firewalls,
     ipv6Qubes: spec.qubes.filter((q) => q.ipv6).map((q) => q.name),
@@ -97,7 +110,11 @@ export function plan(topology: Topology, options: PlanOptions = {}): Plan {
     teardowns,
     pins,
     // A guest's files are in its host: the host is the target, the guest never.
-    targets: [...qubes.filter((q) => q.host === undefined).map((q) => q.qube), ...hosts.map((h) => h.host), ...teardowns.map((t) => t.qube)].sort(compare),
+    targets: [
+      ...qubes.filter((q) => q.host === undefined).map((q) => q.qube),
+      ...hosts.map((h) => h.host),
+      ...teardowns.map((t) => t.qube),
+    ].sort(compare),
     reconnect: reconnectOrder(spec, graph),
   };
 }

@@ -15,11 +15,17 @@ export interface PreviousBuild {
   readonly previousHosts?: readonly QubeName[];
 }
 
-export function planLifecycle(qubes: readonly QubePlan[], previous: PreviousBuild): { hosts: HostPlan[]; teardowns: Teardown[] } {
+export function planLifecycle(
+  qubes: readonly QubePlan[],
+  previous: PreviousBuild,
+): { hosts: HostPlan[]; teardowns: Teardown[] } {
   const carrying = new Set(qubes.map((q) => q.qube));
   const before = new Set(previous.previousQubes ?? []);
   // Hosts now, and hosts of the previous build that lost all their guests (unless they carry rules now).
-  const hostNames = unique([...qubes.flatMap((q) => (q.host ? [q.host.qube] : [])), ...(previous.previousHosts ?? []).filter((h) => !carrying.has(h))]).sort(compare);
+  const hostNames = unique([
+    ...qubes.flatMap((q) => (q.host ? [q.host.qube] : [])),
+    ...(previous.previousHosts ?? []).filter((h) => !carrying.has(h)),
+  ]).sort(compare);
   const hosts: HostPlan[] = hostNames.map((host) => ({
     host,
     stem: saltStem(host),

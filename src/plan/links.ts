@@ -7,9 +7,17 @@ export function planLinks(topology: Topology, drafts: Drafts): void {
   const graph = topology.graph;
   for (const { link, firewall } of topology.links) {
     const traffic: Traffic[] =
-      link.traffic === "all" ? [{ kind: "all" }] : link.traffic.protos.map((proto) => ({ kind: "ports", proto, ports: link.traffic === "all" ? [] : link.traffic.ports }));
+      link.traffic === "all"
+        ? [{ kind: "all" }]
+        : link.traffic.protos.map((proto) => ({
+            kind: "ports",
+            proto,
+            ports: link.traffic === "all" ? [] : link.traffic.ports,
+          }));
     // A link also carries IPv6 when both qubes and their firewall qube have it.
-    const families = [link.from, link.to, firewall].every((q) => graph.get(q)?.ipv6) ? (["v4", "v6"] as const) : (["v4"] as const);
+    const families = [link.from, link.to, firewall].every((q) => graph.get(q)?.ipv6)
+      ? (["v4", "v6"] as const)
+      : (["v4"] as const);
     for (const family of families) {
       for (const [from, to] of linkDirections(link)) {
         const fw = drafts.of(firewall);

@@ -29,7 +29,12 @@ export function planOutbound(topology: Topology, profile: ReleaseProfile, drafts
       const fw = r32FirewallOf(f, listOf(f.qube));
       const inQube = overflows(fw);
       r32.set(f.qube, { fw, inQube });
-      if (inQube) drafts.of(f.qube).decisions.push({ kind: "outbound-in-qube", exceptions: fw.exceptions.length, list: fw.policy === "deny" ? "allow-list" : "deny-list" });
+      if (inQube)
+        drafts.of(f.qube).decisions.push({
+          kind: "outbound-in-qube",
+          exceptions: fw.exceptions.length,
+          list: fw.policy === "deny" ? "allow-list" : "deny-list",
+        });
     }
   }
 
@@ -46,7 +51,14 @@ export function planOutbound(topology: Topology, profile: ReleaseProfile, drafts
       chains.push(chain);
       netvmChains.set(netvm, chains);
       overflowLists.set(f.qube, { netvm, rules: rules.length });
-      drafts.of(netvm).decisions.push({ kind: "outbound-for-downstream", qube: f.qube, rules: rules.length, chain: chain.chain, steps: chain.steps.length, policy: f.policy });
+      drafts.of(netvm).decisions.push({
+        kind: "outbound-for-downstream",
+        qube: f.qube,
+        rules: rules.length,
+        chain: chain.chain,
+        steps: chain.steps.length,
+        policy: f.policy,
+      });
     }
   }
 
@@ -58,7 +70,12 @@ export function planOutbound(topology: Topology, profile: ReleaseProfile, drafts
     const overflow = overflowLists.get(f.qube);
     if (overflow !== undefined) {
       // qubes-firewall decides only what its first rules decide; the netvm's chain decides the rest (a packet must pass both).
-      return { qube: f.qube, rules: [...[...added, ...own].slice(0, MAX_FIREWALL_RULES - 1), "action=accept"], addedForLinks: added.length, overflow };
+      return {
+        qube: f.qube,
+        rules: [...[...added, ...own].slice(0, MAX_FIREWALL_RULES - 1), "action=accept"],
+        addedForLinks: added.length,
+        overflow,
+      };
     }
     return {
       qube: f.qube,

@@ -28,8 +28,18 @@ export interface PortElement {
 }
 
 export type OverflowStep =
-  | { readonly kind: "ports"; readonly set: string; readonly verdict: OverflowVerdict; readonly elements: readonly PortElement[] }
-  | { readonly kind: "nets"; readonly set: string; readonly verdict: OverflowVerdict; readonly elements: readonly string[] }
+  | {
+      readonly kind: "ports";
+      readonly set: string;
+      readonly verdict: OverflowVerdict;
+      readonly elements: readonly PortElement[];
+    }
+  | {
+      readonly kind: "nets";
+      readonly set: string;
+      readonly verdict: OverflowVerdict;
+      readonly elements: readonly string[];
+    }
   | { readonly kind: "icmp"; readonly verdict: OverflowVerdict; readonly net: string; readonly icmptype: number | null }
   | { readonly kind: "dns"; readonly verdict: OverflowVerdict; readonly protos: readonly ("tcp" | "udp")[] };
 
@@ -46,13 +56,25 @@ export interface OverflowChain {
 const ANY4 = "0.0.0.0/0";
 
 /** The netvm chain for one qube's whole list (IPv4 networks, no host names: the validator refuses the rest). */
-export function overflowChain(qube: QubeName, index: number, rules: readonly FirewallRule[], policy: OverflowVerdict): OverflowChain {
+export function overflowChain(
+  qube: QubeName,
+  index: number,
+  rules: readonly FirewallRule[],
+  policy: OverflowVerdict,
+): OverflowChain {
   const chain = `qwire-out-${index}`;
   const steps: OverflowStep[] = [];
   let sets = 0;
   // The open sets of the current group (same action), with what they hold for the overlap check.
-  let ports: { step: { kind: "ports"; set: string; verdict: OverflowVerdict; elements: PortElement[] }; spans: [Interval, string, Interval][] } | undefined;
-  let nets: { step: { kind: "nets"; set: string; verdict: OverflowVerdict; elements: string[] }; spans: Interval[] } | undefined;
+  let ports:
+    | {
+        step: { kind: "ports"; set: string; verdict: OverflowVerdict; elements: PortElement[] };
+        spans: [Interval, string, Interval][];
+      }
+    | undefined;
+  let nets:
+    | { step: { kind: "nets"; set: string; verdict: OverflowVerdict; elements: string[] }; spans: Interval[] }
+    | undefined;
   let action: OverflowVerdict | undefined;
   for (const r of rules) {
     if (r.action !== action) {
@@ -62,7 +84,11 @@ export function overflowChain(qube: QubeName, index: number, rules: readonly Fir
     }
     const net = r.dsthost === undefined ? ANY4 : r.dsthost.text;
     if (r.specialtarget === "dns") {
-      steps.push({ kind: "dns", verdict: r.action, protos: r.proto === "tcp" || r.proto === "udp" ? [r.proto] : ["tcp", "udp"] });
+      steps.push({
+        kind: "dns",
+        verdict: r.action,
+        protos: r.proto === "tcp" || r.proto === "udp" ? [r.proto] : ["tcp", "udp"],
+      });
     } else if (r.proto === "icmp") {
       steps.push({ kind: "icmp", verdict: r.action, net, icmptype: r.icmptype ?? null });
     } else if (r.proto === "tcp" || r.proto === "udp") {
@@ -70,8 +96,12 @@ export function overflowChain(qube: QubeName, index: number, rules: readonly Fir
       const element = { net, proto: r.proto, first: r.dstports?.first ?? 0, last: r.dstports?.last ?? 65535 };
       const pspan: [number, number] = [element.first, element.last];
       // Already covered by an element of this group's set (same action): nothing to add.
-      if (ports?.spans.some(([s, p, q]) => p === r.proto && rangeContains(s, span) && rangeContains(q, pspan))) continue;
-      if (ports === undefined || ports.spans.some(([s, p, q]) => p === r.proto && rangesOverlap(s, span) && rangesOverlap(q, pspan))) {
+      if (ports?.spans.some(([s, p, q]) => p === r.proto && rangeContains(s, span) && rangeContains(q, pspan)))
+        continue;
+      if (
+        ports === undefined ||
+        ports.spans.some(([s, p, q]) => p === r.proto && rangesOverlap(s, span) && rangesOverlap(q, pspan))
+      ) {
         ports = { step: { kind: "ports", set: `${chain}-${++sets}`, verdict: r.action, elements: [] }, spans: [] };
         steps.push(ports.step);
       }

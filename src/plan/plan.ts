@@ -5,7 +5,19 @@
 import type { IntentDecision } from "./decisions.js";
 import type { Reattach } from "./reconnect.js";
 import type { OverflowChain } from "./overflow.js";
-import type { CreatedClass, IntentName, InterfaceName, Ipv4Cidr, Ipv6Cidr, PortRange, Proto, QubeLabel, QubeName, R32Firewall, Release } from "../validate/index.js";
+import type {
+  CreatedClass,
+  IntentName,
+  InterfaceName,
+  Ipv4Cidr,
+  Ipv6Cidr,
+  PortRange,
+  Proto,
+  QubeLabel,
+  QubeName,
+  R32Firewall,
+  Release,
+} from "../validate/index.js";
 
 /** Source networks of one address family. */
 export type Cidr = Ipv4Cidr | Ipv6Cidr;
@@ -15,7 +27,10 @@ export type Cidr = Ipv4Cidr | Ipv6Cidr;
  * entry qube's one outside interface its script finds at run time
  * (`uplink: auto`), or on the Qubes uplink (eth0, iifgroup 1).
  */
-export type Arrival = { readonly kind: "interface"; readonly name: InterfaceName } | { readonly kind: "detected" } | { readonly kind: "uplink" };
+export type Arrival =
+  | { readonly kind: "interface"; readonly name: InterfaceName }
+  | { readonly kind: "detected" }
+  | { readonly kind: "uplink" };
 
 /** One hop of a forward in a net qube: DNAT to the next qube, and let it through. */
 export interface ForwardHop {
@@ -39,7 +54,8 @@ export interface ForwardInput {
   readonly dport: PortRange;
 }
 
-export type Traffic = { readonly kind: "all" } | { readonly kind: "ports"; readonly proto: Proto; readonly ports: readonly PortRange[] };
+export type Traffic =
+  { readonly kind: "all" } | { readonly kind: "ports"; readonly proto: Proto; readonly ports: readonly PortRange[] };
 
 /** In the firewall qube of a link: traffic from `from` to `to` may pass. */
 export interface LinkPass {

@@ -29,7 +29,8 @@ export const DEFAULT_RELEASE: Release = "4.2";
  * A guest of a disposable template keeps "qubes-firewall.d": the folder is
  * the template's /rw, which the disposable starts from.
  */
-export type Placement = "qubes-firewall.d" | "rc.local.d" | "rc.local" | "qubes-firewall-user-script" | "template-qubes-firewall.d";
+export type Placement =
+  "qubes-firewall.d" | "rc.local.d" | "rc.local" | "qubes-firewall-user-script" | "template-qubes-firewall.d";
 
 /** The firewall backend of a release: nftables from R4.2, iptables base rules before (reference §1, §2). */
 export type BackendName = "nft" | "iptables";
@@ -114,30 +115,70 @@ const PROFILES: Readonly<Record<Release, ReleaseProfile>> = {
   "4.3": {
     release: "4.3",
     ...nft,
-    capabilities: { ipv6: true, pinnedIp: true, qrexecLinks: true, guests: true, customPersistSkipsHooks: true, defaultNetvm: true, create: true },
+    capabilities: {
+      ipv6: true,
+      pinnedIp: true,
+      qrexecLinks: true,
+      guests: true,
+      customPersistSkipsHooks: true,
+      defaultNetvm: true,
+      create: true,
+    },
   },
   "4.2": {
     release: "4.2",
     ...nft,
-    capabilities: { ipv6: true, pinnedIp: true, qrexecLinks: true, guests: true, customPersistSkipsHooks: false, defaultNetvm: true, create: true },
+    capabilities: {
+      ipv6: true,
+      pinnedIp: true,
+      qrexecLinks: true,
+      guests: true,
+      customPersistSkipsHooks: false,
+      defaultNetvm: true,
+      create: true,
+    },
   },
   "4.1": {
     release: "4.1",
     ...iptables4,
-    capabilities: { ipv6: false, pinnedIp: true, qrexecLinks: true, guests: false, customPersistSkipsHooks: false, defaultNetvm: true, create: true },
+    capabilities: {
+      ipv6: false,
+      pinnedIp: true,
+      qrexecLinks: true,
+      guests: false,
+      customPersistSkipsHooks: false,
+      defaultNetvm: true,
+      create: true,
+    },
     salt: { prefs: "qvm.prefs", firewall: "qvm.firewall", policy: "policy.d", getPref: "qvm-prefs --" },
   },
   "4.0": {
     release: "4.0",
     ...iptables4,
-    capabilities: { ipv6: false, pinnedIp: true, qrexecLinks: true, guests: false, customPersistSkipsHooks: false, defaultNetvm: true, create: true },
+    capabilities: {
+      ipv6: false,
+      pinnedIp: true,
+      qrexecLinks: true,
+      guests: false,
+      customPersistSkipsHooks: false,
+      defaultNetvm: true,
+      create: true,
+    },
     salt: { prefs: "qvm.prefs", firewall: "qvm-firewall reset", policy: "qubes-rpc/policy", getPref: "qvm-prefs --" },
   },
   "3.2": {
     release: "3.2",
     backend: "iptables",
     placements: { net: "qubes-firewall-user-script", leaf: "rc.local", top: "rc.local" },
-    capabilities: { ipv6: false, pinnedIp: false, qrexecLinks: false, guests: false, customPersistSkipsHooks: false, defaultNetvm: false, create: false },
+    capabilities: {
+      ipv6: false,
+      pinnedIp: false,
+      qrexecLinks: false,
+      guests: false,
+      customPersistSkipsHooks: false,
+      defaultNetvm: false,
+      create: false,
+    },
     // The R3.2 limit is QubesDB's 3 kB (validate/firewall-r32.ts), checked by topology.
     outbound: { model: "exceptions", limit: MAX_FIREWALL_RULES, overflow: "in-qube", maxRules: MAX_FIREWALL_RULES },
     salt: { prefs: "qvm-prefs -s", firewall: "qvm-firewall r32", policy: "none", getPref: "qvm-prefs -g --" },

@@ -24,7 +24,8 @@ const templateCheckId = (t: QubeName) => `qwire-template-${t}`;
 function templateChecks(creates: readonly Dom0Create[]): SaltStates {
   const states: SaltStates = {};
   const byTemplate = new Map<QubeName, QubeName[]>();
-  for (const c of creates) if (!c.templateCreated) byTemplate.set(c.template, [...(byTemplate.get(c.template) ?? []), c.qube]);
+  for (const c of creates)
+    if (!c.templateCreated) byTemplate.set(c.template, [...(byTemplate.get(c.template) ?? []), c.qube]);
   for (const [template, qubes] of byTemplate) {
     states[templateCheckId(template)] = state("cmd.run", {
       name: saltShell("template-missing", {
@@ -42,9 +43,18 @@ export function createStates(plan: Plan): SaltStates {
   for (const c of plan.creates) {
     // A DispVM's template must exist and be a disposable template (template_for_dispvms) first.
     const template: Requisite[] = c.templateCreated
-      ? [{ qvm: createId(c.template) }, ...(prefsOf.get(c.template)?.templateForDispvms ? [{ qvm: `qwire-prefs-${c.template}` }] : [])]
+      ? [
+          { qvm: createId(c.template) },
+          ...(prefsOf.get(c.template)?.templateForDispvms ? [{ qvm: `qwire-prefs-${c.template}` }] : []),
+        ]
       : [{ cmd: templateCheckId(c.template) }];
-    states[createId(c.qube)] = state("qvm.present", { name: c.qube, class: c.class, template: c.template, label: c.label, require: template });
+    states[createId(c.qube)] = state("qvm.present", {
+      name: c.qube,
+      class: c.class,
+      template: c.template,
+      label: c.label,
+      require: template,
+    });
   }
   return states;
 }

@@ -29,8 +29,13 @@ export const COMPILE_OPTIONS = {
  * seconds with thousands of qubes.
  */
 const PARTIAL_DIR = TEMPLATE_DIR + "_partials/";
-for (const file of readdirSync(PARTIAL_DIR).filter((f) => f.endsWith(".hbs")).sort()) {
-  hb.registerPartial(file.replace(/\.sh\.hbs$|\.hbs$/, ""), hb.compile(readFileSync(PARTIAL_DIR + file, "utf8"), COMPILE_OPTIONS));
+for (const file of readdirSync(PARTIAL_DIR)
+  .filter((f) => f.endsWith(".hbs"))
+  .sort()) {
+  hb.registerPartial(
+    file.replace(/\.sh\.hbs$|\.hbs$/, ""),
+    hb.compile(readFileSync(PARTIAL_DIR + file, "utf8"), COMPILE_OPTIONS),
+  );
 }
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();

@@ -76,7 +76,11 @@ export function arrival(value: unknown): string {
   const a = value as { kind?: unknown; name?: unknown } | null;
   if (a?.kind === "uplink") return "iifgroup 1";
   if (a?.kind === "detected") return `iifname "${DETECTED_UPLINK}"`;
-  assert(a?.kind === "interface" && typeof a.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(a.name), "arrival", value);
+  assert(
+    a?.kind === "interface" && typeof a.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(a.name),
+    "arrival",
+    value,
+  );
   return `iifname "${a!.name as string}"`;
 }
 
@@ -100,7 +104,11 @@ export function iptArrival(value: unknown): string {
   const a = value as { kind?: unknown; name?: unknown } | null;
   if (a?.kind === "uplink") return "-i eth0";
   if (a?.kind === "detected") return `-i ${DETECTED_UPLINK}`;
-  assert(a?.kind === "interface" && typeof a.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(a.name), "iptArrival", value);
+  assert(
+    a?.kind === "interface" && typeof a.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(a.name),
+    "iptArrival",
+    value,
+  );
   return `-i ${a!.name as string}`;
 }
 
@@ -137,7 +145,16 @@ export function portElements(value: unknown): string {
   const valid = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 65535;
   const items = (value as unknown[]).map((v) => {
     const e = v as { net?: unknown; proto?: unknown; first?: unknown; last?: unknown } | null;
-    assert(e !== null && typeof e === "object" && (e.proto === "tcp" || e.proto === "udp") && valid(e.first) && valid(e.last) && e.first <= e.last, "portElements", v);
+    assert(
+      e !== null &&
+        typeof e === "object" &&
+        (e.proto === "tcp" || e.proto === "udp") &&
+        valid(e.first) &&
+        valid(e.last) &&
+        e.first <= e.last,
+      "portElements",
+      v,
+    );
     assert(typeof e!.net === "string" && CIDR4.test(e!.net), "portElements", v);
     return `${e!.net as string} . ${e!.proto as string} . ${e!.first as number}-${e!.last as number}`;
   });
@@ -180,4 +197,25 @@ export function icmpType(value: unknown): string {
   return String(value);
 }
 
-export const HELPERS = { sh, command, code, nftId, nftType, nftString, addressKey, int, port, cidr, cidrSet, portElements, icmpType, arrival, iptPort, iptProto, iptArrival, comment, join, md } as const;
+export const HELPERS = {
+  sh,
+  command,
+  code,
+  nftId,
+  nftType,
+  nftString,
+  addressKey,
+  int,
+  port,
+  cidr,
+  cidrSet,
+  portElements,
+  icmpType,
+  arrival,
+  iptPort,
+  iptProto,
+  iptArrival,
+  comment,
+  join,
+  md,
+} as const;

@@ -70,13 +70,18 @@ function docsView(plan: Plan, layout: Layout) {
     hasPrefs: plan.prefs.length > 0,
     hasCreates: plan.creates.length > 0,
     hasTemplateChecks: plan.creates.some((c) => !c.templateCreated),
-    creates: plan.creates.map((c) => ({ ...c, templateForDispvms: plan.prefs.some((p) => p.qube === c.qube && p.templateForDispvms === true) })),
+    creates: plan.creates.map((c) => ({
+      ...c,
+      templateForDispvms: plan.prefs.some((p) => p.qube === c.qube && p.templateForDispvms === true),
+    })),
     hasFirewalls: plan.firewalls.length > 0,
     hasQrexec: plan.qrexecPolicy.length > 0,
     hasIpv6: plan.ipv6Qubes.length > 0,
     ipv6Qubes: plan.ipv6Qubes,
     qrexecPolicy: plan.qrexecPolicy.map((l) =>
-      profile.salt.policy === "qubes-rpc/policy" ? `qubes.ConnectTCP+${l.port}: ${l.from} @default allow,target=${l.to}` : `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`,
+      profile.salt.policy === "qubes-rpc/policy"
+        ? `qubes.ConnectTCP+${l.port}: ${l.from} @default allow,target=${l.to}`
+        : `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`,
     ),
     firewalls: plan.firewalls.map((f) => ({
       qube: f.qube,
@@ -125,7 +130,9 @@ function docsView(plan: Plan, layout: Layout) {
     hasGuests: plan.qubes.some((q) => q.host !== undefined),
     hasDisposableGuests: plan.qubes.some((q) => q.host?.kind === "disposable"),
     guestNames: plan.qubes.filter((q) => q.host !== undefined).map((q) => q.qube),
-    guests: plan.qubes.filter((q) => q.host !== undefined).map((q) => ({ qube: q.qube, host: q.host!.qube, disposable: q.host!.kind === "disposable" })),
+    guests: plan.qubes
+      .filter((q) => q.host !== undefined)
+      .map((q) => ({ qube: q.qube, host: q.host!.qube, disposable: q.host!.kind === "disposable" })),
     formerHosts: plan.hosts.filter((h) => h.guests.length === 0).map((h) => h.host),
     hasReconnect: plan.reconnect.length > 0,
     reconnect: plan.reconnect.flatMap((r) => reconnectWords(plan.release, r)),
@@ -143,7 +150,12 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
     release: plan.release,
     backend: plan.backend,
     targets: plan.targets,
-    dom0: { prefs: plan.prefs, ...(plan.creates.length > 0 ? { creates: plan.creates } : {}), firewalls: plan.firewalls, qrexecPolicy: plan.qrexecPolicy },
+    dom0: {
+      prefs: plan.prefs,
+      ...(plan.creates.length > 0 ? { creates: plan.creates } : {}),
+      firewalls: plan.firewalls,
+      qrexecPolicy: plan.qrexecPolicy,
+    },
     qubes: plan.qubes.map((q) => ({
       name: q.qube,
       connects: q.connects,
@@ -156,10 +168,18 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
     })),
     // Read by the next build: a host that loses all its guests gets their files removed.
     ...(plan.hosts.some((h) => h.guests.length > 0)
-      ? { hosts: plan.hosts.filter((h) => h.guests.length > 0).map((h) => ({ name: h.host, guests: h.guests.map((g) => g.qube) })) }
+      ? {
+          hosts: plan.hosts
+            .filter((h) => h.guests.length > 0)
+            .map((h) => ({ name: h.host, guests: h.guests.map((g) => g.qube) })),
+        }
       : {}),
     teardowns: plan.teardowns.map((t) => t.qube),
-    files: files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), sha256: createHash("sha256").update(f.content).digest("hex") })),
+    files: files.map((f) => ({
+      path: f.path,
+      mode: f.mode.toString(8).padStart(4, "0"),
+      sha256: createHash("sha256").update(f.content).digest("hex"),
+    })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

@@ -31,7 +31,10 @@ export function sha256sums(files: readonly Artifact[]): Artifact {
  * install.sh repeats it to notice a qube whose needed addresses changed.
  */
 function lookupsOf(q: QubePlan, pins: ReadonlyMap<QubeName, string>): string[] {
-  return [...q.addresses.filter((a) => !pins.has(a)).map((a) => `${a}:ip`), ...(q.ipv6 ? q.v6.addresses.map((a) => `${a}:ip6`) : [])];
+  return [
+    ...q.addresses.filter((a) => !pins.has(a)).map((a) => `${a}:ip`),
+    ...(q.ipv6 ? q.v6.addresses.map((a) => `${a}:ip6`) : []),
+  ];
 }
 
 /**
@@ -45,7 +48,8 @@ function inputsOf(stem: string, byPath: ReadonlyMap<string, Artifact>): Artifact
   const paths = new Set(["salt/qwire/vm.sls", state.path, `pillar/qwire/qubes/${stem}.sls`, ...sources]);
   return [...paths].sort().flatMap((p) => {
     const a = byPath.get(p);
-    if (a === undefined && p !== `pillar/qwire/qubes/${stem}.sls`) throw new Error(`install list: ${state.path} names ${p}, which is not in the bundle`);
+    if (a === undefined && p !== `pillar/qwire/qubes/${stem}.sls`)
+      throw new Error(`install list: ${state.path} names ${p}, which is not in the bundle`);
     return a === undefined ? [] : [a];
   });
 }
@@ -75,7 +79,11 @@ export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
     ...plan.targets.map((t) => {
       const stem = stems.get(t);
       if (stem === undefined) throw new Error(`install list: target ${t} is no qube, host or teardown of the plan`);
-      const digest = sha256(inputsOf(stem, byPath).map((a) => `${sha256(a.content)}  ${a.path}\n`).join(""));
+      const digest = sha256(
+        inputsOf(stem, byPath)
+          .map((a) => `${sha256(a.content)}  ${a.path}\n`)
+          .join(""),
+      );
       const needs = [...new Set(lookups.get(t) ?? [])].sort();
       return ["target", t, digest, ...needs].join(" ");
     }),

@@ -42,7 +42,10 @@ export const GUEST_LOCATIONS: Readonly<Record<GuestKind, { readonly hookDir: str
 
 export const GUEST_SCRIPT_PREFIX = "50-qwire-";
 
-export function guestFiles(kind: GuestKind, guest: QubeName): { readonly script: string; readonly dir: string; readonly addresses: string } {
+export function guestFiles(
+  kind: GuestKind,
+  guest: QubeName,
+): { readonly script: string; readonly dir: string; readonly addresses: string } {
   const where = GUEST_LOCATIONS[kind];
   const dir = `${where.dataDir}/${guest}`;
   return { script: `${where.hookDir}/${GUEST_SCRIPT_PREFIX}${guest}`, dir, addresses: `${dir}/addresses` };
@@ -53,7 +56,10 @@ export function guestFiles(kind: GuestKind, guest: QubeName): { readonly script:
  * file, in its host for a guest. The one answer for the bundle's files, its
  * README, plan.json and the CLI's summary.
  */
-export function installPaths(q: Pick<QubePlan, "qube" | "host" | "placement">, layout: Layout): { readonly script: string; readonly addresses: string } {
+export function installPaths(
+  q: Pick<QubePlan, "qube" | "host" | "placement">,
+  layout: Layout,
+): { readonly script: string; readonly addresses: string } {
   if (q.host !== undefined) return guestFiles(q.host.kind, q.qube);
   return { script: layout.scriptPath(q.placement), addresses: ADDRESSES };
 }
@@ -104,7 +110,10 @@ export function layoutOf(release: Release): Layout {
   const scriptPaths = [...new Set([HOOK_PATHS[net], HOOK_PATHS[leaf]])];
   /** `if [ -x F ]; then F || :; fi`: a missing script is no error, and a failing one never stops the user's lines after the block. */
   const call = (path: string) => `if [ -x ${path} ]; then ${path} || :; fi`;
-  const blockFiles: BlockFile[] = net === "qubes-firewall-user-script" ? ["/rw/config/rc.local", "/rw/config/qubes-firewall-user-script"] : ["/rw/config/rc.local"];
+  const blockFiles: BlockFile[] =
+    net === "qubes-firewall-user-script"
+      ? ["/rw/config/rc.local", "/rw/config/qubes-firewall-user-script"]
+      : ["/rw/config/rc.local"];
   return {
     release,
     markedBlocks,
@@ -116,13 +125,16 @@ export function layoutOf(release: Release): Layout {
       const rc: string[] = [];
       const userScript: string[] = [];
       if (q.hasPacketRules && q.placement === "rc.local") rc.push(call(HOOK_PATHS[q.placement]));
-      if (q.hasPacketRules && q.placement === "qubes-firewall-user-script") userScript.push(call(HOOK_PATHS[q.placement]));
+      if (q.hasPacketRules && q.placement === "qubes-firewall-user-script")
+        userScript.push(call(HOOK_PATHS[q.placement]));
       if (q.connects.length > 0) rc.push(call(connectPath));
       // A net qube gets no markers in its rc.local unless it starts qrexec links: a stale
       // line there is harmless, as each line only runs a script that still exists.
-      const blocks: MarkedBlock[] = rc.length > 0 || q.placement === "rc.local" ? [{ file: "/rw/config/rc.local", lines: rc }] : [];
+      const blocks: MarkedBlock[] =
+        rc.length > 0 || q.placement === "rc.local" ? [{ file: "/rw/config/rc.local", lines: rc }] : [];
       // R3.2 ProxyVMs: their user script; a block emptied elsewhere would only touch a file the qube never runs.
-      if (q.placement === "qubes-firewall-user-script") blocks.push({ file: "/rw/config/qubes-firewall-user-script", lines: userScript });
+      if (q.placement === "qubes-firewall-user-script")
+        blocks.push({ file: "/rw/config/qubes-firewall-user-script", lines: userScript });
       return blocks;
     },
     emptyBlocks: () => (markedBlocks ? blockFiles.map((file) => ({ file, lines: [] })) : []),

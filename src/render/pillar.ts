@@ -19,12 +19,19 @@ export function pillar(q: QubePlan, pins: ReadonlyMap<QubeName, string>, release
   const lines = addressLines(q, pins, release);
   return dumpYaml({ qwire: { addresses: lines.length === 0 ? "" : `${lines.join("\n")}\n` } }, [
     `Pillar for qube ${q.qube}, rendered in dom0 when qubesctl applies qwire.vm to it.`,
-    lines.length === 0 ? "It needs no qube addresses." : `Addresses it needs, looked up now (not at build time): ${addressNames(q).join(", ")}.`,
+    lines.length === 0
+      ? "It needs no qube addresses."
+      : `Addresses it needs, looked up now (not at build time): ${addressNames(q).join(", ")}.`,
   ]);
 }
 
 /** The pillar of a host: each guest's addresses, looked up in dom0 as for any qube. */
-export function hostPillar(h: HostPlan, guests: readonly QubePlan[], pins: ReadonlyMap<QubeName, string>, release: Release): string {
+export function hostPillar(
+  h: HostPlan,
+  guests: readonly QubePlan[],
+  pins: ReadonlyMap<QubeName, string>,
+  release: Release,
+): string {
   const entries = guests.map((g) => {
     const lines = addressLines(g, pins, release);
     return [g.qube, { addresses: lines.length === 0 ? "" : `${lines.join("\n")}\n` }] as const;
@@ -32,7 +39,9 @@ export function hostPillar(h: HostPlan, guests: readonly QubePlan[], pins: Reado
   return dumpYaml({ qwire: { guests: Object.fromEntries(entries) } }, [
     `Pillar for ${h.host}, which holds the scripts of ${guests.map((g) => g.qube).join(", ")}; rendered in dom0 when qubesctl applies qwire.vm to it.`,
     ...guests.map((g) =>
-      addressNames(g).length === 0 ? `${g.qube} needs no qube addresses.` : `Addresses ${g.qube} needs, looked up now (not at build time): ${addressNames(g).join(", ")}.`,
+      addressNames(g).length === 0
+        ? `${g.qube} needs no qube addresses.`
+        : `Addresses ${g.qube} needs, looked up now (not at build time): ${addressNames(g).join(", ")}.`,
     ),
   ]);
 }
@@ -69,7 +78,8 @@ const REASON_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 function addressLookup(release: Release, name: QubeName, property: "ip" | "ip6"): string {
   // R3.2's qvm-prefs needs -g to get one property (reference §6); R4 takes the bare form.
   const cmd = `${profileOf(release).salt.getPref} ${name} ${property}`;
-  const keep = (expr: string, chars: string) => `{% for c in (${expr})[:160] %}{{ c if c in '${chars}' else '_' }}{% endfor %}`;
+  const keep = (expr: string, chars: string) =>
+    `{% for c in (${expr})[:160] %}{{ c if c in '${chars}' else '_' }}{% endfor %}`;
   return [
     `{% set r = salt['cmd.run_all']('${cmd}', ignore_retcode=True) %}`,
     `{% if r['retcode'] == 0 and r['stdout'].strip() %}${keep("r['stdout'].strip()", "0123456789abcdefABCDEF.:")}`,

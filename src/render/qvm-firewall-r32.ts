@@ -26,10 +26,16 @@ import type { R32Exception, R32Firewall } from "../validate/index.js";
 import { saltShell, type Shell } from "./salt-shell.js";
 
 /** The cmd.run that sets `set` on `qube`, and its `unless` (templates/salt/r32-firewall-*.sh.hbs). */
-export function qvmFirewallR32Commands(qube: string, set: R32Firewall): { readonly name: Shell; readonly unless: Shell } {
+export function qvmFirewallR32Commands(
+  qube: string,
+  set: R32Firewall,
+): { readonly name: Shell; readonly unless: Shell } {
   return {
     name: saltShell("r32-firewall-set", { qube, set, exceptions: set.exceptions.map(ruleSpec) }),
-    unless: saltShell("r32-firewall-is", { qube, listing: listing(set).filter((l) => !l.startsWith("Qubes yum proxy: ")) }),
+    unless: saltShell("r32-firewall-is", {
+      qube,
+      listing: listing(set).filter((l) => !l.startsWith("Qubes yum proxy: ")),
+    }),
   };
 }
 

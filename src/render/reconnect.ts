@@ -30,7 +30,9 @@ export function reconnectScript(release: Release, steps: readonly Reattach[]): s
   const lines = [
     `# Re-attach qubes to their netvms (Qubes R${release}), upstream first.`,
     "# Run in dom0 after a net qube was restarted and its clients lost the network.",
-    ...(steps.length === 0 ? ["# qwire.yaml declares no netvm: nothing to re-attach."] : steps.map((s) => reconnectCommand(release, s))),
+    ...(steps.length === 0
+      ? ["# qwire.yaml declares no netvm: nothing to re-attach."]
+      : steps.map((s) => reconnectCommand(release, s))),
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -7,7 +7,19 @@
 import type { GuestKind, HostPlan, QubePlan, Teardown } from "../plan/index.js";
 import type { QubeName } from "../validate/index.js";
 import type { Backend } from "./backend.js";
-import { ADDRESSES, BLOCK_MARKERS, fileName, type BlockFile, GUEST_LOCATIONS, GUEST_SCRIPT_PREFIX, guestFiles, layoutOf, QWIRE_DIR, type Layout, type MarkedBlock } from "./layout.js";
+import {
+  ADDRESSES,
+  BLOCK_MARKERS,
+  fileName,
+  type BlockFile,
+  GUEST_LOCATIONS,
+  GUEST_SCRIPT_PREFIX,
+  guestFiles,
+  layoutOf,
+  QWIRE_DIR,
+  type Layout,
+  type MarkedBlock,
+} from "./layout.js";
 import type { Artifact } from "./artifact.js";
 import { oneCommand, saltShell, type StaleGuestsView } from "./salt-shell.js";
 import { state, type SaltStates, type StateArgs } from "./salt-states.js";
@@ -56,7 +68,10 @@ export function hostState(h: HostPlan): SaltStates {
     });
   }
   const stale = staleGuests(h.guests);
-  states[p("stale-guests")] = state("cmd.run", { name: saltShell("remove-stale-guests", stale), onlyif: saltShell("any-stale-guests", stale) });
+  states[p("stale-guests")] = state("cmd.run", {
+    name: saltShell("remove-stale-guests", stale),
+    onlyif: saltShell("any-stale-guests", stale),
+  });
   return states;
 }
 
@@ -108,13 +123,21 @@ function noPacketRuleStates(backend: Backend, layout: Layout, p: (suffix: string
       require: [{ file: p("teardown-script") }],
     }),
   };
-  hooks.forEach((h, i) => (states[p(ids[i]!)] = state("file.absent", { name: h, require: [{ cmd: p("teardown-rules") }] })));
+  hooks.forEach(
+    (h, i) => (states[p(ids[i]!)] = state("file.absent", { name: h, require: [{ cmd: p("teardown-rules") }] })),
+  );
   states[p("remove-addresses")] = state("file.absent", { name: ADDRESSES });
   return states;
 }
 
 function teardownScriptState(backend: Backend) {
-  return state("file.managed", { name: TEARDOWN, source: `salt://qwire/${backend.teardown.bundleName}`, ...ROOT_OWNED, mode: "0755", makedirs: true });
+  return state("file.managed", {
+    name: TEARDOWN,
+    source: `salt://qwire/${backend.teardown.bundleName}`,
+    ...ROOT_OWNED,
+    mode: "0755",
+    makedirs: true,
+  });
 }
 
 function packetRuleStates(q: QubePlan, layout: Layout, p: (suffix: string) => string): SaltStates {
@@ -122,8 +145,20 @@ function packetRuleStates(q: QubePlan, layout: Layout, p: (suffix: string) => st
   const others = layout.scriptPaths.filter((h) => h !== script);
   const states: SaltStates = {
     [p("dir")]: state("file.directory", { name: QWIRE_DIR, ...ROOT_OWNED, mode: "0755" }),
-    [p("addresses")]: state("file.managed", { name: ADDRESSES, contents_pillar: "qwire:addresses", ...ROOT_OWNED, mode: "0644", require: [{ file: p("dir") }] }),
-    [p("script")]: state("file.managed", { name: script, source: `salt://qwire/files/${q.stem}/${fileName(script)}`, ...ROOT_OWNED, mode: "0755", makedirs: true }),
+    [p("addresses")]: state("file.managed", {
+      name: ADDRESSES,
+      contents_pillar: "qwire:addresses",
+      ...ROOT_OWNED,
+      mode: "0644",
+      require: [{ file: p("dir") }],
+    }),
+    [p("script")]: state("file.managed", {
+      name: script,
+      source: `salt://qwire/files/${q.stem}/${fileName(script)}`,
+      ...ROOT_OWNED,
+      mode: "0755",
+      makedirs: true,
+    }),
   };
   // A net qube that became a leaf (or the reverse) must not keep the old hook.
   const otherIds = others.map((_, i) => (i === 0 ? "other-hook" : `other-hook-${i}`));
@@ -164,7 +199,13 @@ function blockStates(blocks: readonly MarkedBlock[], p: (suffix: string) => stri
       states[p(`${id}-block`)] = blockRemoval(b.file);
       continue;
     }
-    states[p(id)] = state("file.managed", { name: b.file, contents: "#!/bin/sh\n", replace: false, ...ROOT_OWNED, mode: "0755" });
+    states[p(id)] = state("file.managed", {
+      name: b.file,
+      contents: "#!/bin/sh\n",
+      replace: false,
+      ...ROOT_OWNED,
+      mode: "0755",
+    });
     states[p(`${id}-block`)] = state("file.blockreplace", {
       name: b.file,
       marker_start: BLOCK_MARKERS.start,
@@ -207,7 +248,13 @@ function connectStates(q: QubePlan, layout: Layout, p: (suffix: string) => strin
   const path = layout.connectPath;
   if (q.connects.length === 0) return { [p("connect-script")]: state("file.absent", { name: path }) };
   return {
-    [p("connect-script")]: state("file.managed", { name: path, source: `salt://qwire/files/${q.stem}/${fileName(path)}`, ...ROOT_OWNED, mode: "0755", makedirs: true }),
+    [p("connect-script")]: state("file.managed", {
+      name: path,
+      source: `salt://qwire/files/${q.stem}/${fileName(path)}`,
+      ...ROOT_OWNED,
+      mode: "0755",
+      makedirs: true,
+    }),
     [p("connect")]: state("cmd.run", { ...statefulRun(path), require: [{ file: p("connect-script") }] }),
   };
 }
@@ -221,7 +268,10 @@ function connectStates(q: QubePlan, layout: Layout, p: (suffix: string) => strin
 export function removeState(plan: Plan, backend: Backend): Artifact {
   const layout = layoutOf(plan.release);
   const stem = "uninstall";
-  const states = { ...teardownState({ qube: stem as QubeName, stem }, backend, layout), ...hostState({ host: stem as QubeName, stem, guests: [], teardown: false }) };
+  const states = {
+    ...teardownState({ qube: stem as QubeName, stem }, backend, layout),
+    ...hostState({ host: stem as QubeName, stem, guests: [], teardown: false }),
+  };
   return {
     path: "salt/qwire/remove.sls",
     content: dumpYaml(states, [

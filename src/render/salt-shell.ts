@@ -36,7 +36,11 @@ export interface SaltShellViews {
   /** R4.0: whether `qvm-firewall --raw list` prints exactly the rules. */
   "r40-firewall-is": { readonly qube: string; readonly rules: readonly string[] };
   /** R3.2: policy and switches, every exception deleted, then added in order (each one's words). */
-  "r32-firewall-set": { readonly qube: string; readonly set: R32Firewall; readonly exceptions: readonly (readonly string[])[] };
+  "r32-firewall-set": {
+    readonly qube: string;
+    readonly set: R32Firewall;
+    readonly exceptions: readonly (readonly string[])[];
+  };
   /** R3.2: whether the tool's listing equals the expected one (both normalised). */
   "r32-firewall-is": { readonly qube: string; readonly listing: readonly string[] };
   /** A host: remove qwire's guest files other than those of its current guests. */
@@ -73,6 +77,7 @@ export function oneCommand(words: readonly string[]): Shell {
 /** templates/salt/<name>.sh.hbs, as the one line Salt runs. */
 export function saltShell<K extends keyof SaltShellViews>(name: K, view: SaltShellViews[K]): Shell {
   const text = renderTemplate(`salt/${name}.sh.hbs`, view).replace(/\n$/, "");
-  if (text.includes("\n") || text === "") throw new Error(`templates/salt/${name}.sh.hbs rendered ${JSON.stringify(text)}, not one line`);
+  if (text.includes("\n") || text === "")
+    throw new Error(`templates/salt/${name}.sh.hbs rendered ${JSON.stringify(text)}, not one line`);
   return text as Shell;
 }

@@ -105,7 +105,15 @@ const ARG_ORDER: { readonly [F in StateFunction]: readonly (keyof SaltSubset[F])
   "file.managed": ["name", "source", "contents", "contents_pillar", "replace", "user", "group", "mode", "makedirs"],
   "file.absent": ["name"],
   "file.directory": ["name", "user", "group", "mode", "makedirs"],
-  "file.blockreplace": ["name", "marker_start", "marker_end", "content", "append_if_not_found", "prepend_if_not_found", "backup"],
+  "file.blockreplace": [
+    "name",
+    "marker_start",
+    "marker_end",
+    "content",
+    "append_if_not_found",
+    "prepend_if_not_found",
+    "backup",
+  ],
   "cmd.run": ["name", "stateful", "onlyif", "unless"],
   "qvm.prefs": ["name", "provides-network", "netvm", "ip", "template-for-dispvms"],
   "qvm.features": ["name", "enable", "disable"],
@@ -122,7 +130,9 @@ void everyArgumentOrdered;
 declare const stateBrand: unique symbol;
 
 /** One state's body, `{ "file.managed": [{ name: ... }, ...] }`: made only by `state()`. */
-export type StateBody = { readonly [fn: string]: readonly Readonly<Record<string, unknown>>[] } & { readonly [stateBrand]: true };
+export type StateBody = { readonly [fn: string]: readonly Readonly<Record<string, unknown>>[] } & {
+  readonly [stateBrand]: true;
+};
 
 /** An SLS file: state IDs to their bodies, in the order Salt reads them. */
 export type SaltStates = Record<string, StateBody>;

@@ -26,36 +26,53 @@ export { removeState } from "./salt-qube.js";
 export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
   const layout = layoutOf(plan.release);
   const files: Artifact[] = [];
-  const yamlFile = (path: string, data: SaltStates | Top, comment: string[] = []) => files.push({ path, content: dumpYaml(data, comment), mode: 0o644 });
+  const yamlFile = (path: string, data: SaltStates | Top, comment: string[] = []) =>
+    files.push({ path, content: dumpYaml(data, comment), mode: 0o644 });
 
   yamlFile("salt/qwire/dom0.sls", dom0State(plan), [
     ...dom0Comment(plan.release),
     ...(plan.defaultNetvm === undefined
       ? []
       : [
-          `netvm: default (${plan.prefs.filter((p) => p.followsDefault).map((p) => p.qube).join(", ")}): reset to dom0's default netvm,`,
+          `netvm: default (${plan.prefs
+            .filter((p) => p.followsDefault)
+            .map((p) => p.qube)
+            .join(", ")}): reset to dom0's default netvm,`,
           `once qwire-default-netvm has checked that it is ${plan.defaultNetvm} (qubes-prefs default_netvm).`,
         ]),
     ...(plan.creates.length === 0
       ? []
-      : [`Creates when missing (qvm.present; an existing qube is never changed or deleted): ${plan.creates.map((c) => c.qube).join(", ")}.`]),
+      : [
+          `Creates when missing (qvm.present; an existing qube is never changed or deleted): ${plan.creates.map((c) => c.qube).join(", ")}.`,
+        ]),
     "Apply: sudo qubesctl state.apply qwire.dom0 saltenv=user",
   ]);
-  if (plan.reconnect.length > 0) yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
-    "dom0, on demand only (not in the top): re-attach qubes to their netvms after a netvm restart, upstream first.",
-    "Apply: sudo qubesctl state.apply qwire.reconnect saltenv=user",
-    "Only running qubes are touched; a halted qube attaches when it starts.",
-  ]);
+  if (plan.reconnect.length > 0)
+    yamlFile("salt/qwire/reconnect.sls", reconnectState(plan), [
+      "dom0, on demand only (not in the top): re-attach qubes to their netvms after a netvm restart, upstream first.",
+      "Apply: sudo qubesctl state.apply qwire.reconnect saltenv=user",
+      "Only running qubes are touched; a halted qube attaches when it starts.",
+    ]);
   yamlFile("salt/qwire/init.top", stateTop(plan), ["Enabled by: sudo qubesctl top.enable qwire saltenv=user"]);
-  yamlFile("pillar/qwire/init.top", pillarTop(plan), ["Enabled by: sudo qubesctl top.enable qwire saltenv=user pillar=true"]);
+  yamlFile("pillar/qwire/init.top", pillarTop(plan), [
+    "Enabled by: sudo qubesctl top.enable qwire saltenv=user pillar=true",
+  ]);
 
   for (const q of plan.qubes) {
     // A guest's files are written by its host's state (below).
     if (q.host !== undefined) continue;
     if (q.hasPacketRules) {
       const script = layout.scriptPath(q.placement);
-      files.push({ path: `salt/qwire/files/${q.stem}/${fileName(script)}`, content: backend.renderScript(q, plan.release, script, ADDRESSES), mode: 0o755 });
-      files.push({ path: `pillar/qwire/qubes/${q.stem}.sls`, content: pillar(q, plan.pins, plan.release), mode: 0o644 });
+      files.push({
+        path: `salt/qwire/files/${q.stem}/${fileName(script)}`,
+        content: backend.renderScript(q, plan.release, script, ADDRESSES),
+        mode: 0o755,
+      });
+      files.push({
+        path: `pillar/qwire/qubes/${q.stem}.sls`,
+        content: pillar(q, plan.pins, plan.release),
+        mode: 0o644,
+      });
     }
     yamlFile(`salt/qwire/qubes/${q.stem}.sls`, qubeState(q, backend, layout), [
       q.hasPacketRules
@@ -63,22 +80,39 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
         : `Qube ${q.qube}: no packet rules (its old ones, if any, are removed); qrexec link sockets only.`,
     ]);
     if (q.connects.length > 0) {
-      files.push({ path: `salt/qwire/files/${q.stem}/${fileName(layout.connectPath)}`, content: renderConnectScript(q, plan.release, layout), mode: 0o755 });
+      files.push({
+        path: `salt/qwire/files/${q.stem}/${fileName(layout.connectPath)}`,
+        content: renderConnectScript(q, plan.release, layout),
+        mode: 0o755,
+      });
     }
   }
   for (const h of plan.hosts) {
     const guests = h.guests.map((g) => plan.qubes.find((q) => q.qube === g.qube)!);
     for (const g of guests) {
       const where = guestFiles(g.host!.kind, g.qube);
-      files.push({ path: `salt/qwire/files/${h.stem}/${fileName(where.script)}`, content: backend.renderScript(g, plan.release, where.script, where.addresses), mode: 0o755 });
+      files.push({
+        path: `salt/qwire/files/${h.stem}/${fileName(where.script)}`,
+        content: backend.renderScript(g, plan.release, where.script, where.addresses),
+        mode: 0o755,
+      });
     }
-    if (guests.length > 0) files.push({ path: `pillar/qwire/qubes/${h.stem}.sls`, content: hostPillar(h, guests, plan.pins, plan.release), mode: 0o644 });
-    yamlFile(`salt/qwire/qubes/${h.stem}.sls`, { ...(h.teardown ? teardownState({ qube: h.host, stem: h.stem }, backend, layout) : {}), ...hostState(h) }, [
-      guests.length > 0
-        ? `${h.host} holds the qwire scripts of ${guests.map((g) => g.qube).join(", ")}, each guarded by its name; they load when that qube starts.`
-        : `${h.host} holds the qwire scripts of no qube any more: remove the ones an earlier bundle put there.`,
-      ...(h.teardown ? ["It carried qwire rules of its own in the previous build: they are removed first."] : []),
-    ]);
+    if (guests.length > 0)
+      files.push({
+        path: `pillar/qwire/qubes/${h.stem}.sls`,
+        content: hostPillar(h, guests, plan.pins, plan.release),
+        mode: 0o644,
+      });
+    yamlFile(
+      `salt/qwire/qubes/${h.stem}.sls`,
+      { ...(h.teardown ? teardownState({ qube: h.host, stem: h.stem }, backend, layout) : {}), ...hostState(h) },
+      [
+        guests.length > 0
+          ? `${h.host} holds the qwire scripts of ${guests.map((g) => g.qube).join(", ")}, each guarded by its name; they load when that qube starts.`
+          : `${h.host} holds the qwire scripts of no qube any more: remove the ones an earlier bundle put there.`,
+        ...(h.teardown ? ["It carried qwire rules of its own in the previous build: they are removed first."] : []),
+      ],
+    );
   }
   if (plan.teardowns.length > 0) {
     for (const t of plan.teardowns) {
@@ -133,7 +167,10 @@ function dom0State(plan: Plan): SaltStates {
   const created = (...qubes: (QubeName | undefined)[]) => createRequisites(plan, qubes);
   for (const p of plan.prefs) {
     // A netvm must provide network before a qube is attached to it.
-    const needs: Requisite[] = [...created(p.qube, p.netvm), ...(p.netvm !== undefined && hasPrefs.has(p.netvm) ? [requisite(p.netvm)] : [])];
+    const needs: Requisite[] = [
+      ...created(p.qube, p.netvm),
+      ...(p.netvm !== undefined && hasPrefs.has(p.netvm) ? [requisite(p.netvm)] : []),
+    ];
     if (p.followsDefault) needs.push({ cmd: DEFAULT_NETVM_CHECK });
     const after = needs.length > 0 ? { require: needs } : {};
     if (legacyPrefs) {
@@ -161,7 +198,11 @@ function dom0State(plan: Plan): SaltStates {
   // IPv6 is opt-in per qube in Qubes (qvm-features QUBE ipv6 1).
   for (const q of plan.ipv6Qubes) {
     const needs = created(q);
-    states[`qwire-ipv6-${q}`] = state("qvm.features", { name: q, enable: ["ipv6"], ...(needs.length > 0 ? { require: needs } : {}) });
+    states[`qwire-ipv6-${q}`] = state("qvm.features", {
+      name: q,
+      enable: ["ipv6"],
+      ...(needs.length > 0 ? { require: needs } : {}),
+    });
   }
   Object.assign(states, salt.policy === "qubes-rpc/policy" ? qrexecPolicyStateR40(plan) : qrexecPolicyState(plan));
   for (const f of plan.firewalls) {
@@ -171,7 +212,11 @@ function dom0State(plan: Plan): SaltStates {
       // list dom0 sets ends in accept: IPv6 stays off for this qube (an
       // explicit '' wins over a netvm's ipv6 feature), before the list is set.
       const exists = created(f.qube);
-      states[`qwire-ipv6-off-${f.qube}`] = state("qvm.features", { name: f.qube, disable: ["ipv6"], ...(exists.length > 0 ? { require: exists } : {}) });
+      states[`qwire-ipv6-off-${f.qube}`] = state("qvm.features", {
+        name: f.qube,
+        disable: ["ipv6"],
+        ...(exists.length > 0 ? { require: exists } : {}),
+      });
       needs.push({ qvm: `qwire-ipv6-off-${f.qube}` });
     }
     const after = needs.length > 0 ? { require: needs } : {};
@@ -231,8 +276,13 @@ function renderConnectScript(q: QubePlan, release: Plan["release"], layout: Layo
     qube: q.qube,
     release,
     installedAs: layout.connectPath,
-    runs: layout.markedBlocks ? "a marked block in /rw/config/rc.local calls it at boot," : "the qube runs it at boot and",
-    policyFile: profileOf(release).salt.policy === "qubes-rpc/policy" ? "/etc/qubes-rpc/policy/qubes.ConnectTCP+PORT" : QREXEC_POLICY,
+    runs: layout.markedBlocks
+      ? "a marked block in /rw/config/rc.local calls it at boot,"
+      : "the qube runs it at boot and",
+    policyFile:
+      profileOf(release).salt.policy === "qubes-rpc/policy"
+        ? "/etc/qubes-rpc/policy/qubes.ConnectTCP+PORT"
+        : QREXEC_POLICY,
     connects: q.connects.map((c) => ({
       label: `qrexec link ${c.intent}`,
       to: c.to,
@@ -259,7 +309,13 @@ function qrexecPolicyState(plan: Plan): SaltStates {
     ...plan.qrexecPolicy.map((l) => `qubes.ConnectTCP +${l.port} ${l.from} @default allow target=${l.to}`),
   ];
   return {
-    "qwire-qrexec-policy": state("file.managed", { name: QREXEC_POLICY, contents: `${lines.join("\n")}\n`, user: "root", group: "qubes", mode: "0664" }),
+    "qwire-qrexec-policy": state("file.managed", {
+      name: QREXEC_POLICY,
+      contents: `${lines.join("\n")}\n`,
+      user: "root",
+      group: "qubes",
+      mode: "0664",
+    }),
   };
 }
 
@@ -281,8 +337,17 @@ function qrexecPolicyStateR40(plan: Plan): SaltStates {
   for (const port of ports) {
     const file = fileOf(port);
     const id = `qwire-qrexec-policy-${port}`;
-    states[id] = state("file.managed", { name: file, contents: "", replace: false, user: "root", group: "qubes", mode: "0664" });
-    const lines = plan.qrexecPolicy.filter((l) => l.port === port).map((l) => `${l.from} @default allow,target=${l.to}\n`);
+    states[id] = state("file.managed", {
+      name: file,
+      contents: "",
+      replace: false,
+      user: "root",
+      group: "qubes",
+      mode: "0664",
+    });
+    const lines = plan.qrexecPolicy
+      .filter((l) => l.port === port)
+      .map((l) => `${l.from} @default allow,target=${l.to}\n`);
     states[`${id}-block`] = state("file.blockreplace", {
       name: file,
       marker_start: R40_MARKERS.start,

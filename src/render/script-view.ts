@@ -5,7 +5,17 @@
  * (templates/<backend>/qube-script.sh.hbs); the skeleton is in
  * templates/_partials/.
  */
-import type { Arrival, FamilyRules, ForwardHop, LinkInput, LinkPass, OverflowChain, Placement, QubePlan, Traffic } from "../plan/index.js";
+import type {
+  Arrival,
+  FamilyRules,
+  ForwardHop,
+  LinkInput,
+  LinkPass,
+  OverflowChain,
+  Placement,
+  QubePlan,
+  Traffic,
+} from "../plan/index.js";
 import type { R32Firewall, Release } from "../validate/index.js";
 import { profileOf } from "../release/index.js";
 import { withoutCovered } from "./covered-networks.js";
@@ -15,7 +25,10 @@ import { sentences } from "./words.js";
 const RUNS: Record<Placement, readonly string[]> = {
   "qubes-firewall.d": ["qubes-firewall runs it when it starts; qubesctl runs it on every apply."],
   "rc.local.d": ["The qube runs it at boot; qubesctl runs it on every apply."],
-  "rc.local": ["The qube runs it at boot (a marked block in /rw/config/rc.local calls it);", "qubesctl runs it on every apply."],
+  "rc.local": [
+    "The qube runs it at boot (a marked block in /rw/config/rc.local calls it);",
+    "qubesctl runs it on every apply.",
+  ],
   "qubes-firewall-user-script": [
     "qubes-firewall runs it after every reload (a marked block in",
     "/rw/config/qubes-firewall-user-script calls it); qubesctl on every apply.",
@@ -73,9 +86,14 @@ function familyView(table: "ip" | "ip6", rules: FamilyRules, overflows: readonly
     return { dnat: `qwire-dnat-${n}`, dnatPort: `qwire-dnat-port-${n}`, accept: `qwire-fwd-${n}` };
   };
   const inputSet = (a: Arrival) => `qwire-fin-${inputArrivals.findIndex((i) => sameArrival(i, a)) + 1}`;
-  const hops = rules.forwardHops.map((h) => ({ ...hopView(h), ...hopNames(h.arrival), label: `forward ${h.intent}${suffix}` }));
+  const hops = rules.forwardHops.map((h) => ({
+    ...hopView(h),
+    ...hopNames(h.arrival),
+    label: `forward ${h.intent}${suffix}`,
+  }));
   // The forwards arriving one way, for the log line when their rules are left out.
-  const namesOf = (a: Arrival) => `forward ${[...new Set(rules.forwardHops.filter((h) => sameArrival(h.arrival, a)).map((h) => h.intent))].join(", ")}${suffix}`;
+  const namesOf = (a: Arrival) =>
+    `forward ${[...new Set(rules.forwardHops.filter((h) => sameArrival(h.arrival, a)).map((h) => h.intent))].join(", ")}${suffix}`;
   const hopSets = hopArrivals.map((a) => ({
     arrival: a,
     detected: a.kind === "detected",
@@ -93,26 +111,58 @@ function familyView(table: "ip" | "ip6", rules: FamilyRules, overflows: readonly
     addrType: addr,
     // Every set and map qwire owns in this table, emptied on each run by deleting and declaring it again.
     objects: [
-      { kind: "set", name: "qwire-link-ports", key: [addr, addr, "inet_proto", "inet_service"], value: [], interval: true },
+      {
+        kind: "set",
+        name: "qwire-link-ports",
+        key: [addr, addr, "inet_proto", "inet_service"],
+        value: [],
+        interval: true,
+      },
       { kind: "set", name: "qwire-link-all", key: [addr, addr], value: [], interval: false },
       { kind: "set", name: "qwire-in-ports", key: [addr, "inet_proto", "inet_service"], value: [], interval: true },
       { kind: "set", name: "qwire-in-all", key: [addr], value: [], interval: false },
       ...hopSets.flatMap((h) => [
         { kind: "map", name: h.dnat, key: [addr, "inet_proto", "inet_service"], value: [addr], interval: true },
-        { kind: "map", name: h.dnatPort, key: [addr, "inet_proto", "inet_service"], value: [addr, "inet_service"], interval: true },
+        {
+          kind: "map",
+          name: h.dnatPort,
+          key: [addr, "inet_proto", "inet_service"],
+          value: [addr, "inet_service"],
+          interval: true,
+        },
         { kind: "set", name: h.accept, key: [addr, addr, "inet_proto", "inet_service"], value: [], interval: true },
       ]),
-      ...inputSets.map((i) => ({ kind: "set", name: i.set, key: [addr, "inet_proto", "inet_service"], value: [], interval: true })),
+      ...inputSets.map((i) => ({
+        kind: "set",
+        name: i.set,
+        key: [addr, "inet_proto", "inet_service"],
+        value: [],
+        interval: true,
+      })),
     ],
     hopSets,
     inputSets,
     // The first arrival number past this bundle's: maps and sets from there on are an earlier bundle's.
     staleHopSets: hopArrivals.length + 1,
     staleInputSets: inputArrivals.length + 1,
-    forwardInputs: rules.forwardInputs.map((i) => ({ ...i, sources: withoutCovered(i.sources), set: inputSet(i.arrival), label: `forward ${i.intent}${suffix}` })),
+    forwardInputs: rules.forwardInputs.map((i) => ({
+      ...i,
+      sources: withoutCovered(i.sources),
+      set: inputSet(i.arrival),
+      label: `forward ${i.intent}${suffix}`,
+    })),
     forwardHops: hops,
-    linkPasses: rules.linkPasses.map((p: LinkPass) => ({ label: `link ${p.intents.join(", ")}${suffix}`, from: p.from, to: p.to, traffic: p.traffic.map(trafficView) })),
-    linkInputs: rules.linkInputs.map((i: LinkInput) => ({ label: `link ${i.intents.join(", ")}${suffix}`, from: i.from, traffic: i.traffic.map(trafficView) })),
+    linkPasses: rules.linkPasses.map((p: LinkPass) => ({
+      label: `link ${p.intents.join(", ")}${suffix}`,
+      from: p.from,
+      to: p.to,
+      traffic: p.traffic.map(trafficView),
+    })),
+    linkInputs: rules.linkInputs.map((i: LinkInput) => ({
+      label: `link ${i.intents.join(", ")}${suffix}`,
+      from: i.from,
+      traffic: i.traffic.map(trafficView),
+    })),
     overflows: overflows.map(overflowView),
   };
 }

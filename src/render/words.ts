@@ -11,12 +11,16 @@ export function sentence(d: IntentDecision): string {
   const ip = "family" in d && d.family === "v6" ? " (IPv6)" : "";
   switch (d.kind) {
     case "forward-hop": {
-      const arriving = "interfaces" in d.arrival ? outside(d.arrival.interfaces) : `the uplink from ${d.arrival.uplinkFrom}`;
+      const arriving =
+        "interfaces" in d.arrival ? outside(d.arrival.interfaces) : `the uplink from ${d.arrival.uplinkFrom}`;
       const translate = d.translateTo === undefined ? "" : ` port ${d.translateTo}`;
       return `forward ${d.intent}${ip}: ${d.proto} ${formatPortRange(d.port)} from ${d.sources.join(", ")}, arriving on ${arriving}: DNAT to ${d.next}${translate} and let it through`;
     }
     case "forward-accept": {
-      const arriving = "interfaces" in d.arrival ? `on ${outside(d.arrival.interfaces)}` : `coming in through ${d.arrival.through.join(" -> ")}`;
+      const arriving =
+        "interfaces" in d.arrival
+          ? `on ${outside(d.arrival.interfaces)}`
+          : `coming in through ${d.arrival.through.join(" -> ")}`;
       return `forward ${d.intent}${ip}: accept ${d.proto} ${formatPortRange(d.port)} from ${d.sources.join(", ")}, ${arriving}`;
     }
     case "link-pass":
@@ -47,5 +51,7 @@ export function sentences(q: Pick<QubePlan, "decisions">): string[] {
 }
 
 function trafficWords(traffic: readonly Traffic[]): string {
-  return traffic.map((t) => (t.kind === "all" ? "all traffic" : `${t.proto} ${t.ports.map(formatPortRange).join(", ")}`)).join(", ");
+  return traffic
+    .map((t) => (t.kind === "all" ? "all traffic" : `${t.proto} ${t.ports.map(formatPortRange).join(", ")}`))
+    .join(", ");
 }

@@ -7,7 +7,11 @@ import { rm } from "node:fs/promises";
 import { Runner } from "./exec.js";
 import type { Namespaces } from "./model/namespaces.js";
 
-export async function cleanUp(runner: Runner, namespaces: Namespaces | undefined, dir: string | undefined): Promise<void> {
+export async function cleanUp(
+  runner: Runner,
+  namespaces: Namespaces | undefined,
+  dir: string | undefined,
+): Promise<void> {
   runner.killAll();
   const quiet = Runner.unabortable();
   if (namespaces) for (const ns of namespaces.remaining()) await namespaces.deleteWith(quiet, ns);

@@ -52,56 +52,94 @@ export async function runEvent(name: EventName, ctx: EventContext): Promise<Even
   switch (name) {
     case "apply": {
       const report = await ctx.apply("initial");
-      return { title: "bundle applied (install.sh: qwire.dom0, then qwire.vm on every target)", checks: [applyCheck("apply", report)], flows: "initial" };
+      return {
+        title: "bundle applied (install.sh: qwire.dom0, then qwire.vm on every target)",
+        checks: [applyCheck("apply", report)],
+        flows: "initial",
+      };
     }
     case "reapply": {
       const before = await snapshot(ctx);
       const report = await ctx.apply("initial");
       const after = await snapshot(ctx);
       const checks: Check[] = [applyCheck("apply again", report)];
-      const fileChanges = report.targets.flatMap((t) => t.states.filter((s) => s.changed && s.function.startsWith("file.")).map((s) => `${t.target}: ${s.id}`));
-      checks.push({ name: "no file changed", pass: fileChanges.length === 0, detail: fileChanges.length === 0 ? "every file state was already in the right state" : `changed on the second apply: ${fileChanges.join(", ")}` });
+      const fileChanges = report.targets.flatMap((t) =>
+        t.states.filter((s) => s.changed && s.function.startsWith("file.")).map((s) => `${t.target}: ${s.id}`),
+      );
+      checks.push({
+        name: "no file changed",
+        pass: fileChanges.length === 0,
+        detail:
+          fileChanges.length === 0
+            ? "every file state was already in the right state"
+            : `changed on the second apply: ${fileChanges.join(", ")}`,
+      });
       for (const [qube, text] of before) {
         const diff = firstDifference(text, after.get(qube) ?? "");
-        checks.push({ name: `ruleset of ${qube} identical`, pass: diff === undefined, detail: diff ?? "nft list ruleset is byte-identical (counters aside)" });
+        checks.push({
+          name: `ruleset of ${qube} identical`,
+          pass: diff === undefined,
+          detail: diff ?? "nft list ruleset is byte-identical (counters aside)",
+        });
       }
       return { title: "bundle applied a second time (idempotency)", checks, flows: "initial" };
     }
     case "firewall-reload": {
       const net = ctx.model.qubes().filter((q) => q.providesNetwork && q.ns);
       for (const q of net) await ctx.lifecycle.reloadFirewall(q.name);
-      return { title: `qubes-firewall restarted in ${net.map((q) => q.name).join(", ") || "no qube"} (table rebuilt, hooks re-run)`, checks: [], flows: "initial" };
+      return {
+        title: `qubes-firewall restarted in ${net.map((q) => q.name).join(", ") || "no qube"} (table rebuilt, hooks re-run)`,
+        checks: [],
+        flows: "initial",
+      };
     }
     case "restart": {
       for (const q of ctx.carriers) await ctx.lifecycle.restart(q);
-      return { title: `qubes restarted: ${ctx.carriers.join(", ") || "none"} (fresh network stack, /rw kept, boot hooks run)`, checks: [], flows: "initial" };
+      return {
+        title: `qubes restarted: ${ctx.carriers.join(", ") || "none"} (fresh network stack, /rw kept, boot hooks run)`,
+        checks: [],
+        flows: "initial",
+      };
     }
     case "recreate": {
-      if (typeof ctx.victim !== "string") return { title: `recreate skipped: ${ctx.victim.none}`, checks: [], flows: "none" };
+      if (typeof ctx.victim !== "string")
+        return { title: `recreate skipped: ${ctx.victim.none}`, checks: [], flows: "none" };
       const q = ctx.model.qube(ctx.victim);
       const old = q.ip;
       await ctx.lifecycle.recreate(ctx.victim);
       const report = await ctx.apply("initial");
       return {
         title: `${ctx.victim} recreated with a new address (${old} -> ${q.ip}) and an empty /rw, bundle re-applied`,
-        checks: [applyCheck("re-apply", report), { name: "new address", pass: q.ip !== old, detail: `${old} -> ${q.ip}` }],
+        checks: [
+          applyCheck("re-apply", report),
+          { name: "new address", pass: q.ip !== old, detail: `${old} -> ${q.ip}` },
+        ],
         flows: "initial",
       };
     }
     case "delete-intent": {
-      if (typeof ctx.deleted !== "string") return { title: `delete-intent skipped: ${ctx.deleted.none}`, checks: [], flows: "none" };
+      if (typeof ctx.deleted !== "string")
+        return { title: `delete-intent skipped: ${ctx.deleted.none}`, checks: [], flows: "none" };
       const report = await ctx.apply("after-delete");
-      return { title: `${ctx.deleted} removed from qwire.yaml, new bundle applied`, checks: [applyCheck("apply", report)], flows: "after-delete" };
+      return {
+        title: `${ctx.deleted} removed from qwire.yaml, new bundle applied`,
+        checks: [applyCheck("apply", report)],
+        flows: "after-delete",
+      };
     }
   }
 }
 
 function applyCheck(name: string, report: ApplyReport): Check {
-  const failed = report.targets.flatMap((t) => t.states.filter((s) => !s.result).map((s) => `${t.target}: ${s.id} (${s.function}): ${s.comment}`));
+  const failed = report.targets.flatMap((t) =>
+    t.states.filter((s) => !s.result).map((s) => `${t.target}: ${s.id} (${s.function}): ${s.comment}`),
+  );
   return {
     name,
     pass: report.ok,
-    detail: report.ok ? `${report.targets.length} target(s), every state succeeded` : `failed states: ${failed.join("; ")}`,
+    detail: report.ok
+      ? `${report.targets.length} target(s), every state succeeded`
+      : `failed states: ${failed.join("; ")}`,
   };
 }
 
@@ -123,7 +161,8 @@ function firstDifference(a: string, b: string): string | undefined {
   const la = a.split("\n");
   const lb = b.split("\n");
   for (let i = 0; i < Math.max(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) return `line ${i + 1}: before ${JSON.stringify((la[i] ?? "<end>").trim())}, after ${JSON.stringify((lb[i] ?? "<end>").trim())}`;
+    if (la[i] !== lb[i])
+      return `line ${i + 1}: before ${JSON.stringify((la[i] ?? "<end>").trim())}, after ${JSON.stringify((lb[i] ?? "<end>").trim())}`;
   }
   return "differs";
 }

@@ -47,7 +47,9 @@ export class Runner {
       if (r.isCanceled) throw new AbortError();
       const result = { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
       if (options.check !== false && result.exitCode !== 0) {
-        throw new Error(`${[file, ...args].join(" ")} failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+        throw new Error(
+          `${[file, ...args].join(" ")} failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`,
+        );
       }
       return result;
     } finally {

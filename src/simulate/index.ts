@@ -101,7 +101,11 @@ export async function simulate(source: SourceFile, options: SimulateOptions = {}
   return { diagnostics: compiled.diagnostics, report };
 }
 
-export async function simulateCompiled(source: SourceFile, compiled: Required<CompileResult>, options: SimulateOptions = {}): Promise<SimulationReport> {
+export async function simulateCompiled(
+  source: SourceFile,
+  compiled: Required<CompileResult>,
+  options: SimulateOptions = {},
+): Promise<SimulationReport> {
   const started = Date.now();
   const controller = new AbortController();
   // Every running child listens on this signal.
@@ -123,8 +127,13 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
     const initial = deriveFlows(topology);
 
     // The second bundle of delete-intent, built before anything starts.
-    const deletion = wanted.has("delete-intent") ? withoutLastIntent(source, topology, compiled, options.fleet) : undefined;
-    const after = deletion && "topology" in deletion ? afterDeleteFlows(topology, deletion.topology, deletion.intent, initial) : undefined;
+    const deletion = wanted.has("delete-intent")
+      ? withoutLastIntent(source, topology, compiled, options.fleet)
+      : undefined;
+    const after =
+      deletion && "topology" in deletion
+        ? afterDeleteFlows(topology, deletion.topology, deletion.intent, initial)
+        : undefined;
 
     // Not under /tmp: each qube gets its own /tmp, which would hide this directory from it.
     dir = await mkdtemp(join("/var/tmp", `qwire-sim-${runId}-`));
@@ -140,15 +149,24 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
     const shell = new QubeShell(runner, model, stubs);
     const lifecycle = new Lifecycle(model, shell);
     const bundles: Partial<Record<BundlePhase, string>> = {};
-    bundles.initial = await writeBundle(join(dir, "bundle-initial"), options.tamper ? options.tamper(compiled.artifacts, "initial") : compiled.artifacts);
+    bundles.initial = await writeBundle(
+      join(dir, "bundle-initial"),
+      options.tamper ? options.tamper(compiled.artifacts, "initial") : compiled.artifacts,
+    );
     if (deletion && "artifacts" in deletion) {
-      bundles["after-delete"] = await writeBundle(join(dir, "bundle-after-delete"), options.tamper ? options.tamper(deletion.artifacts, "after-delete") : deletion.artifacts);
+      bundles["after-delete"] = await writeBundle(
+        join(dir, "bundle-after-delete"),
+        options.tamper ? options.tamper(deletion.artifacts, "after-delete") : deletion.artifacts,
+      );
     }
 
     progress(`model: ${model.qubes().length} qubes, ${model.lans().length} outside network(s), run ${runId}`);
     await lifecycle.bootAll();
     const addresses = Object.fromEntries(model.qubes().map((q) => [q.name, q.ip]));
-    const carriers = model.qubes().map((q) => q.name).filter((n) => compiled.plan.qubes.some((p) => p.qube === n));
+    const carriers = model
+      .qubes()
+      .map((q) => q.name)
+      .filter((n) => compiled.plan.qubes.some((p) => p.qube === n));
     const applies: ApplyReport[] = [];
     const ctx: EventContext = {
       model,
@@ -156,7 +174,11 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
       namespaces,
       carriers,
       victim: pickVictim(topology, model),
-      deleted: deletion ? ("intent" in deletion ? deletion.intent : { none: deletion.none }) : { none: "not requested" },
+      deleted: deletion
+        ? "intent" in deletion
+          ? deletion.intent
+          : { none: deletion.none }
+        : { none: "not requested" },
       apply: async (phase) => {
         const bundle = bundles[phase];
         if (!bundle) throw new SimulateError("model", `no ${phase} bundle`);
@@ -175,8 +197,12 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
       progress(`event ${name}...`);
       const step = await runEvent(name, ctx);
       const checks = [...step.checks];
-      if (name === "apply") checks.push(...initial.unprobeable.map((u) => ({ name: `${u.origin} cannot be probed`, pass: false, detail: u.reason })));
-      const flows: readonly Flow[] = step.flows === "initial" ? initial.flows : step.flows === "after-delete" ? (after?.flows ?? []) : [];
+      if (name === "apply")
+        checks.push(
+          ...initial.unprobeable.map((u) => ({ name: `${u.origin} cannot be probed`, pass: false, detail: u.reason })),
+        );
+      const flows: readonly Flow[] =
+        step.flows === "initial" ? initial.flows : step.flows === "after-delete" ? (after?.flows ?? []) : [];
       const probeEnv = { client: join(stubs.bin, "qrexec-client-vm"), socket: stubs.qrexec, path: shell.path() };
       const { results, busy } = await probeFlows(flows, model, runner, probeEnv, options.probe ?? DEFAULT_PROBE);
       const report: EventReport = {
@@ -191,7 +217,9 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
         applies: [...applies],
       };
       reports.push(report);
-      progress(`event ${name}: ${report.passed ? "PASS" : "FAIL"} (${results.filter((r) => r.pass).length}/${results.length} flows, ${report.durationMs} ms)`);
+      progress(
+        `event ${name}: ${report.passed ? "PASS" : "FAIL"} (${results.filter((r) => r.pass).length}/${results.length} flows, ${report.durationMs} ms)`,
+      );
     }
     return {
       file: source.name,
@@ -203,7 +231,8 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
       events: reports,
     };
   } catch (e) {
-    if (controller.signal.aborted || e instanceof AbortError) throw new SimulateError("interrupted", "interrupted; every namespace and temporary file of this run was removed");
+    if (controller.signal.aborted || e instanceof AbortError)
+      throw new SimulateError("interrupted", "interrupted; every namespace and temporary file of this run was removed");
     throw e;
   } finally {
     await qrexec?.close();
@@ -215,8 +244,13 @@ export async function simulateCompiled(source: SourceFile, compiled: Required<Co
 
 /** Refused qrexec calls made by a qube that has a failing flow in this event: the why behind "no qube answered". */
 function qrexecNotes(qrexec: Dom0Qrexec, from: number, results: readonly FlowResult[]): string[] {
-  const failing = new Set<string>(results.flatMap((r) => (!r.pass && r.flow.from.kind === "qube" ? [r.flow.from.qube] : [])));
-  const lines = qrexec.calls.slice(from).filter((c) => !c.allowed && failing.has(c.call.source)).map((c) => `qrexec refused ${c.detail}`);
+  const failing = new Set<string>(
+    results.flatMap((r) => (!r.pass && r.flow.from.kind === "qube" ? [r.flow.from.qube] : [])),
+  );
+  const lines = qrexec.calls
+    .slice(from)
+    .filter((c) => !c.allowed && failing.has(c.call.source))
+    .map((c) => `qrexec refused ${c.detail}`);
   return [...new Set(lines)].sort();
 }
 
@@ -241,7 +275,11 @@ function withoutLastIntent(
   compiled: Required<CompileResult>,
   fleet: FleetOptions | undefined,
 ): { intent: string; topology: Topology; artifacts: readonly Artifact[] } | { none: string } {
-  const doc = (fleet === undefined ? load(source.text, { schema: CORE_SCHEMA }) : structuredClone(parseFleet(source, new DiagnosticBag(), fleet)!.value)) as Record<string, unknown>;
+  const doc = (
+    fleet === undefined
+      ? load(source.text, { schema: CORE_SCHEMA })
+      : structuredClone(parseFleet(source, new DiagnosticBag(), fleet)!.value)
+  ) as Record<string, unknown>;
   const forwards = Array.isArray(doc.forwards) ? doc.forwards : [];
   const links = Array.isArray(doc.links) ? doc.links : [];
   let intent: string;
@@ -254,9 +292,15 @@ function withoutLastIntent(
   } else return { none: "qwire.yaml has no intent to delete" };
   delete doc.expect;
   const text = dump(doc, { schema: CORE_SCHEMA, lineWidth: -1 });
-  const next = compile({ name: `${source.name} (without ${intent})`, text }, { previousQubes: compiled.plan.qubes.map((q) => q.qube) });
+  const next = compile(
+    { name: `${source.name} (without ${intent})`, text },
+    { previousQubes: compiled.plan.qubes.map((q) => q.qube) },
+  );
   if (!next.topology || !next.artifacts) {
-    throw new SimulateError("model", `qwire.yaml without ${intent} does not compile: ${next.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}`);
+    throw new SimulateError(
+      "model",
+      `qwire.yaml without ${intent} does not compile: ${next.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}`,
+    );
   }
   return { intent, topology: next.topology, artifacts: next.artifacts };
 }
@@ -290,14 +334,27 @@ function mergeLans(a: readonly LanRequest[], b: readonly LanRequest[]): LanReque
   for (const l of [...a, ...b]) {
     const k = `${l.qube}:${l.iface}`;
     const prev = byKey.get(k);
-    byKey.set(k, prev ? { ...prev, uplink: prev.uplink === true || l.uplink === true, clients: [...new Set([...prev.clients, ...l.clients])].sort() } : l);
+    byKey.set(
+      k,
+      prev
+        ? {
+            ...prev,
+            uplink: prev.uplink === true || l.uplink === true,
+            clients: [...new Set([...prev.clients, ...l.clients])].sort(),
+          }
+        : l,
+    );
   }
   return [...byKey.values()];
 }
 
 /** The qube `recreate` recreates: the target of the first forward, else of the first link; a qube with network and no pin. */
 function pickVictim(topology: Topology, model: QubesModel): QubeName | { none: string } {
-  const candidates = [...topology.forwards.map((r) => r.forward.to), ...topology.links.map((l) => l.link.to), ...topology.links.map((l) => l.link.from)];
+  const candidates = [
+    ...topology.forwards.map((r) => r.forward.to),
+    ...topology.links.map((l) => l.link.to),
+    ...topology.links.map((l) => l.link.from),
+  ];
   for (const name of candidates) {
     const q = model.qube(name);
     if (q.pinned === undefined && q.netvm !== undefined && !q.providesNetwork) return name;

@@ -9,7 +9,8 @@ import type { Runner } from "./exec.js";
 import { PYTHON } from "./apply/render-sls.js";
 
 export async function checkPrerequisites(runner: Runner, release?: string): Promise<void> {
-  if (process.platform !== "linux") throw new SimulateError("prerequisite", "qwire simulate runs on Linux only (it builds network namespaces)");
+  if (process.platform !== "linux")
+    throw new SimulateError("prerequisite", "qwire simulate runs on Linux only (it builds network namespaces)");
   const missing: { what: string; pkg: string }[] = [];
   const probe = async (what: string, pkg: string, file: string, args: string[]) => {
     try {
@@ -28,9 +29,12 @@ export async function checkPrerequisites(runner: Runner, release?: string): Prom
     ...(release === "4.1" ? [probe("iptables-restore", "iptables", "iptables-restore", ["--version"])] : []),
   ]);
   const problems: string[] = [];
-  if (typeof process.getuid === "function" && process.getuid() !== 0) problems.push("root (it creates network namespaces and loads nftables rules): run it with sudo");
+  if (typeof process.getuid === "function" && process.getuid() !== 0)
+    problems.push("root (it creates network namespaces and loads nftables rules): run it with sudo");
   if (missing.length > 0) {
-    problems.push(`${missing.map((m) => m.what).join(", ")}: install with: sudo apt-get install ${missing.map((m) => m.pkg).join(" ")}`);
+    problems.push(
+      `${missing.map((m) => m.what).join(", ")}: install with: sudo apt-get install ${missing.map((m) => m.pkg).join(" ")}`,
+    );
   }
   if (problems.length > 0) throw new SimulateError("prerequisite", `qwire simulate needs ${problems.join("; and ")}`);
 }

@@ -21,8 +21,15 @@ import type { ParsedDocument } from "../parse/index.js";
 import type { IntentSpec, QubeName, QubeSpec } from "../validate/index.js";
 import type { NetvmGraph } from "./graph.js";
 
-export function checkCreates(spec: IntentSpec, graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag, declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>): void {
-  const hostsAs = (kind: "disposable" | "template") => new Set(spec.qubes.flatMap((q) => (q.guestOf?.kind === kind ? [q.guestOf.host] : [])));
+export function checkCreates(
+  spec: IntentSpec,
+  graph: NetvmGraph,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+  declaredAt: (q: QubeName) => ReturnType<ParsedDocument["positions"]["key"]>,
+): void {
+  const hostsAs = (kind: "disposable" | "template") =>
+    new Set(spec.qubes.flatMap((q) => (q.guestOf?.kind === kind ? [q.guestOf.host] : [])));
   const disposableTemplates = hostsAs("disposable");
   const templates = hostsAs("template");
   for (const q of spec.qubes) {
@@ -30,26 +37,34 @@ export function checkCreates(spec: IntentSpec, graph: NetvmGraph, doc: ParsedDoc
     if (c === undefined) continue;
     const at = doc.positions.value([...c.path, "template"]);
     if (c.template === q.name) {
-      diag.error("QW3030", at, `'create:' makes '${q.name}' from itself`, { hint: "name the template it is made from (qvm-ls --class TemplateVM lists them)" });
+      diag.error("QW3030", at, `'create:' makes '${q.name}' from itself`, {
+        hint: "name the template it is made from (qvm-ls --class TemplateVM lists them)",
+      });
       continue;
     }
     const t = graph.get(c.template);
     if (t === undefined) continue;
     const why = c.class === "DispVM" ? notADisposableTemplate(t, templates) : notATemplate(t, disposableTemplates);
     if (why === undefined) continue;
-    diag.error("QW3030", at, `'create:' makes '${q.name}' (${c.class}) from '${t.name}', but qwire.yaml declares '${t.name}' as ${why}`, {
-      notes: [{ message: `'${t.name}' is declared here`, span: declaredAt(t.name) }],
-      hint:
-        c.class === "DispVM"
-          ? `a DispVM starts from a disposable template: give '${t.name}' 'create: { class: AppVM, template_for_dispvms: true, ... }', or name another one`
-          : `class ${c.class} is made from a TemplateVM (qvm-ls --class TemplateVM lists them): name one of those`,
-    });
+    diag.error(
+      "QW3030",
+      at,
+      `'create:' makes '${q.name}' (${c.class}) from '${t.name}', but qwire.yaml declares '${t.name}' as ${why}`,
+      {
+        notes: [{ message: `'${t.name}' is declared here`, span: declaredAt(t.name) }],
+        hint:
+          c.class === "DispVM"
+            ? `a DispVM starts from a disposable template: give '${t.name}' 'create: { class: AppVM, template_for_dispvms: true, ... }', or name another one`
+            : `class ${c.class} is made from a TemplateVM (qvm-ls --class TemplateVM lists them): name one of those`,
+      },
+    );
   }
 }
 
 /** Why `t` cannot be the TemplateVM of an AppVM or StandaloneVM, or undefined when qwire.yaml does not say. */
 function notATemplate(t: QubeSpec, disposableTemplates: ReadonlySet<QubeName>): string | undefined {
-  if (t.create !== undefined) return `a qube it creates with class ${t.create.class}${t.create.templateForDispvms ? " (a disposable template)" : ""}, not a template`;
+  if (t.create !== undefined)
+    return `a qube it creates with class ${t.create.class}${t.create.templateForDispvms ? " (a disposable template)" : ""}, not a template`;
   if (t.providesNetwork) return "a net qube (provides_network), not a template";
   if (disposableTemplates.has(t.name)) return "the disposable template of a net qube (an AppVM), not a template";
   return undefined;
@@ -60,6 +75,7 @@ function notADisposableTemplate(t: QubeSpec, templates: ReadonlySet<QubeName>): 
   if (t.create !== undefined && (t.create.class === "DispVM" || !t.create.templateForDispvms)) {
     return `a qube it creates with class ${t.create.class} ${t.create.class === "DispVM" ? "(a disposable cannot be a disposable template)" : "without 'template_for_dispvms: true'"}`;
   }
-  if (templates.has(t.name)) return "the template of a 'placement: template' qube (a TemplateVM), not a disposable template";
+  if (templates.has(t.name))
+    return "the template of a 'placement: template' qube (a TemplateVM), not a disposable template";
   return undefined;
 }

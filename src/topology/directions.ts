@@ -2,5 +2,10 @@
 import type { LinkSpec, QubeName } from "../validate/index.js";
 
 export function linkDirections(l: Pick<LinkSpec, "from" | "to" | "bothWays">): [from: QubeName, to: QubeName][] {
-  return l.bothWays ? [[l.from, l.to], [l.to, l.from]] : [[l.from, l.to]];
+  return l.bothWays
+    ? [
+        [l.from, l.to],
+        [l.to, l.from],
+      ]
+    : [[l.from, l.to]];
 }

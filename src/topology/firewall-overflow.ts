@@ -17,26 +17,45 @@ export function overflowsQubesd(rules: readonly unknown[]): boolean {
 
 /** Why the netvm cannot enforce this rule, or undefined. */
 function notInNetvm(r: FirewallRule): string | undefined {
-  if (r.dsthost?.kind === "host") return `host name '${r.dsthost.text}' (qubes-firewall resolves it per rule; qwire's netvm chain would need its addresses)`;
+  if (r.dsthost?.kind === "host")
+    return `host name '${r.dsthost.text}' (qubes-firewall resolves it per rule; qwire's netvm chain would need its addresses)`;
   if (r.dsthost?.kind === "6") return `IPv6 network ${r.dsthost.text}`;
   if (r.expire !== undefined) return "expire= (qubesd drops the rule when it expires; the netvm chain would keep it)";
   return undefined;
 }
 
 /** `rules`: the whole list dom0 would set (topology/outbound.ts). */
-export function checkOverflow(f: FirewallSpec, rules: readonly FirewallRule[], graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag): void {
+export function checkOverflow(
+  f: FirewallSpec,
+  rules: readonly FirewallRule[],
+  graph: NetvmGraph,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+): void {
   if (!overflowsQubesd(rules)) return;
   const where = doc.positions.key([...f.path, "rules"]);
   const count = `${rules.length} outbound rules for '${f.qube}'`;
   const qube = graph.get(f.qube);
   const netvm = qube?.netvm;
-  const refuse = (why: string, hint: string) => diag.error("QW4006", where, `${count}: qubesd fails somewhere past ${MAX_FIREWALL_RULES} (Qubes issue #4228), and ${why}`, { hint });
+  const refuse = (why: string, hint: string) =>
+    diag.error(
+      "QW4006",
+      where,
+      `${count}: qubesd fails somewhere past ${MAX_FIREWALL_RULES} (Qubes issue #4228), and ${why}`,
+      { hint },
+    );
   if (netvm === undefined) {
-    refuse(`'${f.qube}' has no netvm in qwire.yaml to enforce the rules past the limit`, `declare its netvm ('netvm: sys-firewall'), or merge rules into networks or port ranges to stay within ${MAX_FIREWALL_RULES - 1}`);
+    refuse(
+      `'${f.qube}' has no netvm in qwire.yaml to enforce the rules past the limit`,
+      `declare its netvm ('netvm: sys-firewall'), or merge rules into networks or port ranges to stay within ${MAX_FIREWALL_RULES - 1}`,
+    );
     return;
   }
   if (qube?.ipv6) {
-    refuse(`'${f.qube}' has ipv6: its netvm enforces the overflow for IPv4 only`, `turn ipv6 off for '${f.qube}', or merge rules to stay within ${MAX_FIREWALL_RULES - 1}`);
+    refuse(
+      `'${f.qube}' has ipv6: its netvm enforces the overflow for IPv4 only`,
+      `turn ipv6 off for '${f.qube}', or merge rules to stay within ${MAX_FIREWALL_RULES - 1}`,
+    );
     return;
   }
   const bad = rules.map((r, i) => ({ i, why: notInNetvm(r) })).filter((b) => b.why !== undefined);

@@ -12,7 +12,17 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { ParsedDocument, YamlPath } from "../parse/index.js";
 import { AUTO_UPLINK, type OutsideInterface } from "../validate/index.js";
-import type { FirewallRule, ForwardSpec, IntentSpec, LinkSpec, NetworkLinkSpec, PortRange, QrexecLinkSpec, QubeName, QubeSpec } from "../validate/index.js";
+import type {
+  FirewallRule,
+  ForwardSpec,
+  IntentSpec,
+  LinkSpec,
+  NetworkLinkSpec,
+  PortRange,
+  QrexecLinkSpec,
+  QubeName,
+  QubeSpec,
+} from "../validate/index.js";
 import { formatPortRange } from "../validate/values.js";
 import { ipv4Range, rangesOverlap } from "../addresses/ipv4.js";
 import { profileOf } from "../release/index.js";
@@ -73,7 +83,12 @@ export interface TopologyOptions {
   readonly ignore?: ReadonlySet<string>;
 }
 
-export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: DiagnosticBag, options: TopologyOptions = {}): Topology | undefined {
+export function resolveTopology(
+  spec: IntentSpec,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+  options: TopologyOptions = {},
+): Topology | undefined {
   const graph = new NetvmGraph(spec);
   const at = (path: YamlPath) => doc.positions.value(path);
   const declaredAt = (q: QubeName) => doc.positions.key(graph.get(q)?.path ?? []);
@@ -94,7 +109,8 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
 
   if (options.referencesOnly) {
     if (spec.defaultNetvm !== undefined) known(spec.defaultNetvm.name, spec.defaultNetvm.path);
-    for (const q of spec.qubes) if (q.netvm !== undefined && !q.followsDefaultNetvm) known(q.netvm, [...q.path, "netvm"]);
+    for (const q of spec.qubes)
+      if (q.netvm !== undefined && !q.followsDefaultNetvm) known(q.netvm, [...q.path, "netvm"]);
     for (const f of spec.forwards) {
       known(f.to, [...f.path, "to"]);
       if (f.entry !== undefined) known(f.entry, [...f.path, "entry"]);
@@ -142,8 +158,10 @@ export function resolveTopology(spec: IntentSpec, doc: ParsedDocument, diag: Dia
   for (const f of spec.firewall) known(f.qube, [...f.path]);
   const outbound = composeOutbound(spec.firewall, links);
   const overflow = profileOf(spec.release).outbound.overflow;
-  if (overflow === "in-qube") for (const f of spec.firewall) warnR32Overflow(f, r32FirewallOf(f, outbound.get(f.qube)!), doc, diag);
-  if (overflow === "netvm") for (const f of spec.firewall) checkOverflow(f, outbound.get(f.qube)!.rules, graph, doc, diag);
+  if (overflow === "in-qube")
+    for (const f of spec.firewall) warnR32Overflow(f, r32FirewallOf(f, outbound.get(f.qube)!), doc, diag);
+  if (overflow === "netvm")
+    for (const f of spec.firewall) checkOverflow(f, outbound.get(f.qube)!.rules, graph, doc, diag);
 
   if (diag.hasErrors()) return undefined;
   return { spec, graph, forwards, links, qrexecLinks, outbound };
@@ -170,61 +188,106 @@ function checkQubes(
   const pins = new Map<string, QubeSpec>();
   // `netvm: default` qubes share one reference, checked once where it is written.
   const defaultNetvm = spec.defaultNetvm;
-  const defaultUsable = defaultNetvm === undefined || (known(defaultNetvm.name, defaultNetvm.path) && providesNetwork(defaultNetvm.name, defaultNetvm.path));
+  const defaultUsable =
+    defaultNetvm === undefined ||
+    (known(defaultNetvm.name, defaultNetvm.path) && providesNetwork(defaultNetvm.name, defaultNetvm.path));
   for (const q of spec.qubes) {
     if (q.followsDefaultNetvm && defaultNetvm === undefined) {
-      diag.error("QW3021", doc.positions.value([...q.path, "netvm"]), `'${q.name}' follows dom0's default netvm, but qwire.yaml does not say which qube that is`, {
-        hint: "add a top-level 'default_netvm: sys-firewall' (what 'qubes-prefs default_netvm' prints in dom0); dom0 checks it before it resets the qube's netvm",
-      });
+      diag.error(
+        "QW3021",
+        doc.positions.value([...q.path, "netvm"]),
+        `'${q.name}' follows dom0's default netvm, but qwire.yaml does not say which qube that is`,
+        {
+          hint: "add a top-level 'default_netvm: sys-firewall' (what 'qubes-prefs default_netvm' prints in dom0); dom0 checks it before it resets the qube's netvm",
+        },
+      );
     }
-    const checked = q.followsDefaultNetvm ? defaultUsable : q.netvm !== undefined && known(q.netvm, [...q.path, "netvm"]);
+    const checked = q.followsDefaultNetvm
+      ? defaultUsable
+      : q.netvm !== undefined && known(q.netvm, [...q.path, "netvm"]);
     if (q.netvm !== undefined && checked) {
       const netvm = graph.get(q.netvm)!;
       if (!netvm.providesNetwork && !q.followsDefaultNetvm) {
-        diag.error("QW3003", doc.positions.value([...q.path, "netvm"]), `'${q.name}' uses '${netvm.name}' as its netvm, but '${netvm.name}' does not provide network`, {
-          notes: [{ message: `'${netvm.name}' is declared here`, span: declaredAt(netvm.name) }],
-          hint: `add 'provides_network: true' to '${netvm.name}', or pick another netvm`,
-        });
+        diag.error(
+          "QW3003",
+          doc.positions.value([...q.path, "netvm"]),
+          `'${q.name}' uses '${netvm.name}' as its netvm, but '${netvm.name}' does not provide network`,
+          {
+            notes: [{ message: `'${netvm.name}' is declared here`, span: declaredAt(netvm.name) }],
+            hint: `add 'provides_network: true' to '${netvm.name}', or pick another netvm`,
+          },
+        );
       } else if (netvm.role === "service" && !q.providesNetwork) {
-        diag.error("QW3008", doc.positions.value([...q.path, "netvm"]), `'${q.name}' sits directly behind the service qube '${netvm.name}'`, {
-          notes: [{ message: `'${netvm.name}' is a service qube`, span: declaredAt(netvm.name) }],
-          hint: `put a firewall qube between them (sys-net <-> sys-firewall-1 <-> ${netvm.name} <-> sys-firewall-2 <-> ${q.name}), so qvm-firewall rules of '${q.name}' are enforced by a qube it cannot reach`,
-        });
+        diag.error(
+          "QW3008",
+          doc.positions.value([...q.path, "netvm"]),
+          `'${q.name}' sits directly behind the service qube '${netvm.name}'`,
+          {
+            notes: [{ message: `'${netvm.name}' is a service qube`, span: declaredAt(netvm.name) }],
+            hint: `put a firewall qube between them (sys-net <-> sys-firewall-1 <-> ${netvm.name} <-> sys-firewall-2 <-> ${q.name}), so qvm-firewall rules of '${q.name}' are enforced by a qube it cannot reach`,
+          },
+        );
       }
     }
     const stem = saltStem(q.name);
     const other = stems.get(stem);
     if (other) {
-      diag.error("QW3014", doc.positions.key(q.path), `qubes '${other.name}' and '${q.name}' would share the Salt file name '${stem}'`, {
-        notes: [{ message: `'${other.name}' is declared here`, span: declaredAt(other.name) }],
-        hint: "Salt state names cannot hold '.', so qwire writes it as '_'; rename one of the qubes",
-      });
+      diag.error(
+        "QW3014",
+        doc.positions.key(q.path),
+        `qubes '${other.name}' and '${q.name}' would share the Salt file name '${stem}'`,
+        {
+          notes: [{ message: `'${other.name}' is declared here`, span: declaredAt(other.name) }],
+          hint: "Salt state names cannot hold '.', so qwire writes it as '_'; rename one of the qubes",
+        },
+      );
     } else stems.set(stem, q);
     if (q.ip !== undefined) {
       const twin = pins.get(q.ip);
       if (twin) {
-        diag.error("QW3015", doc.positions.value([...q.path, "ip"]), `'${q.name}' and '${twin.name}' are both pinned to ${q.ip}`, {
-          notes: [{ message: "the other pin is here", span: doc.positions.value([...twin.path, "ip"]) }],
-        });
+        diag.error(
+          "QW3015",
+          doc.positions.value([...q.path, "ip"]),
+          `'${q.name}' and '${twin.name}' are both pinned to ${q.ip}`,
+          {
+            notes: [{ message: "the other pin is here", span: doc.positions.value([...twin.path, "ip"]) }],
+          },
+        );
       } else pins.set(q.ip, q);
     }
   }
   for (const q of spec.qubes) {
     if (!q.ipv6) continue;
-    const without = graph.upstream(q.name).slice(1).find((n) => !graph.get(n)?.ipv6);
+    const without = graph
+      .upstream(q.name)
+      .slice(1)
+      .find((n) => !graph.get(n)?.ipv6);
     if (without !== undefined) {
-      diag.error("QW3017", doc.positions.key([...q.path, "ipv6"]), `'${q.name}' has IPv6, but its netvm chain does not: '${without}' lacks 'ipv6: true'`, {
-        notes: [{ message: `'${without}' is declared here`, span: declaredAt(without) }],
-        hint: `add 'ipv6: true' to '${without}' (Qubes: qvm-features ${without} ipv6 1), or remove it here`,
-      });
+      diag.error(
+        "QW3017",
+        doc.positions.key([...q.path, "ipv6"]),
+        `'${q.name}' has IPv6, but its netvm chain does not: '${without}' lacks 'ipv6: true'`,
+        {
+          notes: [{ message: `'${without}' is declared here`, span: declaredAt(without) }],
+          hint: `add 'ipv6: true' to '${without}' (Qubes: qvm-features ${without} ipv6 1), or remove it here`,
+        },
+      );
     }
   }
   for (const cycle of graph.cycles()) {
     const first = graph.get(cycle[0]!)!;
-    diag.error("QW3002", doc.positions.value([...first.path, "netvm"]), `the netvm chain loops: ${[...cycle, cycle[0]].join(" -> ")}`, {
-      notes: cycle.slice(1).map((q) => ({ message: `'${q}' is part of the loop`, span: doc.positions.value([...graph.get(q)!.path, "netvm"]) })),
-      hint: "one qube of the loop must be the top of the chain (no netvm), e.g. sys-net",
-    });
+    diag.error(
+      "QW3002",
+      doc.positions.value([...first.path, "netvm"]),
+      `the netvm chain loops: ${[...cycle, cycle[0]].join(" -> ")}`,
+      {
+        notes: cycle.slice(1).map((q) => ({
+          message: `'${q}' is part of the loop`,
+          span: doc.positions.value([...graph.get(q)!.path, "netvm"]),
+        })),
+        hint: "one qube of the loop must be the top of the chain (no netvm), e.g. sys-net",
+      },
+    );
   }
 }
 
@@ -251,44 +314,76 @@ function checkGuests(
   ]);
   const stems = new Map(spec.qubes.map((q) => [saltStem(q.name), q.name] as const));
   // Qubes whose address another qube's script needs: forward hops after the entry, link ends.
-  const addressed = new Set<QubeName>([...forwards.flatMap((f) => f.hops.slice(1)), ...links.flatMap((l) => [l.link.from, l.link.to])]);
+  const addressed = new Set<QubeName>([
+    ...forwards.flatMap((f) => f.hops.slice(1)),
+    ...links.flatMap((l) => [l.link.from, l.link.to]),
+  ]);
   for (const q of spec.qubes) {
     const g = q.guestOf;
     if (g === undefined) continue;
     const key = g.kind === "disposable" ? "disposable_template" : "placement: template";
     if (!q.providesNetwork) {
-      diag.error("QW3018", doc.positions.key(g.path), `'${q.name}' does not provide network, so nothing would run its rules from ${g.kind === "disposable" ? `'${g.host}'` : `the template '${g.host}'`}`, {
-        hint: `only net qubes (provides_network: true) run qubes-firewall, which runs the hook folders a ${g.kind === "disposable" ? "disposable template" : "template"} can hold; remove '${key}' here`,
-      });
+      diag.error(
+        "QW3018",
+        doc.positions.key(g.path),
+        `'${q.name}' does not provide network, so nothing would run its rules from ${g.kind === "disposable" ? `'${g.host}'` : `the template '${g.host}'`}`,
+        {
+          hint: `only net qubes (provides_network: true) run qubes-firewall, which runs the hook folders a ${g.kind === "disposable" ? "disposable template" : "template"} can hold; remove '${key}' here`,
+        },
+      );
       continue;
     }
     const host = graph.get(g.host);
     if (g.host === q.name || host?.guestOf !== undefined) {
-      diag.error("QW3019", doc.positions.value(g.path), g.host === q.name ? `'${q.name}' names itself as its ${g.kind === "disposable" ? "disposable template" : "template"}` : `'${q.name}' puts its files in '${g.host}', whose own files live in '${host!.guestOf!.host}'`, {
-        ...(host && g.host !== q.name ? { notes: [{ message: `'${g.host}' is declared here`, span: declaredAt(g.host) }] } : {}),
-        hint: `name the qube that owns the files: the disposable template (qvm-prefs ${q.name} template) or the template of the qube`,
-      });
+      diag.error(
+        "QW3019",
+        doc.positions.value(g.path),
+        g.host === q.name
+          ? `'${q.name}' names itself as its ${g.kind === "disposable" ? "disposable template" : "template"}`
+          : `'${q.name}' puts its files in '${g.host}', whose own files live in '${host!.guestOf!.host}'`,
+        {
+          ...(host && g.host !== q.name
+            ? { notes: [{ message: `'${g.host}' is declared here`, span: declaredAt(g.host) }] }
+            : {}),
+          hint: `name the qube that owns the files: the disposable template (qvm-prefs ${q.name} template) or the template of the qube`,
+        },
+      );
       continue;
     }
     if (carrying.has(g.host)) {
-      diag.error("QW3020", doc.positions.value(g.path), `'${g.host}' holds the files of '${q.name}' and carries qwire rules of its own`, {
-        notes: [{ message: `'${g.host}' is declared here`, span: declaredAt(g.host) }],
-        hint: `a ${g.kind === "disposable" ? "disposable template" : "template"} should not route traffic; take '${g.host}' out of the forwards and links`,
-      });
+      diag.error(
+        "QW3020",
+        doc.positions.value(g.path),
+        `'${g.host}' holds the files of '${q.name}' and carries qwire rules of its own`,
+        {
+          notes: [{ message: `'${g.host}' is declared here`, span: declaredAt(g.host) }],
+          hint: `a ${g.kind === "disposable" ? "disposable template" : "template"} should not route traffic; take '${g.host}' out of the forwards and links`,
+        },
+      );
       continue;
     }
     const twin = stems.get(saltStem(g.host));
     if (twin !== undefined && twin !== g.host) {
-      diag.error("QW3014", doc.positions.value(g.path), `'${g.host}' and '${twin}' would share the Salt file name '${saltStem(g.host)}'`, {
-        notes: [{ message: `'${twin}' is declared here`, span: declaredAt(twin) }],
-        hint: "Salt state names cannot hold '.', so qwire writes it as '_'; rename one of the qubes",
-      });
+      diag.error(
+        "QW3014",
+        doc.positions.value(g.path),
+        `'${g.host}' and '${twin}' would share the Salt file name '${saltStem(g.host)}'`,
+        {
+          notes: [{ message: `'${twin}' is declared here`, span: declaredAt(twin) }],
+          hint: "Salt state names cannot hold '.', so qwire writes it as '_'; rename one of the qubes",
+        },
+      );
       continue;
     }
     if (g.kind === "disposable" && addressed.has(q.name) && q.ip === undefined) {
-      diag.warning("QW2018", doc.positions.key(g.path), `other qubes' rules send traffic to the disposable '${q.name}' at the address dom0 gives it when the bundle is applied`, {
-        hint: `disposables get 10.138.x.y addresses; if '${q.name}' comes back with another one, re-apply the bundle, or pin it with 'ip:' so no other qube can hold it`,
-      });
+      diag.warning(
+        "QW2018",
+        doc.positions.key(g.path),
+        `other qubes' rules send traffic to the disposable '${q.name}' at the address dom0 gives it when the bundle is applied`,
+        {
+          hint: `disposables get 10.138.x.y addresses; if '${q.name}' comes back with another one, re-apply the bundle, or pin it with 'ip:' so no other qube can hold it`,
+        },
+      );
     }
   }
 }
@@ -320,51 +415,84 @@ function resolveForward(
   const entry = f.entry ?? up[up.length - 1]!;
   const entryIndex = up.indexOf(entry);
   if (entryIndex === -1) {
-    diag.error("QW3004", at([...f.path, "entry"]), `'${entry}' is not on the netvm chain of '${f.to}' (${up.join(" <- ")})`, {
-      hint: `pick one of ${up.slice(1).map((q) => `'${q}'`).join(", ")} as entry`,
-    });
+    diag.error(
+      "QW3004",
+      at([...f.path, "entry"]),
+      `'${entry}' is not on the netvm chain of '${f.to}' (${up.join(" <- ")})`,
+      {
+        hint: `pick one of ${up
+          .slice(1)
+          .map((q) => `'${q}'`)
+          .join(", ")} as entry`,
+      },
+    );
     return undefined;
   }
   const hops = up.slice(0, entryIndex + 1).reverse(); // entry ... to
   for (const hop of hops.slice(1, -1)) {
     if (graph.get(hop)?.role === "service") {
-      diag.error("QW3005", at(f.path), `forward '${f.name}' would pass through the service qube '${hop}' (${hops.join(" -> ")})`, {
-        notes: [{ message: `'${hop}' is a service qube`, span: declaredAt(hop) }],
-        hint: `a service qube (VPN, DNS) must not carry LAN traffic around its own rules; expose the port from '${hop}' itself with 'entry: ${hop}' and its tunnel 'interface:', or move '${f.to}' out from behind it`,
-      });
+      diag.error(
+        "QW3005",
+        at(f.path),
+        `forward '${f.name}' would pass through the service qube '${hop}' (${hops.join(" -> ")})`,
+        {
+          notes: [{ message: `'${hop}' is a service qube`, span: declaredAt(hop) }],
+          hint: `a service qube (VPN, DNS) must not carry LAN traffic around its own rules; expose the port from '${hop}' itself with 'entry: ${hop}' and its tunnel 'interface:', or move '${f.to}' out from behind it`,
+        },
+      );
       return undefined;
     }
   }
   if (hops.length === 1 && formatPortRange(f.port) !== formatPortRange(f.externalPort)) {
-    diag.error("QW3013", at([...f.path, "external_port"]), `'${f.to}' is its own entry, so the port cannot be translated`, {
-      hint: "leave external_port out, or let the forward start in a qube above it",
-    });
+    diag.error(
+      "QW3013",
+      at([...f.path, "external_port"]),
+      `'${f.to}' is its own entry, so the port cannot be translated`,
+      {
+        hint: "leave external_port out, or let the forward start in a qube above it",
+      },
+    );
     return undefined;
   }
   if (f.from6.length > 0) {
     const without = hops.find((h) => !graph.get(h)?.ipv6);
     if (without !== undefined) {
-      diag.error("QW3017", at([...f.path, "from"]), `forward '${f.name}' has IPv6 sources, but '${without}' on its path has no 'ipv6: true'`, {
-        notes: [{ message: `'${without}' is declared here`, span: declaredAt(without) }],
-        hint: `add 'ipv6: true' to every qube from '${hops[0]}' to '${f.to}', or list IPv4 sources only`,
-      });
+      diag.error(
+        "QW3017",
+        at([...f.path, "from"]),
+        `forward '${f.name}' has IPv6 sources, but '${without}' on its path has no 'ipv6: true'`,
+        {
+          notes: [{ message: `'${without}' is declared here`, span: declaredAt(without) }],
+          hint: `add 'ipv6: true' to every qube from '${hops[0]}' to '${f.to}', or list IPv4 sources only`,
+        },
+      );
       return undefined;
     }
   }
   // 0.0.0.0/0 ("any") has its own warning, QW2010.
   const internal = f.from.filter((c) => c.text !== "0.0.0.0/0" && QUBES_INTERNAL.some((q) => overlapsV4(c.text, q)));
   if (internal.length > 0 && hops.length > 1) {
-    diag.warning("QW2017", at([...f.path, "from"]), `${internal.map((c) => `'${c.text}'`).join(", ")} includes Qubes' own addresses (${QUBES_INTERNAL.join(", ")})`, {
-      hint: `'${hops[hops.length - 2]}', the netvm of '${f.to}', can then reach ${f.to}:${formatPortRange(f.port)} as well; list only the outside networks that need it`,
-    });
+    diag.warning(
+      "QW2017",
+      at([...f.path, "from"]),
+      `${internal.map((c) => `'${c.text}'`).join(", ")} includes Qubes' own addresses (${QUBES_INTERNAL.join(", ")})`,
+      {
+        hint: `'${hops[hops.length - 2]}', the netvm of '${f.to}', can then reach ${f.to}:${formatPortRange(f.port)} as well; list only the outside networks that need it`,
+      },
+    );
   }
   const entrySpec = graph.get(entry)!;
   if (f.interface !== undefined && entrySpec.uplinks[0] === AUTO_UPLINK) {
     // The named interface is either a second one (then auto finds two and fails closed) or the one auto finds.
-    diag.error("QW3025", at([...f.path, "interface"]), `forward '${f.name}' names interface '${f.interface}' of '${entry}', whose 'uplink: auto' finds its one interface besides lo and vif*: with '${f.interface}' there would be two`, {
-      notes: [{ message: `'${entry}' is declared here`, span: declaredAt(entry) }],
-      hint: `name the uplink of '${entry}' instead of 'auto' (e.g. 'uplink: [ens6, ${f.interface}]'), or leave 'interface:' out`,
-    });
+    diag.error(
+      "QW3025",
+      at([...f.path, "interface"]),
+      `forward '${f.name}' names interface '${f.interface}' of '${entry}', whose 'uplink: auto' finds its one interface besides lo and vif*: with '${f.interface}' there would be two`,
+      {
+        notes: [{ message: `'${entry}' is declared here`, span: declaredAt(entry) }],
+        hint: `name the uplink of '${entry}' instead of 'auto' (e.g. 'uplink: [ens6, ${f.interface}]'), or leave 'interface:' out`,
+      },
+    );
     return undefined;
   }
   const interfaces = f.interface !== undefined ? [f.interface] : entrySpec.uplinks;
@@ -387,7 +515,12 @@ function checkForwardClashes(routes: readonly ForwardRoute[], doc: ParsedDocumen
   const claims = new Map<string, PortClaims>();
   for (const route of routes) {
     const f = route.forward;
-    const mine: PortClaim[] = route.interfaces.map((i) => ({ route, qube: route.entry, where: `interface ${i}`, ports: f.externalPort }));
+    const mine: PortClaim[] = route.interfaces.map((i) => ({
+      route,
+      qube: route.entry,
+      where: `interface ${i}`,
+      ports: f.externalPort,
+    }));
     route.hops.slice(1).forEach((hop, i) => {
       const last = i === route.hops.length - 2;
       mine.push({ route, qube: hop, where: "uplink", ports: last ? f.port : f.externalPort });
@@ -404,7 +537,9 @@ function checkForwardClashes(routes: readonly ForwardRoute[], doc: ParsedDocumen
           ? `forwards '${clash.route.forward.name}' and '${f.name}' both claim ${f.proto} ${formatPortRange(c.ports)} on ${c.where} of '${c.qube}'`
           : `forwards '${clash.route.forward.name}' and '${f.name}' both reach '${c.qube}' on ${f.proto} ${formatPortRange(c.ports)}; '${c.qube}' could not tell them apart`,
         {
-          notes: [{ message: `'${clash.route.forward.name}' is here`, span: doc.positions.value(clash.route.forward.path) }],
+          notes: [
+            { message: `'${clash.route.forward.name}' is here`, span: doc.positions.value(clash.route.forward.path) },
+          ],
           hint: "give one of them another external_port",
         },
       );
@@ -480,10 +615,15 @@ function checkQrexecClashes(links: readonly QrexecLinkSpec[], doc: ParsedDocumen
             continue;
           }
           if (first === l) continue;
-          diag.error("QW3016", doc.positions.value(l.path), `qrexec links '${first.name}' and '${l.name}' both use ${what} in '${from}' (to '${to}')`, {
-            notes: [{ message: `'${first.name}' is here`, span: doc.positions.value(first.path) }],
-            hint: "dom0's policy picks the target by source qube and port: give one of them another port or local_port",
-          });
+          diag.error(
+            "QW3016",
+            doc.positions.value(l.path),
+            `qrexec links '${first.name}' and '${l.name}' both use ${what} in '${from}' (to '${to}')`,
+            {
+              notes: [{ message: `'${first.name}' is here`, span: doc.positions.value(first.path) }],
+              hint: "dom0's policy picks the target by source qube and port: give one of them another port or local_port",
+            },
+          );
         }
       }
     }
@@ -501,17 +641,29 @@ function checkQrexecClashes(links: readonly QrexecLinkSpec[], doc: ParsedDocumen
       for (const { localPort } of l.ports) {
         const other = served.get(`${from} ${localPort}`);
         if (other === undefined) continue;
-        diag.error("QW3016", doc.positions.value(l.path), `qrexec link '${l.name}' listens on 127.0.0.1:${localPort} in '${from}', where '${from}' also serves port ${localPort} to qrexec link '${other.name}'`, {
-          ...(other === l ? {} : { notes: [{ message: `'${other.name}' is here`, span: doc.positions.value(other.path) }] }),
-          hint: "the call would reach qwire's own socket instead of the service: give the link a local_port that the qube does not serve",
-        });
+        diag.error(
+          "QW3016",
+          doc.positions.value(l.path),
+          `qrexec link '${l.name}' listens on 127.0.0.1:${localPort} in '${from}', where '${from}' also serves port ${localPort} to qrexec link '${other.name}'`,
+          {
+            ...(other === l
+              ? {}
+              : { notes: [{ message: `'${other.name}' is here`, span: doc.positions.value(other.path) }] }),
+            hint: "the call would reach qwire's own socket instead of the service: give the link a local_port that the qube does not serve",
+          },
+        );
       }
     }
   }
 }
 
 /** QW3001 for undeclared ends, QW3011 for a link from a qube to itself. */
-function linkEndsKnown(l: LinkSpec, doc: ParsedDocument, diag: DiagnosticBag, known: (n: QubeName, p: YamlPath) => boolean): boolean {
+function linkEndsKnown(
+  l: LinkSpec,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+  known: (n: QubeName, p: YamlPath) => boolean,
+): boolean {
   const fromKnown = known(l.from, [...l.path, "from"]);
   const toKnown = known(l.to, [...l.path, "to"]);
   if (!fromKnown || !toKnown) return false;
@@ -534,14 +686,20 @@ function resolveLink(
   const a = graph.get(l.from)!;
   const b = graph.get(l.to)!;
   if (a.netvm === undefined || a.netvm !== b.netvm) {
-    const describeNetvm = (q: QubeSpec) => (q.netvm === undefined ? `'${q.name}' has no netvm` : `'${q.name}' is behind '${q.netvm}'`);
-    diag.error("QW3007", doc.positions.value(l.path), `link '${l.name}': ${describeNetvm(a)} and ${describeNetvm(b)}; a network link needs both behind one firewall qube`, {
-      notes: [
-        { message: `'${a.name}' is declared here`, span: declaredAt(a.name) },
-        { message: `'${b.name}' is declared here`, span: declaredAt(b.name) },
-      ],
-      hint: "use 'via: qrexec' (qubes.ConnectTCP, no shared netvm needed), or give both qubes the same netvm",
-    });
+    const describeNetvm = (q: QubeSpec) =>
+      q.netvm === undefined ? `'${q.name}' has no netvm` : `'${q.name}' is behind '${q.netvm}'`;
+    diag.error(
+      "QW3007",
+      doc.positions.value(l.path),
+      `link '${l.name}': ${describeNetvm(a)} and ${describeNetvm(b)}; a network link needs both behind one firewall qube`,
+      {
+        notes: [
+          { message: `'${a.name}' is declared here`, span: declaredAt(a.name) },
+          { message: `'${b.name}' is declared here`, span: declaredAt(b.name) },
+        ],
+        hint: "use 'via: qrexec' (qubes.ConnectTCP, no shared netvm needed), or give both qubes the same netvm",
+      },
+    );
     return undefined;
   }
   return { link: l, firewall: a.netvm, outboundAccepts: outboundAccepts(l, graph, doc, diag) };
@@ -550,7 +708,12 @@ function resolveLink(
 /** The Qubes network that holds every qube address (10.137.x.y, ADMIN qubes/vm/mix/net.py). */
 const QUBES_NETWORK = "10.137.0.0/16";
 
-function outboundAccepts(l: NetworkLinkSpec, graph: NetvmGraph, doc: ParsedDocument, diag: DiagnosticBag): LinkRoute["outboundAccepts"] {
+function outboundAccepts(
+  l: NetworkLinkSpec,
+  graph: NetvmGraph,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+): LinkRoute["outboundAccepts"] {
   const out: { qube: QubeName; rules: FirewallRule[] }[] = [];
   for (const [from, to] of linkDirections(l)) {
     if (graph.firewall(from)?.policy !== "drop") continue;
@@ -563,11 +726,23 @@ function outboundAccepts(l: NetworkLinkSpec, graph: NetvmGraph, doc: ParsedDocum
     const rules: FirewallRule[] =
       l.traffic === "all"
         ? [{ action: "accept", dsthost }]
-        : l.traffic.protos.flatMap((proto) => (l.traffic === "all" ? [] : l.traffic.ports).map((dstports) => ({ action: "accept" as const, proto, dsthost, dstports })));
+        : l.traffic.protos.flatMap((proto) =>
+            (l.traffic === "all" ? [] : l.traffic.ports).map((dstports) => ({
+              action: "accept" as const,
+              proto,
+              dsthost,
+              dstports,
+            })),
+          );
     out.push({ qube: from, rules });
-    diag.warning("QW2015", doc.positions.value(l.path), `link '${l.name}': '${from}' has an outbound policy of drop, so qwire adds ${rules.length === 1 ? "an accept" : `${rules.length} accepts`} for ${pin === undefined ? `the Qubes network ${QUBES_NETWORK}` : `${to} (${pin})`} in front of its rules`, {
-      hint: `qubes-firewall in '${graph.get(from)?.netvm}' would drop the link otherwise (Qubes #3644); other qubes stay closed by qwire's forward rules`,
-    });
+    diag.warning(
+      "QW2015",
+      doc.positions.value(l.path),
+      `link '${l.name}': '${from}' has an outbound policy of drop, so qwire adds ${rules.length === 1 ? "an accept" : `${rules.length} accepts`} for ${pin === undefined ? `the Qubes network ${QUBES_NETWORK}` : `${to} (${pin})`} in front of its rules`,
+      {
+        hint: `qubes-firewall in '${graph.get(from)?.netvm}' would drop the link otherwise (Qubes #3644); other qubes stay closed by qwire's forward rules`,
+      },
+    );
   }
   return out;
 }

@@ -48,19 +48,35 @@ const LABEL = /^(?!-)[A-Za-z\d-]{1,63}(?<!-)$/;
 
 /** Why R3.2 cannot express `rule` under `policy`, with the fix; undefined when it can. */
 export function r32Refusal(rule: FirewallRule, policy: "accept" | "drop"): string | undefined {
-  const keys = [rule.proto && "proto", rule.dsthost && "dsthost", rule.dstports && "dstports", rule.icmptype !== undefined && "icmptype"].filter(Boolean);
-  if (rule.expire !== undefined) return `R3.2's qvm-firewall has no expiry: remove 'expire=${rule.expire}' (and remove the rule yourself when it should end)`;
+  const keys = [
+    rule.proto && "proto",
+    rule.dsthost && "dsthost",
+    rule.dstports && "dstports",
+    rule.icmptype !== undefined && "icmptype",
+  ].filter(Boolean);
+  if (rule.expire !== undefined)
+    return `R3.2's qvm-firewall has no expiry: remove 'expire=${rule.expire}' (and remove the rule yourself when it should end)`;
   if (rule.specialtarget === "dns") {
-    if (keys.length > 0) return `DNS is one switch on R3.2 (qvm-firewall -D allow|deny): write this rule as just '${rule.action} specialtarget=dns', without ${keys.join(", ")}`;
+    if (keys.length > 0)
+      return `DNS is one switch on R3.2 (qvm-firewall -D allow|deny): write this rule as just '${rule.action} specialtarget=dns', without ${keys.join(", ")}`;
     return undefined;
   }
   if (rule.proto === "icmp") {
-    if (rule.icmptype !== undefined) return `ICMP is one switch on R3.2 (qvm-firewall -i allow|deny), without types: remove 'icmptype=${rule.icmptype}' (the rule then covers all ICMP)`;
-    if (rule.dsthost !== undefined) return `ICMP is one switch on R3.2 (qvm-firewall -i allow|deny) for every destination: remove 'dsthost=${rule.dsthost.text}' (the rule then covers all ICMP)`;
+    if (rule.icmptype !== undefined)
+      return `ICMP is one switch on R3.2 (qvm-firewall -i allow|deny), without types: remove 'icmptype=${rule.icmptype}' (the rule then covers all ICMP)`;
+    if (rule.dsthost !== undefined)
+      return `ICMP is one switch on R3.2 (qvm-firewall -i allow|deny) for every destination: remove 'dsthost=${rule.dsthost.text}' (the rule then covers all ICMP)`;
     return undefined;
   }
-  if (rule.dsthost?.kind === "6") return `R3.2's qvm-firewall has no IPv6: remove this rule (the qube has no IPv6 on R3.2 anyway)`;
-  if (rule.dsthost?.kind === "host" && !rule.dsthost.text.replace(/\.$/, "").split(".").every((l) => LABEL.test(l))) {
+  if (rule.dsthost?.kind === "6")
+    return `R3.2's qvm-firewall has no IPv6: remove this rule (the qube has no IPv6 on R3.2 anyway)`;
+  if (
+    rule.dsthost?.kind === "host" &&
+    !rule.dsthost.text
+      .replace(/\.$/, "")
+      .split(".")
+      .every((l) => LABEL.test(l))
+  ) {
     return `R3.2's qvm-firewall takes host names of letters, digits and '-' only: write an address instead of '${rule.dsthost.text}'`;
   }
   if (rule.action === policy) {
@@ -95,7 +111,12 @@ export function toR32(rules: readonly FirewallRule[], policy: "accept" | "drop")
 
 function exception(r: FirewallRule): R32Exception {
   const host = r.dsthost;
-  const address = host === undefined ? "0.0.0.0/0" : host.kind === "host" ? host.text.replace(/\.$/, "") : host.text.replace(/\/32$/, "");
+  const address =
+    host === undefined
+      ? "0.0.0.0/0"
+      : host.kind === "host"
+        ? host.text.replace(/\.$/, "")
+        : host.text.replace(/\/32$/, "");
   if (r.proto !== "tcp" && r.proto !== "udp") return { address, proto: "any" };
   return { address, proto: r.proto, ports: r.dstports ?? { first: 1, last: 65535 } };
 }

@@ -25,7 +25,18 @@ export interface FirewallRule {
   readonly comment?: string;
 }
 
-const KEYS = ["action", "proto", "dsthost", "dst4", "dst6", "dstports", "icmptype", "specialtarget", "expire", "comment"] as const;
+const KEYS = [
+  "action",
+  "proto",
+  "dsthost",
+  "dst4",
+  "dst6",
+  "dstports",
+  "icmptype",
+  "specialtarget",
+  "expire",
+  "comment",
+] as const;
 type Key = (typeof KEYS)[number];
 const POSITIONAL: readonly Key[] = ["action", "dsthost", "proto", "dstports"];
 
@@ -53,7 +64,11 @@ function splitRuleString(text: string): Parsed<Map<Key, string>> {
       // qvm-firewall's positional form: dstports and icmptype share the last slot.
       key = position < POSITIONAL.length ? POSITIONAL[position]! : "";
       if (key === "dstports" && fields.get("proto") === "icmp") key = "icmptype";
-      if (key === "") return { ok: false, message: `'${printable(token)}': too many words without a key (the positional form is <action> [<dsthost> [<proto> [<dstports>]]])` };
+      if (key === "")
+        return {
+          ok: false,
+          message: `'${printable(token)}': too many words without a key (the positional form is <action> [<dsthost> [<proto> [<dstports>]]])`,
+        };
       value = token;
       position++;
     } else {
@@ -76,7 +91,8 @@ function fieldsOfMap(raw: unknown): Parsed<Map<Key, string>> {
   }
   const fields = new Map<Key, string>();
   for (const [key, value] of Object.entries(raw)) {
-    if (typeof value !== "string" && typeof value !== "number") return { ok: false, message: `'${printable(key)}' must be a string or a number` };
+    if (typeof value !== "string" && typeof value !== "number")
+      return { ok: false, message: `'${printable(key)}' must be a string or a number` };
     const added = add(fields, key, String(value));
     if (!added.ok) return added;
   }
@@ -98,10 +114,12 @@ function checkFields(f: Map<Key, string>): Parsed<FirewallRule> {
   const fail = (message: string): Parsed<FirewallRule> => ({ ok: false, message });
   const action = f.get("action");
   if (action === undefined) return fail("missing action (accept or drop)");
-  if (action !== "accept" && action !== "drop") return fail(`action must be accept or drop, not '${printable(action)}'`);
+  if (action !== "accept" && action !== "drop")
+    return fail(`action must be accept or drop, not '${printable(action)}'`);
 
   const proto = f.get("proto");
-  if (proto !== undefined && proto !== "tcp" && proto !== "udp" && proto !== "icmp") return fail(`proto must be tcp, udp or icmp, not '${printable(proto)}'`);
+  if (proto !== undefined && proto !== "tcp" && proto !== "udp" && proto !== "icmp")
+    return fail(`proto must be tcp, udp or icmp, not '${printable(proto)}'`);
 
   let dsthost: FirewallRule["dsthost"];
   const host = f.get("dsthost");
@@ -113,7 +131,9 @@ function checkFields(f: Map<Key, string>): Parsed<FirewallRule> {
     } else if (HOSTNAME.test(host)) {
       dsthost = { kind: "host", text: host };
     } else if (HOSTNAME.test(host.toLowerCase())) {
-      return fail(`dsthost '${printable(host)}': qubesd accepts host names in lower case only; write '${host.toLowerCase()}'`);
+      return fail(
+        `dsthost '${printable(host)}': qubesd accepts host names in lower case only; write '${host.toLowerCase()}'`,
+      );
     } else {
       return fail(`dsthost '${printable(host)}' is neither an IP address, a network nor a host name`);
     }
@@ -132,19 +152,22 @@ function checkFields(f: Map<Key, string>): Parsed<FirewallRule> {
   const icmp = f.get("icmptype");
   if (icmp !== undefined) {
     if (proto !== "icmp") return fail("icmptype needs proto=icmp");
-    if (!/^\d{1,3}$/.test(icmp) || Number(icmp) > 255) return fail(`icmptype must be a number 0-255, not '${printable(icmp)}'`);
+    if (!/^\d{1,3}$/.test(icmp) || Number(icmp) > 255)
+      return fail(`icmptype must be a number 0-255, not '${printable(icmp)}'`);
     icmptype = Number(icmp);
   }
 
   const special = f.get("specialtarget");
-  if (special !== undefined && special !== "dns") return fail(`specialtarget can only be dns, not '${printable(special)}'`);
+  if (special !== undefined && special !== "dns")
+    return fail(`specialtarget can only be dns, not '${printable(special)}'`);
 
   const expire = f.get("expire");
   if (expire !== undefined && expire.startsWith("+")) {
     // qvm-firewall turns +N into now+N; the Salt state would read it as 1970+N.
     return fail("expire=+seconds would count from each apply; write the UNIX time the rule ends");
   }
-  if (expire !== undefined && !/^\d{1,12}$/.test(expire)) return fail(`expire must be a UNIX time, not '${printable(expire)}'`);
+  if (expire !== undefined && !/^\d{1,12}$/.test(expire))
+    return fail(`expire must be a UNIX time, not '${printable(expire)}'`);
 
   const comment = f.get("comment");
   if (comment !== undefined && !COMMENT.test(comment)) {

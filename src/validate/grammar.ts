@@ -41,8 +41,6 @@ export interface ReportOptions {
   readonly hint?: string;
 }
 
-
-
 export function report(ctx: Ctx, code: DiagnosticCode, message: string, options: ReportOptions = {}): void {
   issue(ctx, "error", code, message, options);
 }
@@ -51,7 +49,13 @@ export function warn(ctx: Ctx, code: DiagnosticCode, message: string, options: R
   issue(ctx, "warning", code, message, options);
 }
 
-function issue(ctx: Ctx, severity: "error" | "warning", code: DiagnosticCode, message: string, options: ReportOptions): void {
+function issue(
+  ctx: Ctx,
+  severity: "error" | "warning",
+  code: DiagnosticCode,
+  message: string,
+  options: ReportOptions,
+): void {
   const params: QwireIssueParams = {
     qwire: { code, severity, at: options.at ?? "value", ...(options.hint === undefined ? {} : { hint: options.hint }) },
   };
@@ -69,7 +73,12 @@ export type InputSchema = Readonly<Record<string, unknown>>;
  * A value with a grammar of its own: any YAML value goes in (so a wrong type
  * gets the grammar's wording and code, not zod's), the parsed value comes out.
  */
-export function grammar<T>(code: DiagnosticCode, parse: (value: unknown) => Parsed<T>, input: InputSchema, hint?: string) {
+export function grammar<T>(
+  code: DiagnosticCode,
+  parse: (value: unknown) => Parsed<T>,
+  input: InputSchema,
+  hint?: string,
+) {
   return z
     .unknown()
     .meta(input)
@@ -86,22 +95,34 @@ export function grammar<T>(code: DiagnosticCode, parse: (value: unknown) => Pars
     });
 }
 
-const QUBE_NAME_INPUT = { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,30}$", not: { enum: ["dom0", "none", "default"] } };
+const QUBE_NAME_INPUT = {
+  type: "string",
+  pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,30}$",
+  not: { enum: ["dom0", "none", "default"] },
+};
 const INTERFACE_INPUT = { type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", not: { const: "auto" } };
 export const PORT_INPUT = {
   anyOf: [
     { type: "integer", minimum: 1, maximum: 65535 },
-    { type: "string", pattern: "^\\d{1,5}(-\\d{1,5})?$", description: "a port range, e.g. \"8000-8010\"" },
+    { type: "string", pattern: "^\\d{1,5}(-\\d{1,5})?$", description: 'a port range, e.g. "8000-8010"' },
   ],
 };
 
-export const qubeName = () => grammar<QubeName>("QW2003", parseQubeName, { ...QUBE_NAME_INPUT, description: "a qube name" });
-export const interfaceName = () => grammar<InterfaceName>("QW2006", parseInterfaceName, { ...INTERFACE_INPUT, description: "a network interface name" });
+export const qubeName = () =>
+  grammar<QubeName>("QW2003", parseQubeName, { ...QUBE_NAME_INPUT, description: "a qube name" });
+export const interfaceName = () =>
+  grammar<InterfaceName>("QW2006", parseInterfaceName, { ...INTERFACE_INPUT, description: "a network interface name" });
 export const intentName = () =>
-  grammar<IntentName>("QW2011", parseIntentName, { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description: "a name for this intent" });
+  grammar<IntentName>("QW2011", parseIntentName, {
+    type: "string",
+    pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
+    description: "a name for this intent",
+  });
 export const portRange = () => grammar<PortRange>("QW2004", parsePortRange, PORT_INPUT);
-export const ipv4 = (hint: string) => grammar<string>("QW2005", parseIpv4, { type: "string", description: "an IPv4 address" }, hint);
-export const cidr = () => grammar<CidrParse>("QW2005", parseCidr, { type: "string", description: "an IPv4 or IPv6 address or network" });
+export const ipv4 = (hint: string) =>
+  grammar<string>("QW2005", parseIpv4, { type: "string", description: "an IPv4 address" }, hint);
+export const cidr = () =>
+  grammar<CidrParse>("QW2005", parseCidr, { type: "string", description: "an IPv4 or IPv6 address or network" });
 
 export { QUBE_NAME_INPUT, INTERFACE_INPUT };
 
@@ -113,6 +134,8 @@ export function isMapping(v: unknown): v is Record<string, unknown> {
 
 /** "R4.2 and R4.3": the releases with a capability, oldest first, as the hints say it. */
 export function releaseList(capability: keyof ReleaseProfile["capabilities"]): string {
-  const names = releasesWith(capability).reverse().map((r) => `R${r}`);
+  const names = releasesWith(capability)
+    .reverse()
+    .map((r) => `R${r}`);
   return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }

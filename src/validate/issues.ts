@@ -12,7 +12,12 @@ import type { ParsedDocument, YamlPath } from "../parse/index.js";
 import { qwireParams } from "./grammar.js";
 import { describe } from "./values.js";
 
-export function reportIssues(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, doc: ParsedDocument, diag: DiagnosticBag): void {
+export function reportIssues(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+): void {
   for (const issue of issues) reportIssue(issue, pathOf(issue), schema, doc, diag);
 }
 
@@ -20,7 +25,13 @@ function pathOf(issue: { path: PropertyKey[] }): YamlPath {
   return issue.path.filter((p): p is string | number => typeof p !== "symbol");
 }
 
-function reportIssue(issue: z.core.$ZodIssue, path: YamlPath, schema: z.ZodType, doc: ParsedDocument, diag: DiagnosticBag): void {
+function reportIssue(
+  issue: z.core.$ZodIssue,
+  path: YamlPath,
+  schema: z.ZodType,
+  doc: ParsedDocument,
+  diag: DiagnosticBag,
+): void {
   const qwire = qwireParams(issue);
   if (qwire !== undefined) {
     const span = qwire.at === "key" ? doc.positions.key(path) : doc.positions.value(path);
@@ -55,15 +66,25 @@ function reportIssue(issue: z.core.$ZodIssue, path: YamlPath, schema: z.ZodType,
       if (found === undefined) {
         const parent = path.slice(0, -1);
         const key = String(path[path.length - 1]);
-        diag.error("QW2002", doc.positions.value(parent), `missing required key '${key}'${where(parent)}`, { hint: `add '${key}:'` });
+        diag.error("QW2002", doc.positions.value(parent), `missing required key '${key}'${where(parent)}`, {
+          hint: `add '${key}:'`,
+        });
       } else {
-        diag.error("QW2002", doc.positions.value(path), `'${pathText(path)}' must be ${article(issue.expected)}, found ${describe(found)}`);
+        diag.error(
+          "QW2002",
+          doc.positions.value(path),
+          `'${pathText(path)}' must be ${article(issue.expected)}, found ${describe(found)}`,
+        );
       }
       break;
     }
     case "invalid_value": {
       const choices = issue.values.map((v) => JSON.stringify(v)).join(", ");
-      diag.error("QW2002", doc.positions.value(path), `'${pathText(path)}' must be one of ${choices}, found ${describe(valueAt(doc.value, path))}`);
+      diag.error(
+        "QW2002",
+        doc.positions.value(path),
+        `'${pathText(path)}' must be one of ${choices}, found ${describe(valueAt(doc.value, path))}`,
+      );
       break;
     }
     default:
@@ -82,7 +103,8 @@ export function keysAt(schema: z.ZodType, path: YamlPath): string[] {
     for (;;) {
       const def: Record<string, unknown> & { type: string } = at._zod.def as never;
       if (def.type === "pipe") at = def.in as z.core.$ZodType;
-      else if (def.type === "optional" || def.type === "nullable" || def.type === "default" || def.type === "prefault") at = def.innerType as z.core.$ZodType;
+      else if (def.type === "optional" || def.type === "nullable" || def.type === "default" || def.type === "prefault")
+        at = def.innerType as z.core.$ZodType;
       else break;
     }
     const def: Record<string, unknown> & { type: string } = at._zod.def as never;

@@ -21,7 +21,8 @@ export const PART_SCHEMA_FILE = "schema/qwire-part.schema.json";
 const INCLUDE = {
   type: "array",
   items: { type: "string", minLength: 1 },
-  description: "files merged into this one, relative to it: maps by key, forwards and links by name (not in a host overlay)",
+  description:
+    "files merged into this one, relative to it: maps by key, forwards and links by name (not in a host overlay)",
 };
 
 /**
@@ -32,7 +33,10 @@ const INCLUDE = {
  */
 export function intentJsonSchema(part = false): Record<string, unknown> {
   // The input side does not depend on the release: any profile gives the same schema.
-  const generated = z.toJSONSchema(documentSchema({ profile: profileOf(DEFAULT_RELEASE), warnings: false }), { io: "input", unrepresentable: "any" });
+  const generated = z.toJSONSchema(documentSchema({ profile: profileOf(DEFAULT_RELEASE), warnings: false }), {
+    io: "input",
+    unrepresentable: "any",
+  });
   const { $schema, properties, required, ...rest } = generated;
   return {
     $schema,
@@ -43,7 +47,14 @@ export function intentJsonSchema(part = false): Record<string, unknown> {
     ...rest,
     properties: { ...properties, include: INCLUDE },
     // (`properties` repeated with `true` so that strict validators see each required key declared.)
-    ...(part ? {} : { anyOf: [{ required, properties: Object.fromEntries((required ?? []).map((k) => [k, true])) }, { required: ["include"], properties: { include: true } }] }),
+    ...(part
+      ? {}
+      : {
+          anyOf: [
+            { required, properties: Object.fromEntries((required ?? []).map((k) => [k, true])) },
+            { required: ["include"], properties: { include: true } },
+          ],
+        }),
   };
 }
 

@@ -151,7 +151,8 @@ export type LinkSpec = NetworkLinkSpec | QrexecLinkSpec;
 
 export interface ExpectSpec {
   /** A qube, or an address outside the machine ("outside:192.168.1.50"). */
-  readonly from: { readonly kind: "qube"; readonly qube: QubeName } | { readonly kind: "outside"; readonly address: string };
+  readonly from:
+    { readonly kind: "qube"; readonly qube: QubeName } | { readonly kind: "outside"; readonly address: string };
   readonly to: QubeName;
   readonly port: number;
   readonly proto: Proto;

@@ -6,7 +6,15 @@
  */
 import { ipv4Network, ipv4Octets, ipv4Text, octetsNumber } from "../addresses/ipv4.js";
 import { ipv6Groups, ipv6Network, ipv6Text } from "../addresses/ipv6.js";
-import { AUTO_UPLINK, type IntentName, type InterfaceName, type Ipv4Cidr, type Ipv6Cidr, type PortRange, type QubeName } from "./spec.js";
+import {
+  AUTO_UPLINK,
+  type IntentName,
+  type InterfaceName,
+  type Ipv4Cidr,
+  type Ipv6Cidr,
+  type PortRange,
+  type QubeName,
+} from "./spec.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -28,26 +36,36 @@ export function describe(value: unknown): string {
 export function parseQubeName(value: unknown): Parsed<QubeName> {
   if (typeof value !== "string") return fail(`a qube name must be a string, found ${describe(value)}`);
   if (!QUBE_NAME.test(value)) {
-    return fail(`'${printable(value)}' is not a valid qube name: Qubes allows a letter followed by up to 30 letters, digits, '_', '.' or '-'`);
+    return fail(
+      `'${printable(value)}' is not a valid qube name: Qubes allows a letter followed by up to 30 letters, digits, '_', '.' or '-'`,
+    );
   }
-  if (value === "dom0" || value === "none" || value === "default") return fail(`'${value}' is reserved by Qubes and cannot name a qube here`);
+  if (value === "dom0" || value === "none" || value === "default")
+    return fail(`'${value}' is reserved by Qubes and cannot name a qube here`);
   return ok(value as QubeName);
 }
 
 export function parseInterfaceName(value: unknown): Parsed<InterfaceName> {
   if (typeof value !== "string") return fail(`an interface name must be a string, found ${describe(value)}`);
   if (!IFACE_NAME.test(value)) {
-    return fail(`'${printable(value)}' is not a valid interface name: up to 15 letters, digits, '_', '.' or '-' (no wildcards)`);
+    return fail(
+      `'${printable(value)}' is not a valid interface name: up to 15 letters, digits, '_', '.' or '-' (no wildcards)`,
+    );
   }
   // Reserved, as Qubes reserves 'dom0' for qubes: 'uplink: auto' alone means "found at run time".
-  if (value === AUTO_UPLINK) return fail("'auto' is not an interface name: it only stands alone, as a qube's 'uplink: auto' (its one interface besides lo and vif*, found at run time)");
+  if (value === AUTO_UPLINK)
+    return fail(
+      "'auto' is not an interface name: it only stands alone, as a qube's 'uplink: auto' (its one interface besides lo and vif*, found at run time)",
+    );
   return ok(value as InterfaceName);
 }
 
 export function parseIntentName(value: unknown): Parsed<IntentName> {
   if (typeof value !== "string") return fail(`a name must be a string, found ${describe(value)}`);
   if (!INTENT_NAME.test(value)) {
-    return fail(`'${printable(value)}' is not a valid name: use up to 63 letters, digits, '_', '.' or '-', starting with a letter or digit`);
+    return fail(
+      `'${printable(value)}' is not a valid name: use up to 63 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+    );
   }
   return ok(value as IntentName);
 }
@@ -92,7 +110,8 @@ export function parseCidr(value: unknown): Parsed<CidrParse> {
   if (addr.includes(":")) {
     const groups = ipv6Groups(addr);
     if (!groups) return fail(`'${printable(value)}' is not an IPv6 address or network`);
-    if (len !== undefined && !/^(0|[1-9]\d{0,2})$/.test(len)) return fail(`'${printable(value)}' has a bad prefix length`);
+    if (len !== undefined && !/^(0|[1-9]\d{0,2})$/.test(len))
+      return fail(`'${printable(value)}' has a bad prefix length`);
     const prefix = len === undefined ? 128 : Number(len);
     if (prefix > 128) return fail(`'${printable(value)}': an IPv6 prefix is at most /128`);
     const network = ipv6Network(groups, prefix);

@@ -82,13 +82,18 @@ describe("qwire build: a diagnostic about the previous plan.json names that file
   it("QW1004 points into out/plan.json, with its line, in text and in JSON", async () => {
     mkdirSync(join(work, "out"), { recursive: true });
     writeFileSync(join(work, "qwire.yaml"), "version: 1\nqubes:\n  sys-net: { provides_network: true }\n");
-    writeFileSync(join(work, "out", "plan.json"), '{\n  "generator": "qwire",\n  "format": 1,\n  "qubes": [{ "name": "x y" }]\n}\n');
+    writeFileSync(
+      join(work, "out", "plan.json"),
+      '{\n  "generator": "qwire",\n  "format": 1,\n  "qubes": [{ "name": "x y" }]\n}\n',
+    );
     const text = await qwire("build", "qwire.yaml", "-o", "out");
     expect(text.exitCode).toBe(1);
     expect(text.stderr).toContain("out/plan.json:4:23: error QW1004:");
     expect(text.stderr).toContain('   4 |   "qubes": [{ "name": "x y" }]');
     const json = await qwire("build", "qwire.yaml", "-o", "out", "--format", "json");
     const parsed = JSON.parse(json.stdout) as { file: string; code: string; span: { line: number } }[];
-    expect(parsed).toEqual([expect.objectContaining({ file: "out/plan.json", code: "QW1004", span: { line: 4, column: 23, length: 5 } })]);
+    expect(parsed).toEqual([
+      expect.objectContaining({ file: "out/plan.json", code: "QW1004", span: { line: 4, column: 23, length: 5 } }),
+    ]);
   });
 });

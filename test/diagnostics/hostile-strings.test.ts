@@ -57,8 +57,16 @@ const expectation = (e: Record<string, string>) =>
 const FIELDS: Record<string, Field> = {
   "qube name (a key)": { code: "QW2003", line: 7, yaml: (v) => `${QUBES}  ${v}: { netvm: sys-firewall }\n` },
   netvm: { code: "QW2003", line: 8, yaml: (v) => `${QUBES}  mail:\n    netvm: ${v}\n` },
-  uplink: { code: "QW2006", line: 9, yaml: (v) => `${QUBES}  sys-usb:\n    provides_network: true\n    uplink: ${v}\n` },
-  "uplink (list item)": { code: "QW2006", line: 10, yaml: (v) => `${QUBES}  sys-usb:\n    provides_network: true\n    uplink:\n      - ${v}\n` },
+  uplink: {
+    code: "QW2006",
+    line: 9,
+    yaml: (v) => `${QUBES}  sys-usb:\n    provides_network: true\n    uplink: ${v}\n`,
+  },
+  "uplink (list item)": {
+    code: "QW2006",
+    line: 10,
+    yaml: (v) => `${QUBES}  sys-usb:\n    provides_network: true\n    uplink:\n      - ${v}\n`,
+  },
   "forward to": { code: "QW2003", line: 8, yaml: (v) => forward({ to: v }) },
   "forward port": { code: "QW2004", line: 9, yaml: (v) => forward({ port: v }) },
   "forward from": { code: "QW2005", line: 11, yaml: (v) => forward({ from: v }) },

@@ -158,7 +158,9 @@ async function run(name: string): Promise<Outcome> {
   const plan = previous === undefined ? undefined : { name: "plan.json", text: previous.source.text };
   const options: CompileOptions = {
     ...(existsSync(optionsFile) ? (JSON.parse(readFileSync(optionsFile, "utf8")) as CompileOptions) : {}),
-    ...(previous === undefined || plan === undefined ? {} : { previousQubes: previous.qubes, previousHosts: previous.hosts, previousPlan: plan }),
+    ...(previous === undefined || plan === undefined
+      ? {}
+      : { previousQubes: previous.qubes, previousHosts: previous.hosts, previousPlan: plan }),
   };
   const result = compileText(source, options);
   return {

@@ -16,10 +16,14 @@ export type BundleSnapshot = Readonly<Record<string, string>>;
 export async function snapshotDir(dir: string): Promise<BundleSnapshot> {
   const out: Record<string, string> = {};
   const walk = async (rel: string): Promise<void> => {
-    for (const entry of (await readdir(join(dir, rel), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of (await readdir(join(dir, rel), { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
       const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) await walk(path);
-      else out[path] = `${((await stat(join(dir, path))).mode & 0o777).toString(8)} ${await readFile(join(dir, path), "utf8")}`;
+      else
+        out[path] =
+          `${((await stat(join(dir, path))).mode & 0o777).toString(8)} ${await readFile(join(dir, path), "utf8")}`;
     }
   };
   await walk("");
@@ -28,7 +32,8 @@ export async function snapshotDir(dir: string): Promise<BundleSnapshot> {
 
 export function snapshotOf(artifacts: readonly Artifact[]): BundleSnapshot {
   const out: Record<string, string> = {};
-  for (const a of [...artifacts].sort((x, y) => x.path.localeCompare(y.path))) out[a.path] = `${a.mode.toString(8)} ${a.content}`;
+  for (const a of [...artifacts].sort((x, y) => x.path.localeCompare(y.path)))
+    out[a.path] = `${a.mode.toString(8)} ${a.content}`;
   return out;
 }
 
@@ -42,8 +47,16 @@ export async function buildInto(yaml: string, dir: string): Promise<string[]> {
 }
 
 /** The bundle of `yaml` built over the bundle of `before` (or into an empty folder). */
-export function expectedBundle(yaml: string, before?: readonly Artifact[]): { artifacts: readonly Artifact[]; snapshot: BundleSnapshot } {
-  const plan = before && (JSON.parse(before.find((a) => a.path === "plan.json")!.content) as { qubes: { name: string }[]; hosts?: { name: string }[] });
+export function expectedBundle(
+  yaml: string,
+  before?: readonly Artifact[],
+): { artifacts: readonly Artifact[]; snapshot: BundleSnapshot } {
+  const plan =
+    before &&
+    (JSON.parse(before.find((a) => a.path === "plan.json")!.content) as {
+      qubes: { name: string }[];
+      hosts?: { name: string }[];
+    });
   const built = compileOk(yaml, {
     previousQubes: plan ? plan.qubes.map((q) => q.name) : [],
     previousHosts: plan ? (plan.hosts ?? []).map((h) => h.name) : [],

@@ -6,10 +6,15 @@ export function compileText(text: string, options: CompileOptions = {}): Compile
 }
 
 /** Compiles and fails the test with readable diagnostics if there are errors. */
-export function compileOk(text: string, options: CompileOptions = {}): Required<Pick<CompileResult, "artifacts" | "plan">> & CompileResult {
+export function compileOk(
+  text: string,
+  options: CompileOptions = {},
+): Required<Pick<CompileResult, "artifacts" | "plan">> & CompileResult {
   const result = compileText(text, options);
   if (!result.artifacts || !result.plan) {
-    throw new Error(`expected a bundle, got:\n${result.diagnostics.map((d) => `${d.span.line}:${d.span.column} ${d.code} ${d.message}`).join("\n")}`);
+    throw new Error(
+      `expected a bundle, got:\n${result.diagnostics.map((d) => `${d.span.line}:${d.span.column} ${d.code} ${d.message}`).join("\n")}`,
+    );
   }
   return result as Required<Pick<CompileResult, "artifacts" | "plan">> & CompileResult;
 }

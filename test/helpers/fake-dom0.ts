@@ -23,7 +23,11 @@ export interface Dom0Run {
  * Runs `script` (sh, with $BUNDLE set) in a fresh fake dom0 of release
  * `release`; `bin` holds extra commands put first on PATH.
  */
-export async function inDom0(bundle: string, script: string, opts: { release?: string; bin?: Record<string, string> } = {}): Promise<Dom0Run> {
+export async function inDom0(
+  bundle: string,
+  script: string,
+  opts: { release?: string; bin?: Record<string, string> } = {},
+): Promise<Dom0Run> {
   const state = await tempDir("dom0");
   try {
     const bin = join(state, "bin");

@@ -59,10 +59,17 @@ export interface Attached {
  * (with the downstream qubes' addresses a net qube's vif-route-qubes adds)
  * and, in net qubes, `table ip qubes-firewall`.
  */
-export async function loadQubesBase(ns: string, opts: { netQube: boolean; downstream?: readonly Attached[] }): Promise<void> {
+export async function loadQubesBase(
+  ns: string,
+  opts: { netQube: boolean; downstream?: readonly Attached[] },
+): Promise<void> {
   const downstream = opts.downstream ?? [];
   let rules = qubesTable() + downstream.map((d) => downstreamElements(d.vif, d.address)).join("");
-  if (opts.netQube) rules += qubesFirewallTable("4.2", downstream.map((d) => ({ address: d.address })));
+  if (opts.netQube)
+    rules += qubesFirewallTable(
+      "4.2",
+      downstream.map((d) => ({ address: d.address })),
+    );
   await nftIn(ns, ["-f", "-"], rules);
 }
 
@@ -161,7 +168,12 @@ export function installedTeardown(content: string): { path: string; content: str
  * it in the namespace, in a private mount namespace where the temp folder is
  * bind-mounted on /rw. Never throws on the exit code: the caller asserts on it.
  */
-export async function runInQube(ns: string, file: { path: string; content: string }, addresses: string | undefined, options: QubeOptions = {}): Promise<ScriptRun> {
+export async function runInQube(
+  ns: string,
+  file: { path: string; content: string },
+  addresses: string | undefined,
+  options: QubeOptions = {},
+): Promise<ScriptRun> {
   if (!file.path.startsWith("/rw/")) throw new Error(`not under /rw: ${file.path}`);
   const addressesPath = options.addressesPath ?? "/rw/config/qwire/addresses";
   if (!addressesPath.startsWith("/rw/")) throw new Error(`not under /rw: ${addressesPath}`);
@@ -181,11 +193,31 @@ export async function runInQube(ns: string, file: { path: string; content: strin
 
     const r = await execa(
       "ip",
-      ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", 'mount --bind "$1" /rw && mount --bind "$2" /run && shift 2 && exec "$@"', "qwt", rw, run, file.path, ...(options.args ?? [])],
+      [
+        "netns",
+        "exec",
+        ns,
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        'mount --bind "$1" /rw && mount --bind "$2" /run && shift 2 && exec "$@"',
+        "qwt",
+        rw,
+        run,
+        file.path,
+        ...(options.args ?? []),
+      ],
       {
         reject: false,
         extendEnv: false,
-        env: { PATH: `${join(state, "bin")}:${SYSTEM_PATH}`, QWT_STATE: state, ...(options.name === undefined ? {} : { QWT_NAME: options.name }) },
+        env: {
+          PATH: `${join(state, "bin")}:${SYSTEM_PATH}`,
+          QWT_STATE: state,
+          ...(options.name === undefined ? {} : { QWT_NAME: options.name }),
+        },
       },
     );
     const checks = await readOr(join(state, "nft-checks"), "");
@@ -231,7 +263,9 @@ const isQwireBlock = (key: string) => /^(chain|set|map) qwire-/.test(key);
 export function baseTableChanges(before: string, after: string, withJumps: boolean): string[] {
   const was = tableBlocks(before);
   const now = tableBlocks(after);
-  const jumps: Record<string, string> = withJumps ? { "chain custom-forward": "\t\tjump qwire-forward", "chain custom-input": "\t\tjump qwire-input" } : {};
+  const jumps: Record<string, string> = withJumps
+    ? { "chain custom-forward": "\t\tjump qwire-forward", "chain custom-input": "\t\tjump qwire-input" }
+    : {};
   const changes: string[] = [];
   for (const [key, body] of was) {
     if (isQwireBlock(key)) continue;

@@ -59,7 +59,12 @@ export function scriptsOf(artifacts: readonly Artifact[]): QubeScript[] {
     const m = /^salt\/qwire\/files\/([^/]+)\/(50-qwire(\.rc)?)$/.exec(a.path);
     if (!m) continue;
     const [, stem, fileName, rc] = m;
-    scripts.push({ stem: stem!, fileName: fileName!, placement: rc ? "rc.local.d" : "qubes-firewall.d", content: a.content });
+    scripts.push({
+      stem: stem!,
+      fileName: fileName!,
+      placement: rc ? "rc.local.d" : "qubes-firewall.d",
+      content: a.content,
+    });
   }
   return scripts;
 }

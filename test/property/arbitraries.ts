@@ -29,24 +29,37 @@ export const qubeName = fc
 
 const ifaceName = fc.oneof(
   fc.constantFrom("ens6", "eth0", "wlan0", "ens5", "enp0s1"),
-  fc.tuple(fc.constantFrom(...letters), fc.string({ unit: fc.constantFrom(...nameChars), maxLength: 14 })).map(([a, b]) => a + b),
+  fc
+    .tuple(fc.constantFrom(...letters), fc.string({ unit: fc.constantFrom(...nameChars), maxLength: 14 }))
+    .map(([a, b]) => a + b),
 );
 
 const port = fc.integer({ min: 1, max: 65535 });
 const portRange = fc.oneof(
   { weight: 4, arbitrary: port },
-  { weight: 1, arbitrary: fc.tuple(port, fc.integer({ min: 0, max: 20 })).map(([p, n]) => `${Math.min(p, 65535 - n)}-${Math.min(p, 65535 - n) + n}`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(port, fc.integer({ min: 0, max: 20 }))
+      .map(([p, n]) => `${Math.min(p, 65535 - n)}-${Math.min(p, 65535 - n) + n}`),
+  },
 );
 
 /** An IPv4 network with no host bits, or a host. */
-const ipv4Net = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })).map(([a, prefix]) => {
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const n = (a & mask) >>> 0;
-  const dotted = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-  return prefix === 32 && a % 2 === 0 ? dotted : `${dotted}/${prefix}`;
-});
+const ipv4Net = fc
+  .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }))
+  .map(([a, prefix]) => {
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    const n = (a & mask) >>> 0;
+    const dotted = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+    return prefix === 32 && a % 2 === 0 ? dotted : `${dotted}/${prefix}`;
+  });
 const ipv6Net = fc.constantFrom("2001:db8::/32", "::/0", "fd00::/8", "2001:db8:1::1/128", "fe80::/10");
-const source = fc.oneof({ weight: 8, arbitrary: ipv4Net }, { weight: 1, arbitrary: fc.constant("any") }, { weight: 1, arbitrary: ipv6Net });
+const source = fc.oneof(
+  { weight: 8, arbitrary: ipv4Net },
+  { weight: 1, arbitrary: fc.constant("any") },
+  { weight: 1, arbitrary: ipv6Net },
+);
 
 const hostName = fc.constantFrom("example.com", "updates.example.org", "a.b-c_d.net");
 const firewallRule = fc.oneof(
@@ -61,11 +74,24 @@ const firewallRule = fc.oneof(
       },
       { requiredKeys: ["action"] },
     )
-    .map((r) => (r.proto === "icmp" ? { ...r, dstports: undefined } : r.dstports !== undefined && r.proto === undefined ? { ...r, proto: "tcp" } : r))
+    .map((r) =>
+      r.proto === "icmp"
+        ? { ...r, dstports: undefined }
+        : r.dstports !== undefined && r.proto === undefined
+          ? { ...r, proto: "tcp" }
+          : r,
+    )
     .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))),
   fc
-    .tuple(fc.constantFrom("accept", "drop"), fc.option(ipv4Net), fc.option(fc.constantFrom("tcp", "udp")), fc.option(port))
-    .map(([a, h, p, d]) => [a, h && `dsthost=${h}`, p && `proto=${p}`, p && d && `dstports=${d}`].filter(Boolean).join(" ")),
+    .tuple(
+      fc.constantFrom("accept", "drop"),
+      fc.option(ipv4Net),
+      fc.option(fc.constantFrom("tcp", "udp")),
+      fc.option(port),
+    )
+    .map(([a, h, p, d]) =>
+      [a, h && `dsthost=${h}`, p && `proto=${p}`, p && d && `dstports=${d}`].filter(Boolean).join(" "),
+    ),
   fc.constant({ action: "accept", specialtarget: "dns" }),
 );
 
@@ -77,15 +103,30 @@ export interface DocShape {
 export const validDocument: fc.Arbitrary<DocShape> = fc
   .record({
     release: fc.option(fc.constantFrom(...RELEASES), { nil: undefined }),
-    netNames: fc.uniqueArray(qubeName, { minLength: 4, maxLength: 4, selector: (n) => n.toLowerCase().replace(/[._]/g, "-") }),
-    clients: fc.uniqueArray(qubeName, { minLength: 2, maxLength: 5, selector: (n) => n.toLowerCase().replace(/[._]/g, "-") }),
+    netNames: fc.uniqueArray(qubeName, {
+      minLength: 4,
+      maxLength: 4,
+      selector: (n) => n.toLowerCase().replace(/[._]/g, "-"),
+    }),
+    clients: fc.uniqueArray(qubeName, {
+      minLength: 2,
+      maxLength: 5,
+      selector: (n) => n.toLowerCase().replace(/[._]/g, "-"),
+    }),
     withService: fc.boolean(),
     uplinks: fc.array(ifaceName, { minLength: 1, maxLength: 2 }),
     ipv6: fc.boolean(),
     pins: fc.array(fc.integer({ min: 2, max: 250 }), { maxLength: 5 }),
     forwards: fc.array(
       fc.record(
-        { to: fc.nat(), port: portRange, proto: fc.constantFrom("tcp", "udp"), external_port: port, from: fc.array(source, { minLength: 1, maxLength: 3 }), name: qubeName },
+        {
+          to: fc.nat(),
+          port: portRange,
+          proto: fc.constantFrom("tcp", "udp"),
+          external_port: port,
+          from: fc.array(source, { minLength: 1, maxLength: 3 }),
+          name: qubeName,
+        },
         { requiredKeys: ["to", "port", "from"] },
       ),
       { maxLength: 4 },
@@ -106,10 +147,28 @@ export const validDocument: fc.Arbitrary<DocShape> = fc
       ),
       { maxLength: 3 },
     ),
-    firewall: fc.array(fc.record({ qube: fc.nat(), policy: fc.constantFrom("drop", "accept"), rules: fc.array(firewallRule, { maxLength: 4 }) }), { maxLength: 2 }),
-    expect: fc.array(fc.record({ from: fc.oneof(fc.nat(), ipv4Net.map((a) => `outside:${a.split("/")[0]}`)), to: fc.nat(), port, result: fc.constantFrom("open", "closed") }), {
-      maxLength: 2,
-    }),
+    firewall: fc.array(
+      fc.record({
+        qube: fc.nat(),
+        policy: fc.constantFrom("drop", "accept"),
+        rules: fc.array(firewallRule, { maxLength: 4 }),
+      }),
+      { maxLength: 2 },
+    ),
+    expect: fc.array(
+      fc.record({
+        from: fc.oneof(
+          fc.nat(),
+          ipv4Net.map((a) => `outside:${a.split("/")[0]}`),
+        ),
+        to: fc.nat(),
+        port,
+        result: fc.constantFrom("open", "closed"),
+      }),
+      {
+        maxLength: 2,
+      },
+    ),
     guest: fc.option(fc.constantFrom("disposable", "template"), { nil: undefined }),
   })
   .map((g) => {
@@ -126,7 +185,11 @@ export const validDocument: fc.Arbitrary<DocShape> = fc
       g.firewall = [];
     }
     const qubes: Record<string, Record<string, unknown>> = {
-      [net]: { provides_network: true, uplink: g.uplinks.length === 1 ? g.uplinks[0] : g.uplinks, ...(g.ipv6 ? { ipv6: true } : {}) },
+      [net]: {
+        provides_network: true,
+        uplink: g.uplinks.length === 1 ? g.uplinks[0] : g.uplinks,
+        ...(g.ipv6 ? { ipv6: true } : {}),
+      },
       [fw]: { netvm: net, provides_network: true, ...(g.ipv6 ? { ipv6: true } : {}) },
     };
     if (g.withService) {
@@ -135,7 +198,11 @@ export const validDocument: fc.Arbitrary<DocShape> = fc
     }
     const firewalls = g.withService ? [fw, fw2] : [fw];
     g.clients.forEach((c, i) => {
-      qubes[c] = { netvm: firewalls[i % firewalls.length], ...(g.pins[i] !== undefined ? { ip: `10.137.0.${g.pins[i]}` } : {}), ...(g.ipv6 ? { ipv6: true } : {}) };
+      qubes[c] = {
+        netvm: firewalls[i % firewalls.length],
+        ...(g.pins[i] !== undefined ? { ip: `10.137.0.${g.pins[i]}` } : {}),
+        ...(g.ipv6 ? { ipv6: true } : {}),
+      };
     });
     if (g.guest === "disposable") qubes[net] = { ...qubes[net], disposable_template: `${net}-dvm` };
     if (g.guest === "template") qubes[net] = { ...qubes[net], placement: "template", template: "debian-12" };
@@ -165,7 +232,10 @@ export const validDocument: fc.Arbitrary<DocShape> = fc
     if (g.links.length) {
       doc.links = g.links.map((l, i) => {
         const { local_port, ...rest } = l;
-        const qrexec = l.via === "qrexec" && !r32 ? { proto: "tcp", ports: [typeof l.ports?.[0] === "number" ? l.ports[0] : 22] } : { via: "network" };
+        const qrexec =
+          l.via === "qrexec" && !r32
+            ? { proto: "tcp", ports: [typeof l.ports?.[0] === "number" ? l.ports[0] : 22] }
+            : { via: "network" };
         return {
           ...rest,
           ...qrexec,
@@ -176,8 +246,14 @@ export const validDocument: fc.Arbitrary<DocShape> = fc
         };
       });
     }
-    if (g.firewall.length) doc.firewall = Object.fromEntries(g.firewall.map((f) => [client(f.qube), { policy: f.policy, rules: f.rules }]));
-    if (g.expect.length) doc.expect = g.expect.map((e) => ({ ...e, from: typeof e.from === "number" ? any[e.from % any.length] : e.from, to: any[e.to % any.length] }));
+    if (g.firewall.length)
+      doc.firewall = Object.fromEntries(g.firewall.map((f) => [client(f.qube), { policy: f.policy, rules: f.rules }]));
+    if (g.expect.length)
+      doc.expect = g.expect.map((e) => ({
+        ...e,
+        from: typeof e.from === "number" ? any[e.from % any.length] : e.from,
+        to: any[e.to % any.length],
+      }));
     return doc;
   });
 
@@ -217,9 +293,21 @@ export const HOSTILE_PAYLOADS = [
 ];
 
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(fc.constantFrom("", "web", "443", "192.168.1.0/24", "ens6", "sys-net", "accept"), fc.constantFrom(...HOSTILE_PAYLOADS), fc.constantFrom("", "x", "reboot")).map((p) => p.join("")) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom("", "web", "443", "192.168.1.0/24", "ens6", "sys-net", "accept"),
+        fc.constantFrom(...HOSTILE_PAYLOADS),
+        fc.constantFrom("", "x", "reboot"),
+      )
+      .map((p) => p.join("")),
+  },
   { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.constantFrom("a".repeat(10_000), "9".repeat(5_000), `${"x".repeat(64)}`, `sys-${"n".repeat(40)}`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("a".repeat(10_000), "9".repeat(5_000), `${"x".repeat(64)}`, `sys-${"n".repeat(40)}`),
+  },
 );
 
 const wrongType: fc.Arbitrary<unknown> = fc.oneof(
@@ -246,7 +334,11 @@ function asKey(value: unknown): string {
 }
 
 /** Every path to a scalar (and to each mapping, for unknown keys) in the document. */
-function pathsOf(value: unknown, at: Path = [], out: { scalars: Path[]; maps: Path[] } = { scalars: [], maps: [] }): { scalars: Path[]; maps: Path[] } {
+function pathsOf(
+  value: unknown,
+  at: Path = [],
+  out: { scalars: Path[]; maps: Path[] } = { scalars: [], maps: [] },
+): { scalars: Path[]; maps: Path[] } {
   if (Array.isArray(value)) value.forEach((v, i) => pathsOf(v, [...at, i], out));
   else if (value !== null && typeof value === "object") {
     out.maps.push(at);
@@ -279,8 +371,23 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("scalar" as const), pick: fc.nat(), value: hostileString }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("scalar" as const), pick: fc.nat(), value: wrongType }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("unknown-key" as const), pick: fc.nat(), key: fc.oneof(fc.constantFrom("prots", "netmv", "<<", "__proto__", "constructor"), hostileString), value: wrongType }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("deep" as const), pick: fc.nat(), depth: fc.integer({ min: 1, max: 120 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("unknown-key" as const),
+      pick: fc.nat(),
+      key: fc.oneof(fc.constantFrom("prots", "netmv", "<<", "__proto__", "constructor"), hostileString),
+      value: wrongType,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("deep" as const),
+      pick: fc.nat(),
+      depth: fc.integer({ min: 1, max: 120 }),
+    }),
+  },
 );
 
 function applyMutation(doc: DocShape, m: Mutation): DocShape {
@@ -306,7 +413,9 @@ function dump(doc: DocShape, style: number): string {
   if (style === 3 && doc.qubes && typeof doc.qubes === "object") {
     // A merge key (not in the core schema qwire reads: an unknown key '<<') and aliases of a qube's settings.
     const text = yaml.dump(doc, { lineWidth: -1, noRefs: true });
-    return text.replace(/^qubes:\n {2}([^\n]+):\n/m, "qubes:\n  $1: &first\n") + "x-merge:\n  <<: *first\n  extra: *first\n";
+    return (
+      text.replace(/^qubes:\n {2}([^\n]+):\n/m, "qubes:\n  $1: &first\n") + "x-merge:\n  <<: *first\n  extra: *first\n"
+    );
   }
   return yaml.dump(doc, { lineWidth: -1, noRefs: true });
 }
@@ -317,19 +426,46 @@ export interface Generated {
   readonly planted: readonly string[];
 }
 
-export const validYaml: fc.Arbitrary<Generated> = fc.tuple(validDocument, fc.integer({ min: 0, max: 2 })).map(([doc, style]) => ({ yaml: dump(doc, style), planted: [] }));
+export const validYaml: fc.Arbitrary<Generated> = fc
+  .tuple(validDocument, fc.integer({ min: 0, max: 2 }))
+  .map(([doc, style]) => ({ yaml: dump(doc, style), planted: [] }));
 
-const textMutation = fc.record({ at: fc.nat(), insert: fc.oneof(fc.constantFrom(...HOSTILE_PAYLOADS, "\t", "  ", "- ", ": ", "&x ", "*x", "<<: ", "[", "{", "%YAML 1.1\n", "---\n", "? "), hostileString), cut: fc.nat({ max: 8 }) });
+const textMutation = fc.record({
+  at: fc.nat(),
+  insert: fc.oneof(
+    fc.constantFrom(
+      ...HOSTILE_PAYLOADS,
+      "\t",
+      "  ",
+      "- ",
+      ": ",
+      "&x ",
+      "*x",
+      "<<: ",
+      "[",
+      "{",
+      "%YAML 1.1\n",
+      "---\n",
+      "? ",
+    ),
+    hostileString,
+  ),
+  cut: fc.nat({ max: 8 }),
+});
 
 export const hostileYaml: fc.Arbitrary<Generated> = fc.oneof(
   {
     weight: 4,
-    arbitrary: fc.tuple(validDocument, fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 3 })).map(([doc, ms, style]) => {
-      let d = doc;
-      for (const m of ms) d = applyMutation(d, m);
-      const planted = ms.flatMap((m) => (m.kind === "scalar" && typeof m.value === "string" ? [m.value] : m.kind === "unknown-key" ? [m.key] : []));
-      return { yaml: dump(d, style), planted };
-    }),
+    arbitrary: fc
+      .tuple(validDocument, fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 3 }))
+      .map(([doc, ms, style]) => {
+        let d = doc;
+        for (const m of ms) d = applyMutation(d, m);
+        const planted = ms.flatMap((m) =>
+          m.kind === "scalar" && typeof m.value === "string" ? [m.value] : m.kind === "unknown-key" ? [m.key] : [],
+        );
+        return { yaml: dump(d, style), planted };
+      }),
   },
   {
     weight: 1,

@@ -20,7 +20,12 @@ qubes:
 /** Nine levels of ten aliases: 10^9 values when walked as a tree. */
 function lols(levels = 9): string[] {
   const defs = ['&l0 ["192.168.1.0/24", "192.168.2.0/24", "192.168.3.0/24", "192.168.4.0/24", "192.168.5.0/24"]'];
-  for (let i = 1; i < levels; i++) defs.push(`&l${i} [${Array(10).fill(`*l${i - 1}`).join(", ")}]`);
+  for (let i = 1; i < levels; i++)
+    defs.push(
+      `&l${i} [${Array(10)
+        .fill(`*l${i - 1}`)
+        .join(", ")}]`,
+    );
   return defs;
 }
 
@@ -105,12 +110,18 @@ describe("deep nesting: 1,000 levels get QW1001 'nests deeper than 100 levels'",
   let block = `${HEAD}x-deep:\n`;
   for (let i = 0; i < 1000; i++) block += `${"  ".repeat(i + 1)}k${i}:\n`;
   const blockSeq = `${HEAD}x-deep:\n${Array.from({ length: 1000 }, (_, i) => `${"  ".repeat(i + 1)}-\n`).join("")}`;
-  for (const [name, text] of Object.entries({ "flow lists": flow, "block mappings": block, "block sequences": blockSeq })) {
+  for (const [name, text] of Object.entries({
+    "flow lists": flow,
+    "block mappings": block,
+    "block sequences": blockSeq,
+  })) {
     it(name, () => {
       const { result, ms } = timed(text);
       times.push(`1,000 levels of ${name}: ${ms.toFixed(0)} ms`);
       expectWellFormed(text, result);
-      expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([["QW1001", "the YAML nests deeper than 100 levels here"]]);
+      expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([
+        ["QW1001", "the YAML nests deeper than 100 levels here"],
+      ]);
     });
   }
 });
@@ -144,7 +155,10 @@ describe("size", () => {
   });
 
   it("100,000 sources in one forward build", () => {
-    const from = Array.from({ length: 100_000 }, (_, i) => `      - 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32\n`).join("");
+    const from = Array.from(
+      { length: 100_000 },
+      (_, i) => `      - 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32\n`,
+    ).join("");
     const text = `${HEAD}forwards:\n  - to: web\n    port: 443\n    from:\n${from}`;
     const { result, ms } = timed(text);
     times.push(`100,000 sources: ${ms.toFixed(0)} ms`);
@@ -153,7 +167,10 @@ describe("size", () => {
   });
 
   it("100,000 forwards, every external port used twice or more: one QW3006 each, well formed", () => {
-    const forwards = Array.from({ length: 100_000 }, (_, i) => `  - { to: web, port: ${1 + (i % 60000)}, from: [192.168.1.0/24], name: f${i} }\n`).join("");
+    const forwards = Array.from(
+      { length: 100_000 },
+      (_, i) => `  - { to: web, port: ${1 + (i % 60000)}, from: [192.168.1.0/24], name: f${i} }\n`,
+    ).join("");
     const text = `${HEAD}forwards:\n${forwards}`;
     const { result, ms } = timed(text);
     times.push(`100,000 forwards: ${ms.toFixed(0)} ms`);

@@ -33,9 +33,13 @@ describe("the checks themselves", () => {
   it("flag Jinja that is not qwire's own, Jinja outside Salt files, a look-alike character and a file that is not YAML", () => {
     const pillar = (content: string) => checkArtifact({ path: "pillar/qwire/qubes/web.sls", content, mode: 0o644 });
     expect(pillar("qwire:\n  addresses: |\n    web {{ salt['cmd.run']('reboot') }}\n")).toHaveLength(1);
-    expect(pillar("qwire: {% set r = salt['cmd.run_all']('qvm-prefs -- we$b ip', ignore_retcode=True) %}\n")).toHaveLength(1);
+    expect(
+      pillar("qwire: {% set r = salt['cmd.run_all']('qvm-prefs -- we$b ip', ignore_retcode=True) %}\n"),
+    ).toHaveLength(1);
     expect(pillar("qwire: [\n")).toHaveLength(1);
-    expect(checkArtifact({ path: "salt/qwire/files/web/50-qwire.rc", content: "#!/bin/sh\necho {{ x }}\n", mode: 0o755 })).toHaveLength(1);
+    expect(
+      checkArtifact({ path: "salt/qwire/files/web/50-qwire.rc", content: "#!/bin/sh\necho {{ x }}\n", mode: 0o755 }),
+    ).toHaveLength(1);
     expect(checkArtifact({ path: "README.md", content: "\u0455ys-net\n", mode: 0o644 })).toHaveLength(1);
   });
 });

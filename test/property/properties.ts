@@ -52,7 +52,11 @@ forwards:
   - { to: web, port: 443, from: [192.168.1.0/24${ipv6 ? ", 2001:db8::/32" : ""}] }
 `;
   allowedTags = new Set();
-  for (const [release, ipv6] of [["4.2", true], ["4.1", false], ["3.2", false]] as const) {
+  for (const [release, ipv6] of [
+    ["4.2", true],
+    ["4.1", false],
+    ["3.2", false],
+  ] as const) {
     for (const a of compileText(reference(release, ipv6)).artifacts ?? []) {
       for (const tag of a.content.match(JINJA_TAG) ?? []) allowedTags.add(tag.replace(QUBE_NAME_SLOT, "$1NAME$3"));
     }
@@ -85,10 +89,13 @@ export function compileProperty(g: Generated, stats?: { built: number }): string
   for (const d of result.diagnostics) {
     if (!(d.code in DIAGNOSTIC_CODES)) failures.push(`unknown code ${d.code}`);
     const line = lines[d.span.line - 1];
-    if (!Number.isInteger(d.span.line) || line === undefined) failures.push(`${d.code} at line ${d.span.line}, outside the file's ${lines.length} lines`);
-    else if (!(d.span.column >= 1 && d.span.column <= line.length + 1)) failures.push(`${d.code} at ${d.span.line}:${d.span.column}, past the end of that line (${line.length})`);
+    if (!Number.isInteger(d.span.line) || line === undefined)
+      failures.push(`${d.code} at line ${d.span.line}, outside the file's ${lines.length} lines`);
+    else if (!(d.span.column >= 1 && d.span.column <= line.length + 1))
+      failures.push(`${d.code} at ${d.span.line}:${d.span.column}, past the end of that line (${line.length})`);
     // eslint-disable-next-line no-control-regex -- the property is that no control character is left
-    if (/[\x00-\x1f\x7f]/.test(d.message)) failures.push(`${d.code} message has a control character: ${JSON.stringify(d.message)}`);
+    if (/[\x00-\x1f\x7f]/.test(d.message))
+      failures.push(`${d.code} message has a control character: ${JSON.stringify(d.message)}`);
     if (d.message.length > 1000) failures.push(`${d.code} message is ${d.message.length} characters long`);
   }
   if (!result.artifacts) {
@@ -97,7 +104,8 @@ export function compileProperty(g: Generated, stats?: { built: number }): string
   }
   if (stats) stats.built++;
   const again = compileText(g.yaml);
-  if (JSON.stringify(again.artifacts) !== JSON.stringify(result.artifacts)) failures.push("a second compile gave different bytes");
+  if (JSON.stringify(again.artifacts) !== JSON.stringify(result.artifacts))
+    failures.push("a second compile gave different bytes");
   for (const a of result.artifacts) failures.push(...checkArtifact(a));
   for (const p of g.planted) {
     if (p.length < 2 || !DANGEROUS.test(p)) continue;
@@ -112,7 +120,9 @@ export function checkArtifact(a: Artifact): string[] {
   const bad = /[^\x20-\x7e\n\t]/.exec(a.content);
   if (bad) {
     const line = a.content.slice(0, bad.index).split("\n").length;
-    failures.push(`${a.path}:${line} holds ${JSON.stringify(bad[0])} (U+${bad[0].codePointAt(0)!.toString(16).padStart(4, "0")})`);
+    failures.push(
+      `${a.path}:${line} holds ${JSON.stringify(bad[0])} (U+${bad[0].codePointAt(0)!.toString(16).padStart(4, "0")})`,
+    );
   }
   const isSalt = /\.(sls|top)$/.test(a.path);
   if (!isSalt) {
@@ -121,7 +131,10 @@ export function checkArtifact(a: Artifact): string[] {
   }
   const jinjaHere = a.path.startsWith("pillar/") || a.path === "salt/qwire/vm.sls";
   for (const tag of a.content.match(JINJA_TAG) ?? []) {
-    if (!jinjaHere) failures.push(`${a.path} holds Jinja (${tag.slice(0, 80)}), which DESIGN §3 allows only in pillars and the vm.sls dispatch`);
+    if (!jinjaHere)
+      failures.push(
+        `${a.path} holds Jinja (${tag.slice(0, 80)}), which DESIGN §3 allows only in pillars and the vm.sls dispatch`,
+      );
     else if (!isAllowedTag(tag)) failures.push(`${a.path} holds Jinja DESIGN §3 does not allow: ${tag.slice(0, 120)}`);
   }
   if (/^\s*-?\s*template:\s/m.test(a.content)) failures.push(`${a.path} renders a file through a template`);
@@ -138,7 +151,9 @@ export function checkArtifact(a: Artifact): string[] {
 function addressesOf(yamlText: string): Map<string, string> {
   const doc = yaml.load(yamlText, { schema: yaml.CORE_SCHEMA }) as { qubes?: Record<string, { ip?: string }> };
   const out = new Map<string, string>();
-  Object.entries(doc.qubes ?? {}).forEach(([name, q], i) => out.set(name, typeof q?.ip === "string" ? q.ip : `10.137.1.${10 + i}`));
+  Object.entries(doc.qubes ?? {}).forEach(([name, q], i) =>
+    out.set(name, typeof q?.ip === "string" ? q.ip : `10.137.1.${10 + i}`),
+  );
   return out;
 }
 
@@ -173,11 +188,14 @@ export async function toolsProperty(g: Generated, pool: NetnsPool): Promise<stri
     }
     const plan = result.plan;
     if (plan.release !== "4.2" && plan.release !== "4.3") return failures;
-    const doc = yaml.load(g.yaml, { schema: yaml.CORE_SCHEMA }) as { qubes?: Record<string, { netvm?: string; ipv6?: boolean }> };
+    const doc = yaml.load(g.yaml, { schema: yaml.CORE_SCHEMA }) as {
+      qubes?: Record<string, { netvm?: string; ipv6?: boolean }>;
+    };
     const ipv6 = Object.values(doc.qubes ?? {}).some((q) => q?.ipv6 === true);
     const ips = addressesOf(g.yaml);
     // An address key is a qube ("web") or its IPv6 address ("web/6"), which Qubes derives from the IPv4 one.
-    const addressOf = (key: string) => (key.endsWith("/6") ? qubesIpv6(ips.get(key.slice(0, -2)) ?? "10.137.9.9") : (ips.get(key) ?? "10.137.9.9"));
+    const addressOf = (key: string) =>
+      key.endsWith("/6") ? qubesIpv6(ips.get(key.slice(0, -2)) ?? "10.137.9.9") : (ips.get(key) ?? "10.137.9.9");
     for (const script of scriptsOf(result.artifacts)) {
       const q = plan.qubes.find((p) => p.stem === script.stem);
       if (!q || q.host !== undefined) continue;
@@ -196,7 +214,8 @@ export async function toolsProperty(g: Generated, pool: NetnsPool): Promise<stri
       const run = await runInQube(ns, installed(script), addresses, { name: q.qube });
       toolCounts.nftLoads += run.nftChecks;
       if (run.rebootCalled) failures.push(`${script.stem}: the script ran reboot`);
-      if (run.exitCode !== 0) failures.push(`${script.stem}: exit ${run.exitCode}: ${run.stderr.trim().slice(0, 1500)}`);
+      if (run.exitCode !== 0)
+        failures.push(`${script.stem}: exit ${run.exitCode}: ${run.stderr.trim().slice(0, 1500)}`);
       else if (q.hasPacketRules && run.nftChecks < 1) failures.push(`${script.stem}: loaded no nft transaction`);
     }
     return failures;

@@ -11,7 +11,7 @@ export const REGRESSIONS: readonly (Generated & { readonly name: string })[] = [
     planted: ["\u0000"],
   },
   {
-    name: "two links between the same qubes, 3 set elements: three printf >>\"$rules\" in a row made shellcheck report SC2129 (gone with perf's rewrite of the scripts)",
+    name: 'two links between the same qubes, 3 set elements: three printf >>"$rules" in a row made shellcheck report SC2129 (gone with perf\'s rewrite of the scripts)',
     yaml: "version: 1\nqubes:\n  a:\n    provides_network: true\n    uplink: ens6\n  aa:\n    netvm: a\n    provides_network: true\n  aF:\n    netvm: aa\n  j:\n    netvm: aa\nlinks:\n  - from: aF\n    to: j\n    ports:\n      - 1\n    via: network\n  - from: aF\n    to: j\n    ports:\n      - 1-1\n      - 3\n    proto: udp\n    via: network\n",
     planted: [],
   },

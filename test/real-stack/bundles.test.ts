@@ -26,11 +26,25 @@ import { execa } from "execa";
 import yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeDir, tempDir } from "../helpers/tools.js";
-import { REPO, describeState, findStack, runSequence, selectedScenarios, statesOf, type Sequence, type Stack } from "./stack.js";
+import {
+  REPO,
+  describeState,
+  findStack,
+  runSequence,
+  selectedScenarios,
+  statesOf,
+  type Sequence,
+  type Stack,
+} from "./stack.js";
 
 const stack = findStack();
 const scenarios = selectedScenarios();
-const skipped = "absent" in stack ? stack.absent : scenarios.length === 0 ? "set QWIRE_REAL_STACK=ci (what CI runs), all, or scenario names" : undefined;
+const skipped =
+  "absent" in stack
+    ? stack.absent
+    : scenarios.length === 0
+      ? "set QWIRE_REAL_STACK=ci (what CI runs), all, or scenario names"
+      : undefined;
 if (skipped !== undefined) {
   console.warn(`real-stack tests skipped: ${skipped}`);
   // Counted as skipped in the summary line, so the skip shows there too.
@@ -59,7 +73,8 @@ function inventory(spec: Spec): string {
     // A template that holds a guest's script: a machine of its own in the twin (which runs no TemplateVM).
     if (q.template !== undefined && !(q.template in spec.qubes)) qubes[q.template] = { netvm: null };
     // The template a `create:` names: a TemplateVM every machine that applies the bundle has.
-    if (q.create?.template !== undefined && !(q.create.template in spec.qubes)) qubes[q.create.template] = { class: "TemplateVM", netvm: null };
+    if (q.create?.template !== undefined && !(q.create.template in spec.qubes))
+      qubes[q.create.template] = { class: "TemplateVM", netvm: null };
   }
   qubes[BYSTANDER] = { netvm: null };
   return yaml.dump({ topology: { qubes } });
@@ -94,7 +109,12 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
       await writeFile(join(dir, "inventory.yaml"), inventory(spec));
       const out = join(dir, "out");
       await mkdir(out, { recursive: true });
-      run = await runSequence(stack as Stack, out, join(dir, "inventory.yaml"), [`${bundleA}:apply`, `${bundleA}:apply-all`, `vm:${BYSTANDER}`, `${bundleB}:apply`]);
+      run = await runSequence(stack as Stack, out, join(dir, "inventory.yaml"), [
+        `${bundleA}:apply`,
+        `${bundleA}:apply-all`,
+        `vm:${BYSTANDER}`,
+        `${bundleB}:apply`,
+      ]);
       console.log(`real stack ${name}: ${run.secs}s; ${summaryLine(run)}; report ${join(out, "report.md")}`);
       expect(run.steps.map((s) => s.label)).toHaveLength(4);
     }, SCENARIO_TIMEOUT);
@@ -103,21 +123,39 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
       const [first] = run.steps;
       expect(run.provision_failed).toEqual([]);
       expect(first!.rc, first!.stdout + first!.stderr).toBe(0);
-      expect(statesOf(first!).filter((s) => s.state.result === false).map(describeState)).toEqual([]);
-      expect(Object.entries(first!.states).filter(([, s]) => s === null).map(([q]) => q)).toEqual([]);
+      expect(
+        statesOf(first!)
+          .filter((s) => s.state.result === false)
+          .map(describeState),
+      ).toEqual([]);
+      expect(
+        Object.entries(first!.states)
+          .filter(([, s]) => s === null)
+          .map(([q]) => q),
+      ).toEqual([]);
     });
 
     it("the second apply of the unchanged bundle changes nothing", () => {
       const second = run.steps[1]!;
       expect(second.rc, second.stdout + second.stderr).toBe(0);
-      expect(statesOf(second).filter((s) => s.state.result === false).map(describeState)).toEqual([]);
-      expect(statesOf(second).filter((s) => s.state.changed).map(describeState)).toEqual([]);
+      expect(
+        statesOf(second)
+          .filter((s) => s.state.result === false)
+          .map(describeState),
+      ).toEqual([]);
+      expect(
+        statesOf(second)
+          .filter((s) => s.state.changed)
+          .map(describeState),
+      ).toEqual([]);
     });
 
     it("qwire.vm on a qube qwire has no state for is a clean no-op", () => {
       const vm = run.steps[2]!;
       expect(vm.rc, vm.stdout + vm.stderr).toBe(0);
-      expect(vm.states[BYSTANDER]).toEqual([expect.objectContaining({ id: "qwire-no-state-for-this-qube", result: true, changed: false })]);
+      expect(vm.states[BYSTANDER]).toEqual([
+        expect.objectContaining({ id: "qwire-no-state-for-this-qube", result: true, changed: false }),
+      ]);
     });
 
     it("qubesd ends with the layout qwire.yaml declares", () => {
@@ -134,8 +172,15 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
     });
 
     it("every file the bundle has for a qube is in that qube", async () => {
-      const plan = JSON.parse(await readFile(join(bundleA, "plan.json"), "utf8")) as { qubes: { name: string }[]; hosts?: { host: string }[] };
-      const names = [...plan.qubes.map((q) => q.name), ...(plan.hosts ?? []).map((h) => h.host), ...Object.keys(spec.qubes)];
+      const plan = JSON.parse(await readFile(join(bundleA, "plan.json"), "utf8")) as {
+        qubes: { name: string }[];
+        hosts?: { host: string }[];
+      };
+      const names = [
+        ...plan.qubes.map((q) => q.name),
+        ...(plan.hosts ?? []).map((h) => h.host),
+        ...Object.keys(spec.qubes),
+      ];
       const rw = run.steps[1]!.rw!;
       const filesDir = join(bundleA, "salt/qwire/files");
       const stems = await readdir(filesDir).catch(() => [] as string[]);
@@ -144,7 +189,10 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
         expect(qube, `a qube for salt/qwire/files/${stem}`).toBeDefined();
         const landed = new Set(Object.values(rw[qube!] ?? {}).map((f) => f.sha256));
         for (const f of await readdir(join(filesDir, stem))) {
-          const sha = createHash("sha256").update(await readFile(join(filesDir, stem, f))).digest("hex").slice(0, 16);
+          const sha = createHash("sha256")
+            .update(await readFile(join(filesDir, stem, f)))
+            .digest("hex")
+            .slice(0, 16);
           expect(landed.has(sha), `${qube}: salt/qwire/files/${stem}/${f}`).toBe(true);
         }
       }
@@ -153,34 +201,53 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
     it("after every intent is deleted, the next bundle leaves no qwire rule and no qwire hook in any qube", () => {
       const last = run.steps[3]!;
       expect(last.rc, last.stdout + last.stderr).toBe(0);
-      expect(statesOf(last).filter((s) => s.state.result === false).map(describeState)).toEqual([]);
+      expect(
+        statesOf(last)
+          .filter((s) => s.state.result === false)
+          .map(describeState),
+      ).toEqual([]);
       for (const [qube, ruleset] of Object.entries(last.nft ?? {})) {
-        expect(ruleset.split("\n").filter((l) => /qwire/i.test(l)), `${qube}: qwire objects left`).toEqual([]);
+        expect(
+          ruleset.split("\n").filter((l) => /qwire/i.test(l)),
+          `${qube}: qwire objects left`,
+        ).toEqual([]);
       }
       for (const [qube, files] of Object.entries(last.rw ?? {})) {
         const hooks = Object.keys(files).filter((p) => /\/(50-qwire|51-qwire-connect)|\/qwire\//.test(p));
         expect(hooks, `${qube}: qwire files left`).toEqual([]);
         // R4.1 and older: the marked block in rc.local goes with its markers (the file is as the user had it).
-        const marked = Object.entries(files).filter(([, f]) => f.text !== undefined && /^# (BEGIN|END) qwire/m.test(f.text));
-        expect(marked.map(([p, f]) => `${p}: ${f.text}`), `${qube}: qwire markers left`).toEqual([]);
+        const marked = Object.entries(files).filter(
+          ([, f]) => f.text !== undefined && /^# (BEGIN|END) qwire/m.test(f.text),
+        );
+        expect(
+          marked.map(([p, f]) => `${p}: ${f.text}`),
+          `${qube}: qwire markers left`,
+        ).toEqual([]);
       }
     });
 
-    it("qwire simulate's Salt interpreter reports what real Salt reports, state by state", async (ctx) => {
-      const sim = await qwire(["simulate", file, "--format", "json", "--events", "apply,reapply"]);
-      const parsed = JSON.parse(sim.stdout || "{}") as { error?: { kind: string; message: string }; report?: SimReport };
-      if (parsed.error?.kind === "unsupported") {
-        console.warn(`real stack ${name}: simulator comparison skipped: ${parsed.error.message}`);
-        ctx.skip();
-      }
-      expect(parsed.report, sim.stdout.slice(0, 2000) + sim.stderr.slice(-2000)).toBeDefined();
-      const [apply, reapply] = parsed.report!.events.map((e) => e.applies[0]!);
-      // The twin's qubes start detached, the simulator's model with the declared layout: dom0's
-      // qvm.prefs changes only in the twin's first apply, so there dom0 is compared without `changed`.
-      expect(twinStates(run.steps[0]!, false).length, "states real Salt reported").toBeGreaterThan(0);
-      expect(simStates(apply!, false), "first apply").toEqual(twinStates(run.steps[0]!, false));
-      expect(simStates(reapply!, true), "second apply").toEqual(twinStates(run.steps[1]!, true));
-    }, SCENARIO_TIMEOUT);
+    it(
+      "qwire simulate's Salt interpreter reports what real Salt reports, state by state",
+      async (ctx) => {
+        const sim = await qwire(["simulate", file, "--format", "json", "--events", "apply,reapply"]);
+        const parsed = JSON.parse(sim.stdout || "{}") as {
+          error?: { kind: string; message: string };
+          report?: SimReport;
+        };
+        if (parsed.error?.kind === "unsupported") {
+          console.warn(`real stack ${name}: simulator comparison skipped: ${parsed.error.message}`);
+          ctx.skip();
+        }
+        expect(parsed.report, sim.stdout.slice(0, 2000) + sim.stderr.slice(-2000)).toBeDefined();
+        const [apply, reapply] = parsed.report!.events.map((e) => e.applies[0]!);
+        // The twin's qubes start detached, the simulator's model with the declared layout: dom0's
+        // qvm.prefs changes only in the twin's first apply, so there dom0 is compared without `changed`.
+        expect(twinStates(run.steps[0]!, false).length, "states real Salt reported").toBeGreaterThan(0);
+        expect(simStates(apply!, false), "first apply").toEqual(twinStates(run.steps[0]!, false));
+        expect(simStates(reapply!, true), "second apply").toEqual(twinStates(run.steps[1]!, true));
+      },
+      SCENARIO_TIMEOUT,
+    );
 
     // QWIRE_KEEP_REAL_STACK keeps the bundles and the twin's report.md for a human.
     afterAll(async () => {
@@ -190,12 +257,17 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
 });
 
 interface SimReport {
-  events: { name: string; applies: { targets: { target: string; states: { id: string; result: boolean; changed: boolean }[] }[] }[] }[];
+  events: {
+    name: string;
+    applies: { targets: { target: string; states: { id: string; result: boolean; changed: boolean }[] }[] }[];
+  }[];
 }
 
 /** "target id: result changed" per state, sorted; dom0's `changed` only when `dom0Changes`. */
 function simStates(apply: SimReport["events"][number]["applies"][number], dom0Changes: boolean): string[] {
-  return apply.targets.flatMap((t) => t.states.map((s) => line(t.target, s.id, s.result, s.changed, dom0Changes))).sort();
+  return apply.targets
+    .flatMap((t) => t.states.map((s) => line(t.target, s.id, s.result, s.changed, dom0Changes)))
+    .sort();
 }
 
 function twinStates(step: Sequence["steps"][number], dom0Changes: boolean): string[] {

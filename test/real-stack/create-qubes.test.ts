@@ -45,7 +45,9 @@ import { run, step, TARBALLS, targeted, TWIN, twinExec, verdict } from "./instal
 
 const choice = process.env.QWIRE_REAL_STACK ?? "0";
 const missing = [
-  ...(choice === "1" || choice === "all" || choice.split(",").includes("create-qubes") ? [] : ["QWIRE_REAL_STACK=1 (one twin run, ~5-10 minutes)"]),
+  ...(choice === "1" || choice === "all" || choice.split(",").includes("create-qubes")
+    ? []
+    : ["QWIRE_REAL_STACK=1 (one twin run, ~5-10 minutes)"]),
   ...(existsSync(TWIN) ? [] : [`the twin (${TWIN}; set QWIRE_TWIN)`]),
   ...(existsSync(TARBALLS) ? [] : [`the vendor tarballs (${TARBALLS}; set QWIRE_VENDOR_TARBALLS)`]),
 ];
@@ -96,7 +98,8 @@ const INVENTORY = `topology:
 /** What qvm.present needs in dom0 that the twin's dom0 does not have (the file says what and why). */
 const TWIN_DOM0_GAPS = readFileSync(fileURLToPath(new URL("twin-dom0-gaps.sh", import.meta.url)), "utf8");
 
-const SHOW = "for q in sys-vpn web vault mail; do echo \"$q class=$(qvm-prefs -- $q klass) template=$(qvm-prefs -- $q template) label=$(qvm-prefs -- $q label) netvm=$(qvm-prefs -- $q netvm) provides_network=$(qvm-prefs -- $q provides_network)\"; done; qvm-firewall web list | tail -n +2";
+const SHOW =
+  'for q in sys-vpn web vault mail; do echo "$q class=$(qvm-prefs -- $q klass) template=$(qvm-prefs -- $q template) label=$(qvm-prefs -- $q label) netvm=$(qvm-prefs -- $q netvm) provides_network=$(qvm-prefs -- $q provides_network)"; done; qvm-firewall web list | tail -n +2';
 
 let root = "";
 let out = "";
@@ -116,7 +119,10 @@ beforeAll(async () => {
     [
       TWIN_DOM0_GAPS,
       "for q in web sys-vpn vault; do qvm-kill $q; qvm-remove -f $q; done",
-      run("before", "for q in sys-vpn web vault mail; do qvm-check --quiet $q && echo \"$q exists\" || echo \"$q missing\"; done"),
+      run(
+        "before",
+        'for q in sys-vpn web vault mail; do qvm-check --quiet $q && echo "$q exists" || echo "$q missing"; done',
+      ),
       run("dry-run", `cd ${a} && sh install.sh --dry-run`),
       run("first", `cd ${a} && sh install.sh`),
       run("show", SHOW),
@@ -125,7 +131,7 @@ beforeAll(async () => {
       run("missing-template", `cd ${b} && sh install.sh`),
       run("extra", "qvm-check extra 2>&1"),
       run("uninstall", `cd ${a} && sh install.sh --uninstall`),
-      run("after", "for q in sys-vpn web vault; do qvm-check --quiet $q && echo \"$q exists\"; done"),
+      run("after", 'for q in sys-vpn web vault; do qvm-check --quiet $q && echo "$q exists"; done'),
     ].join("\n"),
   );
 }, 35 * 60_000);
@@ -140,7 +146,9 @@ describe.skipIf(missing.length > 0)("create: with the real management stack", ()
 
   it("the first apply creates them (class, template, label), sets their netvm and firewall, and applies their files", () => {
     const s = step(out, "first");
-    console.log(`create: first apply: rc ${s.rc}; ${["dom0", "sys-vpn", "web"].map((q) => `${q}: ${verdict(s.text, q)}`).join("; ")}`);
+    console.log(
+      `create: first apply: rc ${s.rc}; ${["dom0", "sys-vpn", "web"].map((q) => `${q}: ${verdict(s.text, q)}`).join("; ")}`,
+    );
     expect(verdict(s.text, "dom0")).toMatch(/^applied \d+ state\(s\) changed$/);
     expect(targeted(s.text).sort()).toEqual(["sys-firewall", "sys-net", "sys-vpn", "web"]);
     for (const q of ["sys-net", "sys-firewall", "web"]) expect(verdict(s.text, q)).toMatch(/^applied /);
@@ -150,7 +158,9 @@ describe.skipIf(missing.length > 0)("create: with the real management stack", ()
     expect(s.rc, s.text).toBe(vpn.startsWith("applied") ? 0 : 3);
     const shown = step(out, "show").text;
     console.log(`create: qubesd after the first apply:\n${shown}`);
-    expect(shown).toMatch(/^sys-vpn class=AppVM template=fedora-40 label=orange netvm=sys-firewall provides_network=True$/m);
+    expect(shown).toMatch(
+      /^sys-vpn class=AppVM template=fedora-40 label=orange netvm=sys-firewall provides_network=True$/m,
+    );
     expect(shown).toMatch(/^web class=AppVM template=fedora-40 label=red netvm=sys-vpn provides_network=False$/m);
     // No netvm in qwire.yaml: qvm-create attached it to the default netvm, qvm.prefs took it off.
     expect(shown).toMatch(/^vault class=AppVM template=fedora-40 label=black netvm= provides_network=False$/m);
@@ -178,7 +188,9 @@ describe.skipIf(missing.length > 0)("create: with the real management stack", ()
   it("a template that does not exist: dom0 fails naming it, with a hint, exit 3; the qube is not created", () => {
     const s = step(out, "missing-template");
     expect(s.rc, s.text).toBe(3);
-    expect(verdict(s.text, "dom0")).toMatch(/^failed .*qwire: the template debian-13-missing does not exist, so extra cannot be created/);
+    expect(verdict(s.text, "dom0")).toMatch(
+      /^failed .*qwire: the template debian-13-missing does not exist, so extra cannot be created/,
+    );
     expect(s.text).toMatch(/^hint: install that template .*create\.template in qwire\.yaml$/m);
     expect(step(out, "extra").rc).not.toBe(0);
   });
@@ -186,7 +198,9 @@ describe.skipIf(missing.length > 0)("create: with the real management stack", ()
   it("--uninstall says it leaves the created qubes, and leaves them", () => {
     const s = step(out, "uninstall");
     expect(s.rc, s.text).toBe(0);
-    expect(s.text).toMatch(/^ {2}qube web \(created when missing, from create: in qwire\.yaml\): left in place; qvm-remove web deletes it$/m);
+    expect(s.text).toMatch(
+      /^ {2}qube web \(created when missing, from create: in qwire\.yaml\): left in place; qvm-remove web deletes it$/m,
+    );
     expect(step(out, "after").text).toBe("sys-vpn exists\nweb exists\nvault exists");
   });
 

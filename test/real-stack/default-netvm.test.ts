@@ -16,7 +16,12 @@ import { REPO, describeState, findStack, runSequence, statesOf, type Sequence, t
 const NAME = "default-netvm-mismatch";
 const stack = findStack();
 const choice = process.env.QWIRE_REAL_STACK ?? "";
-const skipped = "absent" in stack ? stack.absent : choice === "all" || choice.split(",").includes(NAME) ? undefined : `set QWIRE_REAL_STACK=all or ${NAME}`;
+const skipped =
+  "absent" in stack
+    ? stack.absent
+    : choice === "all" || choice.split(",").includes(NAME)
+      ? undefined
+      : `set QWIRE_REAL_STACK=all or ${NAME}`;
 if (skipped !== undefined) {
   console.warn(`real-stack ${NAME} skipped: ${skipped}`);
   it.skip(`real stack ${NAME} (${skipped})`, () => undefined);
@@ -41,7 +46,11 @@ describe.skipIf(skipped !== undefined)(`real stack: ${NAME}`, () => {
   beforeAll(async () => {
     work = await tempDir(`real-stack-${NAME}`);
     await writeFile(join(work, "qwire.yaml"), QWIRE_YAML);
-    const built = await execa(process.execPath, [join(REPO, "dist/cli.js"), "build", join(work, "qwire.yaml"), "-o", join(work, "bundle")], { reject: false });
+    const built = await execa(
+      process.execPath,
+      [join(REPO, "dist/cli.js"), "build", join(work, "qwire.yaml"), "-o", join(work, "bundle")],
+      { reject: false },
+    );
     expect(built.exitCode, built.stderr).toBe(0);
     // web starts attached to sys-net, explicitly: a qube the failed check must not touch.
     const qubes: Record<string, Record<string, unknown>> = {

@@ -29,7 +29,10 @@ if (missing.length > 0) console.warn(`SKIPPED install.sh with the real stack: ne
  * when the machine is loaded (the twin gives one --exec 15 minutes, and every targeted
  * qube costs a management disposable).
  */
-const WEBS = Array.from({ length: Number(process.env.QWIRE_LIFECYCLE_WEBS ?? "18") }, (_, i) => `web-${String(i + 1).padStart(2, "0")}`);
+const WEBS = Array.from(
+  { length: Number(process.env.QWIRE_LIFECYCLE_WEBS ?? "18") },
+  (_, i) => `web-${String(i + 1).padStart(2, "0")}`,
+);
 const ALL = WEBS.length + 2;
 
 /** 20 qubes; every web qube has its own forward. `edited` changes web-07's sources only. */
@@ -42,7 +45,10 @@ function twentyQubes(edited: boolean): string {
     "  sys-firewall: { netvm: sys-net, provides_network: true }",
     ...WEBS.map((w) => `  ${w}: { netvm: sys-firewall }`),
     "forwards:",
-    ...WEBS.map((w, i) => `  - { name: ${w}-https, to: ${w}, port: ${8001 + i}, from: [${edited && w === "web-07" ? "192.168.2.0/24" : "192.168.1.0/24"}] }`),
+    ...WEBS.map(
+      (w, i) =>
+        `  - { name: ${w}-https, to: ${w}, port: ${8001 + i}, from: [${edited && w === "web-07" ? "192.168.2.0/24" : "192.168.1.0/24"}] }`,
+    ),
   ].join("\n")}\n`;
 }
 
@@ -151,7 +157,10 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
         run("leftover", `cd ${c} && sh install.sh`),
         "qvm-shutdown --wait web || qvm-kill web; qvm-remove -f web",
         run("uninstall", `cd ${c} && sh install.sh --uninstall`),
-        run("after", 'echo "salt roots: $(ls -A /srv/user_salt /srv/user_pillar | grep -c qwire)"; echo "kept: $(ls -A /var/lib/qwire)"; echo "policy: $(ls /etc/qubes/policy.d | grep -c qwire)"'),
+        run(
+          "after",
+          'echo "salt roots: $(ls -A /srv/user_salt /srv/user_pillar | grep -c qwire)"; echo "kept: $(ls -A /var/lib/qwire)"; echo "policy: $(ls /etc/qubes/policy.d | grep -c qwire)"',
+        ),
       ].join("\n"),
     );
   }, 35 * 60_000);
@@ -159,8 +168,12 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
   it("a dry run of the applied bundle: dom0's qvm.* [SKIP] Nones are not counted as changes, and it says why", () => {
     const s = step(out, "dry-run");
     expect(s.rc, s.text).toBe(0);
-    expect(verdict(s.text, "dom0")).toMatch(/^dry-run 0 would change; [1-9]\d* qvm\.\* state\(s\) say \[SKIP\] \(not counted, see below\)$/);
-    expect(s.text).toMatch(/under test=True every dom0 qvm\.\* state reports Result: None \(\[SKIP\] \.\.\.\) even when\nnothing would change/);
+    expect(verdict(s.text, "dom0")).toMatch(
+      /^dry-run 0 would change; [1-9]\d* qvm\.\* state\(s\) say \[SKIP\] \(not counted, see below\)$/,
+    );
+    expect(s.text).toMatch(
+      /under test=True every dom0 qvm\.\* state reports Result: None \(\[SKIP\] \.\.\.\) even when\nnothing would change/,
+    );
     expect(targeted(s.text)).toEqual([]);
   });
 
@@ -168,8 +181,12 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
     expect(step(out, "first").rc, step(out, "first").text).toBe(0);
     const s = step(out, "no-mgmt");
     expect(s.rc, s.text).toBe(3);
-    expect(verdict(s.text, "web")).toMatch(/^failed .*(management|DVM template).*log: \/var\/log\/qubes\/mgmt-web\.log/);
-    expect(s.text).toMatch(/hint: the management disposable is missing: sudo qubesctl state\.sls qvm\.default-mgmt-dvm/);
+    expect(verdict(s.text, "web")).toMatch(
+      /^failed .*(management|DVM template).*log: \/var\/log\/qubes\/mgmt-web\.log/,
+    );
+    expect(s.text).toMatch(
+      /hint: the management disposable is missing: sudo qubesctl state\.sls qvm\.default-mgmt-dvm/,
+    );
   });
 
   it("the next run re-applies the qubes that failed, without --all", () => {
@@ -182,7 +199,9 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
   it("a bundle built without the earlier plan.json: the qube it no longer names is cleaned anyway (qwire.remove)", () => {
     const s = step(out, "leftover");
     expect(s.rc, s.text).toBe(0);
-    expect(s.text).toMatch(/^ {2}mail: carried qwire files from an earlier bundle that this one does not name: removed \(qwire\.remove\)$/m);
+    expect(s.text).toMatch(
+      /^ {2}mail: carried qwire files from an earlier bundle that this one does not name: removed \(qwire\.remove\)$/m,
+    );
     expect(verdict(s.text, "mail")).toMatch(/^removed /);
   });
 

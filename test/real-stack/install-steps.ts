@@ -24,19 +24,25 @@ export function targeted(text: string): string[] {
 }
 
 export function verdict(text: string, qube: string): string {
-  const m = new RegExp(`^  ${qube.replace(/\./g, "\\.")} +(\\S+) +(.*)$`, "m").exec(text.slice(text.lastIndexOf("==> Verdict")));
+  const m = new RegExp(`^  ${qube.replace(/\./g, "\\.")} +(\\S+) +(.*)$`, "m").exec(
+    text.slice(text.lastIndexOf("==> Verdict")),
+  );
   return m ? `${m[1]} ${m[2]}` : "(no verdict line)";
 }
 
 /** Runs `script` in the twin's dom0 after provisioning it from `inventory`; the bundles are under `root`. */
 export async function twinExec(root: string, name: string, inventory: string, script: string): Promise<string> {
   await writeFile(join(root, `${name}.yaml`), inventory);
-  const r = await execa("sh", [TWIN, join(root, "a"), join(root, `${name}.yaml`), "--out", join(root, `out-${name}`), "--exec", script], {
-    reject: false,
-    env: { QWIRE_VENDOR_TARBALLS: TARBALLS },
-    timeout: 30 * 60_000,
-    input: "",
-  });
+  const r = await execa(
+    "sh",
+    [TWIN, join(root, "a"), join(root, `${name}.yaml`), "--out", join(root, `out-${name}`), "--exec", script],
+    {
+      reject: false,
+      env: { QWIRE_VENDOR_TARBALLS: TARBALLS },
+      timeout: 30 * 60_000,
+      input: "",
+    },
+  );
   return `${r.stdout}\n${r.stderr}`;
 }
 

@@ -29,9 +29,13 @@ export function findStack(): Stack | { readonly absent: string } {
   if (process.getuid?.() !== 0) return { absent: "not root (the twin needs mount and network namespaces)" };
   const tarballs = process.env.QWIRE_VENDOR_TARBALLS ?? "/root/qwire-vendor";
   if (!existsSync(tarballs) || !readdirSync(tarballs).some((f) => /^salt-.*\.tar\.xz$/.test(f))) {
-    return { absent: `no vendor tarballs in ${tarballs} (set QWIRE_VENDOR_TARBALLS; shared/vendor/README.md says how to make them)` };
+    return {
+      absent: `no vendor tarballs in ${tarballs} (set QWIRE_VENDOR_TARBALLS; shared/vendor/README.md says how to make them)`,
+    };
   }
-  const candidates = [process.env.QWIRE_TWIN_DIR, join(REPO, "../shared/twin"), "/work/shared/twin"].filter((d): d is string => d !== undefined);
+  const candidates = [process.env.QWIRE_TWIN_DIR, join(REPO, "../shared/twin"), "/work/shared/twin"].filter(
+    (d): d is string => d !== undefined,
+  );
   const twinDir = candidates.find((d) => existsSync(join(d, "twin.py")) && existsSync(join(d, "../vendor/setup.sh")));
   if (twinDir === undefined) return { absent: `no twin in ${candidates.join(" or ")}` };
   return { twinDir, tarballs };
@@ -57,7 +61,12 @@ export function allScenarios(): { name: string; file: string }[] {
  * a comma list names them; unset or 0 runs none (a scenario takes minutes
  * of both cores, too much for every local `npm test` on a shared machine).
  */
-export const CI_SCENARIOS = ["lan-web-https", "outbound-policy", "teardown-removed-qube-r41", "two-forwards-shared-firewall"];
+export const CI_SCENARIOS = [
+  "lan-web-https",
+  "outbound-policy",
+  "teardown-removed-qube-r41",
+  "two-forwards-shared-firewall",
+];
 
 export function selectedScenarios(): { name: string; file: string }[] {
   const all = allScenarios();
@@ -114,7 +123,12 @@ export interface Sequence {
 }
 
 /** STEP: `BUNDLE_DIR:apply`, `BUNDLE_DIR:apply-all` (every qube targeted, as `install.sh --all`), `BUNDLE_DIR:dry-run` or `vm:QUBE`, run in order on one twin machine. */
-export async function runSequence(stack: Stack, out: string, inventory: string, steps: readonly string[]): Promise<Sequence> {
+export async function runSequence(
+  stack: Stack,
+  out: string,
+  inventory: string,
+  steps: readonly string[],
+): Promise<Sequence> {
   await execa("sh", [join(HERE, "twin-sequence.sh"), stack.twinDir, "--out", out, "--inventory", inventory, ...steps], {
     env: { QWIRE_VENDOR_TARBALLS: stack.tarballs },
     stdout: ["pipe", { file: join(out, "twin.log") }],
@@ -130,4 +144,5 @@ export function statesOf(step: Step): { where: string; state: StateResult }[] {
   return Object.entries(step.states).flatMap(([where, states]) => (states ?? []).map((state) => ({ where, state })));
 }
 
-export const describeState = (s: { where: string; state: StateResult }) => `${s.where} ${s.state.id} (${s.state.fun}): ${s.state.comment}`;
+export const describeState = (s: { where: string; state: StateResult }) =>
+  `${s.where} ${s.state.id} (${s.state.fun}): ${s.state.comment}`;

@@ -68,7 +68,11 @@ if (NO_STRACE) console.warn(`SKIPPED: emit SIGKILL tests: ${NO_STRACE}`);
 function whichBundle(s: BundleSnapshot): string {
   if (same(s, bundleA.snapshot)) return "A";
   if (same(s, afterA.snapshot)) return "B";
-  return `a mix: ${Object.keys(s).length} files, ${Object.keys(s).filter((p) => s[p] !== bundleA.snapshot[p] && s[p] !== afterA.snapshot[p]).join(", ") || "files missing"}`;
+  return `a mix: ${Object.keys(s).length} files, ${
+    Object.keys(s)
+      .filter((p) => s[p] !== bundleA.snapshot[p] && s[p] !== afterA.snapshot[p])
+      .join(", ") || "files missing"
+  }`;
 }
 const same = (x: BundleSnapshot, y: BundleSnapshot) => JSON.stringify(x) === JSON.stringify(y);
 
@@ -86,8 +90,12 @@ afterAll(async () => {
 
 describe("the fixtures", () => {
   it("B over A tears mail down, B over B does not: the next build must have read the right plan.json", () => {
-    expect((JSON.parse(afterA.artifacts.find((a) => a.path === "plan.json")!.content) as { teardowns: string[] }).teardowns).toEqual(["mail"]);
-    expect((JSON.parse(afterB.artifacts.find((a) => a.path === "plan.json")!.content) as { teardowns: string[] }).teardowns).toEqual([]);
+    expect(
+      (JSON.parse(afterA.artifacts.find((a) => a.path === "plan.json")!.content) as { teardowns: string[] }).teardowns,
+    ).toEqual(["mail"]);
+    expect(
+      (JSON.parse(afterB.artifacts.find((a) => a.path === "plan.json")!.content) as { teardowns: string[] }).teardowns,
+    ).toEqual([]);
   });
 });
 
@@ -107,9 +115,26 @@ async function killPoints(dir: string): Promise<KillPoint[]> {
   const out = join(dir, "out");
   await writeBundle(bundleA.artifacts, out);
   const trace = join(dir, "trace");
-  await execa(STRACE, ["-f", "-qq", "-o", trace, "-e", "trace=openat,mkdir,write,fchmod,rename,unlink,rmdir", "node", CLI, "build", join(root, "B.yaml"), "-o", out], {
-    env: { UV_THREADPOOL_SIZE: "1" },
-  });
+  await execa(
+    STRACE,
+    [
+      "-f",
+      "-qq",
+      "-o",
+      trace,
+      "-e",
+      "trace=openat,mkdir,write,fchmod,rename,unlink,rmdir",
+      "node",
+      CLI,
+      "build",
+      join(root, "B.yaml"),
+      "-o",
+      out,
+    ],
+    {
+      env: { UV_THREADPOOL_SIZE: "1" },
+    },
+  );
   const lines = (await import("node:fs")).readFileSync(trace, "utf8").split("\n");
   const counts = new Map<string, number>();
   const points: KillPoint[] = [];
@@ -141,7 +166,10 @@ function spread(points: readonly KillPoint[]): KillPoint[] {
   const step = Math.max(1, Math.floor(points.length / 4));
   for (let i = 0; i < points.length; i += step) keep.add(i);
   keep.add(points.length - 1);
-  return [...keep].filter((i) => i < points.length).sort((a, b) => a - b).map((i) => points[i]!);
+  return [...keep]
+    .filter((i) => i < points.length)
+    .sort((a, b) => a - b)
+    .map((i) => points[i]!);
 }
 
 describe.skipIf(NO_STRACE !== undefined)("a build killed (SIGKILL) during emit", () => {
@@ -154,7 +182,10 @@ describe.skipIf(NO_STRACE !== undefined)("a build killed (SIGKILL) during emit",
       points = await killPoints(join(root, `trace-run-${attempt}`));
     }
     // The traced run did write files, rename twice and delete the old bundle; else the parsing above is wrong.
-    expect(points.filter((p) => p.syscall === "rename"), `kill points read from the trace:\n${points.map((p) => p.line).join("\n")}`).toHaveLength(2);
+    expect(
+      points.filter((p) => p.syscall === "rename"),
+      `kill points read from the trace:\n${points.map((p) => p.line).join("\n")}`,
+    ).toHaveLength(2);
     expect(points.filter((p) => p.syscall === "fchmod").length).toBe(afterA.artifacts.length);
     const chosen = spread(points);
     const failures: string[] = [];
@@ -166,7 +197,22 @@ describe.skipIf(NO_STRACE !== undefined)("a build killed (SIGKILL) during emit",
       await writeBundle(bundleA.artifacts, out);
       const r = await execa(
         STRACE,
-        ["-f", "-qq", "-o", "/dev/null", "-e", `trace=${p.syscall}`, "-e", `inject=${p.syscall}:signal=SIGKILL:when=${p.when}`, "node", CLI, "build", join(root, "B.yaml"), "-o", out],
+        [
+          "-f",
+          "-qq",
+          "-o",
+          "/dev/null",
+          "-e",
+          `trace=${p.syscall}`,
+          "-e",
+          `inject=${p.syscall}:signal=SIGKILL:when=${p.when}`,
+          "node",
+          CLI,
+          "build",
+          join(root, "B.yaml"),
+          "-o",
+          out,
+        ],
         { env: { UV_THREADPOOL_SIZE: "1" }, reject: false },
       );
       const killed = r.signal === "SIGKILL" || r.exitCode === 137;
@@ -174,16 +220,24 @@ describe.skipIf(NO_STRACE !== undefined)("a build killed (SIGKILL) during emit",
       if (existsSync(out)) state = whichBundle(await snapshotDir(out));
       else {
         const old = (await siblings(dir)).find((s) => /^out\.qwire-old-\d+$/.test(s));
-        state = old && whichBundle(await snapshotDir(join(dir, old))) === "A" ? "A aside (killed between the two renames)" : `no bundle: ${(await siblings(dir)).join(" ")}`;
+        state =
+          old && whichBundle(await snapshotDir(join(dir, old))) === "A"
+            ? "A aside (killed between the two renames)"
+            : `no bundle: ${(await siblings(dir)).join(" ")}`;
       }
-      seen.set(`${killed ? "killed" : "not killed"}, left ${state}`, (seen.get(`${killed ? "killed" : "not killed"}, left ${state}`) ?? 0) + 1);
+      seen.set(
+        `${killed ? "killed" : "not killed"}, left ${state}`,
+        (seen.get(`${killed ? "killed" : "not killed"}, left ${state}`) ?? 0) + 1,
+      );
       const where = `kill at ${p.syscall} #${p.when} (${p.line})`;
-      if (!["A", "B", "A aside (killed between the two renames)"].includes(state)) failures.push(`${where}: left ${state}`);
+      if (!["A", "B", "A aside (killed between the two renames)"].includes(state))
+        failures.push(`${where}: left ${state}`);
       try {
         await buildInto(B, out);
         const next = await snapshotDir(out);
         const expected = state === "B" ? afterB.snapshot : afterA.snapshot;
-        if (!same(next, expected)) failures.push(`${where}: the next build gave ${whichBundle(next)}, not B over ${state === "B" ? "B" : "A"}`);
+        if (!same(next, expected))
+          failures.push(`${where}: the next build gave ${whichBundle(next)}, not B over ${state === "B" ? "B" : "A"}`);
         const left = await siblings(dir);
         if (left.length > 0) failures.push(`${where}: the next build left ${left.join(" ")}`);
       } catch (e) {
@@ -191,12 +245,20 @@ describe.skipIf(NO_STRACE !== undefined)("a build killed (SIGKILL) during emit",
       }
       await removeDir(dir);
     }
-    console.log(`emit SIGKILL: ${chosen.length} of ${points.length} kill points tried: ${[...seen].map(([k, v]) => `${v} ${k}`).join("; ")}`);
+    console.log(
+      `emit SIGKILL: ${chosen.length} of ${points.length} kill points tried: ${[...seen].map(([k, v]) => `${v} ${k}`).join("; ")}`,
+    );
     expect(failures).toEqual([]);
     // Most points are reached (a point past the end of the run is a build that finished, which is legal but tests nothing).
-    expect([...seen].filter(([k]) => k.startsWith("killed")).reduce((s, [, v]) => s + v, 0)).toBeGreaterThanOrEqual(chosen.length - 1);
+    expect([...seen].filter(([k]) => k.startsWith("killed")).reduce((s, [, v]) => s + v, 0)).toBeGreaterThanOrEqual(
+      chosen.length - 1,
+    );
     // Each of the three states was produced at least once.
-    for (const s of ["A", "B", "A aside (killed between the two renames)"]) expect([...seen.keys()].some((k) => k === `killed, left ${s}`), s).toBe(true);
+    for (const s of ["A", "B", "A aside (killed between the two renames)"])
+      expect(
+        [...seen.keys()].some((k) => k === `killed, left ${s}`),
+        s,
+      ).toBe(true);
   });
 });
 
@@ -217,7 +279,10 @@ describe.skipIf(NO_MOUNT !== undefined)("full disk and read-only folders (real t
    * not what is tested), until B has been written twice in a row. Every size
    * with QWIRE_EMIT_FAULTS=all, every third one otherwise.
    */
-  async function fullDiskSweep(label: string, options: (i: number) => string): Promise<{ outcomes: Map<string, number>; failures: string[] }> {
+  async function fullDiskSweep(
+    label: string,
+    options: (i: number) => string,
+  ): Promise<{ outcomes: Map<string, number>; failures: string[] }> {
     const outcomes = new Map<string, number>();
     const failures: string[] = [];
     let written = 0;
@@ -231,20 +296,27 @@ describe.skipIf(NO_MOUNT !== undefined)("full disk and read-only folders (real t
         try {
           await emit(out, afterA.artifacts);
           outcome = "B written";
-          if (whichBundle(await snapshotDir(out)) !== "B") failures.push(`${options(i)}: B reported written but the folder is ${whichBundle(await snapshotDir(out))}`);
+          if (whichBundle(await snapshotDir(out)) !== "B")
+            failures.push(`${options(i)}: B reported written but the folder is ${whichBundle(await snapshotDir(out))}`);
         } catch (e) {
           outcome = "B refused, A kept";
-          if (!(e instanceof EmitError) || !/: ENOSPC \(no space left on the device\); .* is unchanged$/.test(e.message)) failures.push(`${options(i)}: second build threw ${String(e)}`);
+          if (
+            !(e instanceof EmitError) ||
+            !/: ENOSPC \(no space left on the device\); .* is unchanged$/.test(e.message)
+          )
+            failures.push(`${options(i)}: second build threw ${String(e)}`);
           const state = whichBundle(await snapshotDir(out));
           if (state !== "A") failures.push(`${options(i)}: after a full disk the folder is ${state}`);
           // Room again: the same folder is taken, and B replaces A.
           await execa("mount", ["-o", "remount,size=1m,nr_inodes=1000", dir]);
           await emit(out, afterA.artifacts);
-          if (whichBundle(await snapshotDir(out)) !== "B") failures.push(`${options(i)}: with room again the folder is not B`);
+          if (whichBundle(await snapshotDir(out)) !== "B")
+            failures.push(`${options(i)}: with room again the folder is not B`);
         }
       } catch (e) {
         outcome = "A refused, nothing written";
-        if (!(e instanceof EmitError) || !/: ENOSPC \(no space left on the device\); .* is unchanged$/.test(e.message)) failures.push(`${options(i)}: first build threw ${String(e)}`);
+        if (!(e instanceof EmitError) || !/: ENOSPC \(no space left on the device\); .* is unchanged$/.test(e.message))
+          failures.push(`${options(i)}: first build threw ${String(e)}`);
         if (existsSync(out)) failures.push(`${options(i)}: a failed first build left ${out}`);
       }
       written = outcome === "B written" ? written + 1 : 0;
@@ -282,7 +354,9 @@ describe.skipIf(NO_MOUNT !== undefined)("full disk and read-only folders (real t
     await writeFile(join(root, "B.yaml"), B);
     const cli = await execa("node", [CLI, "build", join(root, "B.yaml"), "-o", out], { reject: false });
     expect(cli.exitCode).toBe(2);
-    expect(cli.stderr.trim()).toMatch(/^qwire: cannot write the new bundle beside .*out: EROFS \(the file system is read-only\); .*out is unchanged$/);
+    expect(cli.stderr.trim()).toMatch(
+      /^qwire: cannot write the new bundle beside .*out: EROFS \(the file system is read-only\); .*out is unchanged$/,
+    );
     await execa("mount", ["-o", "remount,rw", dir]);
     await buildInto(B, out);
     expect(whichBundle(await snapshotDir(out))).toBe("B");

@@ -4,7 +4,17 @@
  * need that qube, logs why, exits 3, and breaks nothing else.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { NetnsPool, baseTableChanges, installed, listRuleset, listTable, otherTables, qwirePart, runInQube, tableBlocks } from "../helpers/netns.js";
+import {
+  NetnsPool,
+  baseTableChanges,
+  installed,
+  listRuleset,
+  listTable,
+  otherTables,
+  qwirePart,
+  runInQube,
+  tableBlocks,
+} from "../helpers/netns.js";
 import { addressesFile, scriptOf } from "../helpers/tools.js";
 import { LINK_SSH, STUB_IPS, TWO_FORWARDS, build, standUpQube } from "./scenarios.js";
 
@@ -47,7 +57,9 @@ describe("sys-firewall with two forwards, web's address broken", () => {
     expect(blocks.get("map qwire-dnat-1")).toBe(
       '\t\ttype ipv4_addr . inet_proto . inet_service : ipv4_addr\n\t\tflags interval\n\t\telements = { 192.168.1.10 . tcp . 5432 comment "db-pg" : 10.137.0.21 }',
     );
-    expect(blocks.get("chain qwire-forward")).toContain("ct state new iifgroup 1 ip saddr . ip daddr . meta l4proto . th dport @qwire-fwd-1 accept");
+    expect(blocks.get("chain qwire-forward")).toContain(
+      "ct state new iifgroup 1 ip saddr . ip daddr . meta l4proto . th dport @qwire-fwd-1 accept",
+    );
     expect(blocks.get("set qwire-fwd-1")).toBe(
       '\t\ttype ipv4_addr . ipv4_addr . inet_proto . inet_service\n\t\tflags interval\n\t\telements = { 192.168.1.10 . 10.137.0.21 . tcp . 5432 comment "db-pg" }',
     );
@@ -84,7 +96,9 @@ describe("sys-firewall with two forwards, web's address broken", () => {
     expect(run.stderr).toContain("forward db-pg: not installed");
     const qubes = await listTable(ns, "qubes");
     // The chains jump to the forward maps and sets, which are empty.
-    expect(tableBlocks(qubes).get("map qwire-dnat-1")).toBe("\t\ttype ipv4_addr . inet_proto . inet_service : ipv4_addr\n\t\tflags interval");
+    expect(tableBlocks(qubes).get("map qwire-dnat-1")).toBe(
+      "\t\ttype ipv4_addr . inet_proto . inet_service : ipv4_addr\n\t\tflags interval",
+    );
     expect(qwirePart(qubes)).not.toMatch(/elements|\. (443|5432)\b/);
     expect(baseTableChanges(base, qubes, true)).toEqual([]);
   });

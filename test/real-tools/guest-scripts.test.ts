@@ -7,7 +7,15 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
-import { NetnsPool, listRuleset, listTable, loadQubesBase, qwireBlocks, runInQube, tableBlocks } from "../helpers/netns.js";
+import {
+  NetnsPool,
+  listRuleset,
+  listTable,
+  loadQubesBase,
+  qwireBlocks,
+  runInQube,
+  tableBlocks,
+} from "../helpers/netns.js";
 import { addressesFile } from "../helpers/tools.js";
 import { STUB_IPS } from "./scenarios.js";
 
@@ -44,8 +52,12 @@ describe("guest script of a disposable net qube", () => {
     expect(run.exitCode).toBe(0);
     expect(run.nftChecks).toBe(1);
     const blocks = tableBlocks(await listTable(ns, "qubes"));
-    expect(blocks.get("chain qwire-dnat")).toContain('iifname "ens6" dnat to ip saddr . meta l4proto . th dport map @qwire-dnat-1');
-    expect(blocks.get("map qwire-dnat-1")).toContain('elements = { 192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.6 }');
+    expect(blocks.get("chain qwire-dnat")).toContain(
+      'iifname "ens6" dnat to ip saddr . meta l4proto . th dport map @qwire-dnat-1',
+    );
+    expect(blocks.get("map qwire-dnat-1")).toContain(
+      'elements = { 192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.6 }',
+    );
   });
 
   it.each([

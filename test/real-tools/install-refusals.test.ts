@@ -50,31 +50,59 @@ describe("install.sh verifies the bundle before it touches /srv", () => {
 
   it.each([
     ["a script with one byte changed", `printf x >>${script}`, new RegExp(`${script} does not match its sha256`)],
-    ["a truncated script", `head -c 100 ${script} >t && cat t >${script} && rm t`, new RegExp(`${script} does not match its sha256`)],
-    ["a truncated plan.json", "head -c 500 plan.json >t && mv t plan.json", /plan\.json does not list the sha256 of SHA256SUMS/],
-    ["a truncated SHA256SUMS", "head -n 3 SHA256SUMS >t && mv t SHA256SUMS", /SHA256SUMS does not match the sha256 in plan\.json/],
+    [
+      "a truncated script",
+      `head -c 100 ${script} >t && cat t >${script} && rm t`,
+      new RegExp(`${script} does not match its sha256`),
+    ],
+    [
+      "a truncated plan.json",
+      "head -c 500 plan.json >t && mv t plan.json",
+      /plan\.json does not list the sha256 of SHA256SUMS/,
+    ],
+    [
+      "a truncated SHA256SUMS",
+      "head -n 3 SHA256SUMS >t && mv t SHA256SUMS",
+      /SHA256SUMS does not match the sha256 in plan\.json/,
+    ],
     ["a missing state", "rm salt/qwire/dom0.sls", /salt\/qwire\/dom0\.sls is missing/],
     ["a missing plan.json", "rm plan.json", /plan\.json is missing/],
-    ["a file the bundle does not list", "echo hi >salt/qwire/extra.sls", /salt\/qwire\/extra\.sls is not part of the bundle/],
-    ["a symlink in place of a listed file", "rm README.md && ln -s /etc/passwd README.md", /README\.md is missing from the bundle \(or is not a plain file\)/],
-  ])("%s: refused (exit 1) naming it; nothing in /srv or /var/lib/qwire but the lock, no qubesctl", async (_what, spoil, message) => {
-    const r = await inDom0(await bundle(spoil), 'sh "$BUNDLE/install.sh"');
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/install\.sh: refused: /);
-    expect(r.stderr).toMatch(message);
-    expect(r.left).toBe("/srv/user_pillar\n/srv/user_salt\n/var/lib/qwire\n/var/lib/qwire/lock\n");
-    expect(r.qubesctlCalls).toBe("");
-  });
+    [
+      "a file the bundle does not list",
+      "echo hi >salt/qwire/extra.sls",
+      /salt\/qwire\/extra\.sls is not part of the bundle/,
+    ],
+    [
+      "a symlink in place of a listed file",
+      "rm README.md && ln -s /etc/passwd README.md",
+      /README\.md is missing from the bundle \(or is not a plain file\)/,
+    ],
+  ])(
+    "%s: refused (exit 1) naming it; nothing in /srv or /var/lib/qwire but the lock, no qubesctl",
+    async (_what, spoil, message) => {
+      const r = await inDom0(await bundle(spoil), 'sh "$BUNDLE/install.sh"');
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/install\.sh: refused: /);
+      expect(r.stderr).toMatch(message);
+      expect(r.left).toBe("/srv/user_pillar\n/srv/user_salt\n/var/lib/qwire\n/var/lib/qwire/lock\n");
+      expect(r.qubesctlCalls).toBe("");
+    },
+  );
 
   it("a bundle for another release than /etc/qubes-release: refused, naming both and the fix", async () => {
     const r = await inDom0(await bundle(), 'sh "$BUNDLE/install.sh"', { release: "4.3" });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/this bundle is for Qubes R4\.2, but this dom0 is R4\.3 \(\/etc\/qubes-release\); set release: "4\.3" in qwire\.yaml/);
+    expect(r.stderr).toMatch(
+      /this bundle is for Qubes R4\.2, but this dom0 is R4\.3 \(\/etc\/qubes-release\); set release: "4\.3" in qwire\.yaml/,
+    );
     expect(r.qubesctlCalls).toBe("");
   });
 
   it("a second install.sh while one runs (holding the lock): refused, nothing copied", async () => {
-    const r = await inDom0(await bundle(), 'mkdir -p /var/lib/qwire && flock /var/lib/qwire/lock sh "$BUNDLE/install.sh"');
+    const r = await inDom0(
+      await bundle(),
+      'mkdir -p /var/lib/qwire && flock /var/lib/qwire/lock sh "$BUNDLE/install.sh"',
+    );
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/another install\.sh is running/);
     expect(r.left).toBe("/srv/user_pillar\n/srv/user_salt\n/var/lib/qwire\n/var/lib/qwire/lock\n");
@@ -88,12 +116,15 @@ describe("install.sh verifies the bundle before it touches /srv", () => {
     expect(r.qubesctlCalls).toBe("");
   });
 
-  it.each([["--uninstall", "--dry-run"], ["--uninstall", "--all"], ["--rollback", "--uninstall"], ["--force"]])("%s %s: usage error (exit 2)", async (...args) => {
-    const r = await inDom0(await bundle(), `sh "$BUNDLE/install.sh" ${args.join(" ")}`);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/usage/);
-    expect(r.qubesctlCalls).toBe("");
-  });
+  it.each([["--uninstall", "--dry-run"], ["--uninstall", "--all"], ["--rollback", "--uninstall"], ["--force"]])(
+    "%s %s: usage error (exit 2)",
+    async (...args) => {
+      const r = await inDom0(await bundle(), `sh "$BUNDLE/install.sh" ${args.join(" ")}`);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/usage/);
+      expect(r.qubesctlCalls).toBe("");
+    },
+  );
 });
 
 describe("an install.sh killed while it copies", () => {
@@ -127,7 +158,16 @@ describe("the bundle's own listing", () => {
     const dir = await bundle();
     const r = await execa("sha256sum", ["-c", "--strict", "SHA256SUMS"], { cwd: dir, reject: false });
     expect(r.exitCode).toBe(0);
-    const listed = (await readFile(join(dir, "SHA256SUMS"), "utf8")).trim().split("\n").map((l) => l.slice(66)).sort();
-    expect(listed).toEqual(artifacts.map((a) => a.path).filter((p) => p !== "plan.json" && p !== "SHA256SUMS").sort());
+    const listed = (await readFile(join(dir, "SHA256SUMS"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => l.slice(66))
+      .sort();
+    expect(listed).toEqual(
+      artifacts
+        .map((a) => a.path)
+        .filter((p) => p !== "plan.json" && p !== "SHA256SUMS")
+        .sort(),
+    );
   });
 });

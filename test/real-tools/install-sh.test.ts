@@ -19,7 +19,8 @@ async function runInstall(bundle: string, args: readonly string[], opts: { stubQ
   const state = await tempDir("install");
   try {
     const bin = join(state, "bin");
-    if (opts.stubQubesctl) await writeExecutable(join(bin, "qubesctl"), '#!/bin/sh\nprintf \'%s\\n\' "$*" >>"$QWT_STATE/qubesctl-calls"\n');
+    if (opts.stubQubesctl)
+      await writeExecutable(join(bin, "qubesctl"), '#!/bin/sh\nprintf \'%s\\n\' "$*" >>"$QWT_STATE/qubesctl-calls"\n');
     const srvListing = join(state, "srv-listing");
     const r = await execa(
       "unshare",
@@ -69,14 +70,17 @@ describe("install.sh outside dom0", () => {
     ["--dry-run, no qubesctl", ["--dry-run"], false],
     ["no argument, a qubesctl on PATH", [], true],
     ["--dry-run, a qubesctl on PATH", ["--dry-run"], true],
-  ] as const)("%s: exits 1 saying it is not dom0, writes nothing to /srv, never calls qubesctl", async (_what, args, stubQubesctl) => {
-    const r = await runInstall(bundle, args, { stubQubesctl });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/not dom0/);
-    expect(r.stdout).toBe("");
-    expect(r.wroteToSrv).toBe("");
-    expect(r.qubesctlCalls).toBe("");
-  });
+  ] as const)(
+    "%s: exits 1 saying it is not dom0, writes nothing to /srv, never calls qubesctl",
+    async (_what, args, stubQubesctl) => {
+      const r = await runInstall(bundle, args, { stubQubesctl });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/not dom0/);
+      expect(r.stdout).toBe("");
+      expect(r.wroteToSrv).toBe("");
+      expect(r.qubesctlCalls).toBe("");
+    },
+  );
 
   it("an unknown option is a usage error (exit 2), before any check or write", async () => {
     const r = await runInstall(bundle, ["--force"], { stubQubesctl: true });

@@ -39,9 +39,13 @@ async function uninstall(golden: string, release: string) {
 describe("install.sh --uninstall: what it leaves, in the release's own commands", () => {
   it("R3.2: qvm-prefs -s ... netvm default, qvm-firewall's policy and switches; nothing about provides_network (a VM type there)", async () => {
     const left = await uninstall("outbound-policy-r32", "3.2");
-    expect(left).toMatch(/^ {2}netvm of web is sys-firewall: qvm-prefs -s web netvm default {3}\(back to the default netvm\)$/m);
+    expect(left).toMatch(
+      /^ {2}netvm of web is sys-firewall: qvm-prefs -s web netvm default {3}\(back to the default netvm\)$/m,
+    );
     expect(left).toMatch(/^ {2}netvm of sys-firewall is sys-net: qvm-prefs -s sys-firewall netvm default /m);
-    expect(left).toMatch(/^ {2}outbound list of web: qvm-firewall -P allow -i allow -D allow web, then qvm-firewall -d web 1 once per exception qvm-firewall -n web -l lists /m);
+    expect(left).toMatch(
+      /^ {2}outbound list of web: qvm-firewall -P allow -i allow -D allow web, then qvm-firewall -d web 1 once per exception qvm-firewall -n web -l lists /m,
+    );
     expect(left).toMatch(/^ {2}outbound list of mail: qvm-firewall -P allow -i allow -D allow mail,/m);
     // R4 syntax R3.2's tools do not have.
     expect(left).not.toMatch(/--default|--unset|qvm-firewall \S+ reset|provides_network/);
@@ -49,7 +53,9 @@ describe("install.sh --uninstall: what it leaves, in the release's own commands"
 
   it("R4.2: qvm-prefs --default, qvm-prefs provides_network False, qvm-firewall reset", async () => {
     const left = await uninstall("outbound-policy", "4.2");
-    expect(left).toMatch(/^ {2}netvm of web is sys-firewall: qvm-prefs --default web netvm {3}\(back to the default netvm\)$/m);
+    expect(left).toMatch(
+      /^ {2}netvm of web is sys-firewall: qvm-prefs --default web netvm {3}\(back to the default netvm\)$/m,
+    );
     expect(left).toMatch(/^ {2}sys-firewall provides network: qvm-prefs sys-firewall provides_network False /m);
     expect(left).toMatch(/^ {2}outbound list of web: qvm-firewall web reset {3}\(back to accept everything\)$/m);
     expect(left).not.toMatch(/qvm-prefs -s|-P allow/);

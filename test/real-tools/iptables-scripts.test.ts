@@ -39,7 +39,8 @@ function legacyScripts(yamlText: string): LegacyScript[] {
     .filter((q) => q.hasPacketRules)
     .map((q) => {
       const name = q.placement === "qubes-firewall.d" ? "50-qwire" : "rules.sh";
-      const path = q.placement === "qubes-firewall.d" ? "/rw/config/qubes-firewall.d/50-qwire" : "/rw/config/qwire/rules.sh";
+      const path =
+        q.placement === "qubes-firewall.d" ? "/rw/config/qubes-firewall.d/50-qwire" : "/rw/config/qwire/rules.sh";
       const content = artifacts.find((a) => a.path === `salt/qwire/files/${q.stem}/${name}`)?.content;
       if (content === undefined) throw new Error(`no script for ${q.qube}`);
       return { stem: q.stem, qube: q.qube, path, content, needs: q.addresses };
@@ -90,17 +91,24 @@ beforeAll(async () => {
 });
 
 describe("the R4.1/R4.0 base model", () => {
-  it.each(["4.1", "4.0"] as const)("R%s: iptables-restore --test accepts it, and it has the anchors qwire inserts before", async (release) => {
-    const ns = await pool.create();
-    await inNs(ns, ["iptables-restore", "--test"], qubesIptablesRules(release));
-    await inNs(ns, ["iptables-restore"], qubesIptablesRules(release));
-    const saved = await save(ns);
-    expect(saved).toContain(JUMP_ANCHORS.FORWARD);
-    expect(saved).toContain(JUMP_ANCHORS.INPUT);
-    // the documented positions: FORWARD rule 4, INPUT rule 6
-    expect((await inNs(ns, ["iptables", "-S", "FORWARD"])).split("\n").filter((l) => l.startsWith("-A"))[3]).toBe(JUMP_ANCHORS.FORWARD);
-    expect((await inNs(ns, ["iptables", "-S", "INPUT"])).split("\n").filter((l) => l.startsWith("-A"))[5]).toBe(JUMP_ANCHORS.INPUT);
-  });
+  it.each(["4.1", "4.0"] as const)(
+    "R%s: iptables-restore --test accepts it, and it has the anchors qwire inserts before",
+    async (release) => {
+      const ns = await pool.create();
+      await inNs(ns, ["iptables-restore", "--test"], qubesIptablesRules(release));
+      await inNs(ns, ["iptables-restore"], qubesIptablesRules(release));
+      const saved = await save(ns);
+      expect(saved).toContain(JUMP_ANCHORS.FORWARD);
+      expect(saved).toContain(JUMP_ANCHORS.INPUT);
+      // the documented positions: FORWARD rule 4, INPUT rule 6
+      expect((await inNs(ns, ["iptables", "-S", "FORWARD"])).split("\n").filter((l) => l.startsWith("-A"))[3]).toBe(
+        JUMP_ANCHORS.FORWARD,
+      );
+      expect((await inNs(ns, ["iptables", "-S", "INPUT"])).split("\n").filter((l) => l.startsWith("-A"))[5]).toBe(
+        JUMP_ANCHORS.INPUT,
+      );
+    },
+  );
 });
 
 describe.each(LEGACY)("$name", ({ yaml: text, release }) => {
@@ -119,7 +127,9 @@ describe.each(LEGACY)("$name", ({ yaml: text, release }) => {
       expect(input.filter((l) => l.includes("QWIRE"))).toEqual(["-A INPUT -j QWIRE-IN"]);
       expect(forward[forward.indexOf("-A FORWARD -j QWIRE-FWD") + 1]).toBe(JUMP_ANCHORS.FORWARD);
       expect(input[input.indexOf("-A INPUT -j QWIRE-IN") + 1]).toBe(JUMP_ANCHORS.INPUT);
-      expect((await inNs(ns, ["iptables", "-t", "nat", "-S", "PREROUTING"])).split("\n").filter((l) => l.includes("QWIRE"))).toEqual(["-A PREROUTING -j QWIRE-DNAT"]);
+      expect(
+        (await inNs(ns, ["iptables", "-t", "nat", "-S", "PREROUTING"])).split("\n").filter((l) => l.includes("QWIRE")),
+      ).toEqual(["-A PREROUTING -j QWIRE-DNAT"]);
 
       const second = await runInQube(ns, script, addresses(script));
       expect(second.exitCode).toBe(0);

@@ -28,7 +28,10 @@ const yamlOf = (release: string) => LAN_WEB.yaml.replace("version: 1\n", `versio
 
 /** The cmd.run of qwire.remove that takes the block out of `userFile`: its name and onlyif. */
 function removal(release: string, userFile: string): { name: string; onlyif: string } {
-  const states = yaml.load(file(compileOk(yamlOf(release)), "salt/qwire/remove.sls")) as Record<string, Record<string, Args>>;
+  const states = yaml.load(file(compileOk(yamlOf(release)), "salt/qwire/remove.sls")) as Record<
+    string,
+    Record<string, Args>
+  >;
   const found = Object.values(states)
     .map((s) => s["cmd.run"])
     .filter((args): args is Args => args !== undefined)
@@ -51,7 +54,11 @@ afterAll(async () => {
 });
 
 /** Runs `onlyif`, then `name` when it passed (what Salt's cmd.run does), on `path` in place of `userFile`. */
-async function apply(cmd: { name: string; onlyif: string }, userFile: string, path: string): Promise<{ ran: boolean; rc: number }> {
+async function apply(
+  cmd: { name: string; onlyif: string },
+  userFile: string,
+  path: string,
+): Promise<{ ran: boolean; rc: number }> {
   const local = (s: string) => s.split(userFile).join(path);
   const env = { PATH: SYSTEM_PATH };
   const guard = await execa("/bin/sh", ["-c", local(cmd.onlyif)], { reject: false, extendEnv: false, env });
@@ -70,7 +77,12 @@ describe.each([
 
   it("the user's lines around the block stay, the block and both markers go: the file is as the user had it", async () => {
     const path = join(dir, `${release}-around`);
-    await writeFile(path, USER_BEFORE + block(["if [ -x /rw/config/qwire/rules.sh ]; then /rw/config/qwire/rules.sh || :; fi"]) + USER_AFTER);
+    await writeFile(
+      path,
+      USER_BEFORE +
+        block(["if [ -x /rw/config/qwire/rules.sh ]; then /rw/config/qwire/rules.sh || :; fi"]) +
+        USER_AFTER,
+    );
     expect(await apply(cmd, userFile, path)).toEqual({ ran: true, rc: 0 });
     expect(await readFile(path, "utf8")).toBe(USER_BEFORE + USER_AFTER);
   });

@@ -19,11 +19,14 @@ function qubesIps(artifacts: readonly { path: string; content: string }[]): Foun
 }
 
 describe("a bundle without pins", () => {
-  it.each(SCENARIOS.map((s) => [s.name, s.yaml] as const))("%s: no 10.137.x.x or 10.138.x.x in any file", (_name, yaml) => {
-    const { artifacts } = compileOk(yaml);
-    expect(artifacts.length).toBeGreaterThan(10);
-    expect(qubesIps(artifacts)).toEqual([]);
-  });
+  it.each(SCENARIOS.map((s) => [s.name, s.yaml] as const))(
+    "%s: no 10.137.x.x or 10.138.x.x in any file",
+    (_name, yaml) => {
+      const { artifacts } = compileOk(yaml);
+      expect(artifacts.length).toBeGreaterThan(10);
+      expect(qubesIps(artifacts)).toEqual([]);
+    },
+  );
 
   it("with a teardown: no 10.137.x.x or 10.138.x.x in any file", () => {
     const { artifacts, plan } = compileOk(TWO_FORWARDS_V2_YAML, { previousQubes: TWO_FORWARDS_QUBES });

@@ -43,7 +43,9 @@ describe("10,000 outbound rules for web, enforced in sys-firewall", () => {
     expect(await listTable(ns, "qubes")).toBe(once);
 
     const blocks = tableBlocks(once);
-    expect(blocks.get("chain qwire-forward")!.split("\n")[0]).toBe(`\t\tiifgroup 2 ip saddr ${STUB_IPS.web} ct state new jump qwire-out-1`);
+    expect(blocks.get("chain qwire-forward")!.split("\n")[0]).toBe(
+      `\t\tiifgroup 2 ip saddr ${STUB_IPS.web} ct state new jump qwire-out-1`,
+    );
     const chain = blocks.get("chain qwire-out-1")!.split("\n");
     // A handful of lookups, not 10,000 rules.
     expect(chain.length).toBeGreaterThan(5);

@@ -17,7 +17,11 @@ it("the teardown removes the qwire-out chains and sets with the rest", async () 
   const bundle = compileOk(yaml, { previousQubes: ["gone"] });
   const ns = await pool.create();
   await loadQubesBase(ns, { netQube: true });
-  const run = await runInQube(ns, installed(scriptOf(bundle.artifacts, "sys-firewall")), addressesFile({ web: "10.137.0.7", db: "10.137.0.8" }));
+  const run = await runInQube(
+    ns,
+    installed(scriptOf(bundle.artifacts, "sys-firewall")),
+    addressesFile({ web: "10.137.0.7", db: "10.137.0.8" }),
+  );
   expect(run.exitCode).toBe(0);
   expect(await listRuleset(ns)).toMatch(/chain qwire-out-1 \{/);
   expect(await listRuleset(ns)).toMatch(/set qwire-out-1-1 \{/);

@@ -22,7 +22,11 @@ describe.each([...SCENARIOS, PINNED_DOTTED])("pillars of: $name", (scenario) => 
   const built = build(scenario.yaml);
 
   it("there is one pillar per qube with a script", () => {
-    expect(pillarsOf(built).map((a) => a.path).sort()).toEqual(built.plan.qubes.map((q) => `pillar/qwire/qubes/${q.stem}.sls`).sort());
+    expect(
+      pillarsOf(built)
+        .map((a) => a.path)
+        .sort(),
+    ).toEqual(built.plan.qubes.map((q) => `pillar/qwire/qubes/${q.stem}.sls`).sort());
   });
 
   for (const q of built.plan.qubes) {
@@ -74,18 +78,25 @@ describe("a qube dom0 does not know", () => {
 describe("a failed lookup carries its reason", () => {
   const built = build(TWO_FORWARDS.yaml);
   const pillarOf = async (answer: QvmPrefsAnswer) => {
-    const r = await renderSls(file(built, "pillar/qwire/qubes/sys-firewall.sls"), { ips: STUB_IPS, answers: { web: answer } });
+    const r = await renderSls(file(built, "pillar/qwire/qubes/sys-firewall.sls"), {
+      ips: STUB_IPS,
+      answers: { web: answer },
+    });
     expect(r.yamlError).toBeUndefined();
     return (r.data as { qwire: { addresses: string } }).qwire.addresses;
   };
 
   it("a qube with no netvm (qvm-prefs prints an empty ip) says so", async () => {
-    expect(await pillarOf({ stdout: "\n", stderr: "", code: 0 })).toBe("db 10.137.0.21\nweb - no netvm (qvm-prefs gives no ip)\n");
+    expect(await pillarOf({ stdout: "\n", stderr: "", code: 0 })).toBe(
+      "db 10.137.0.21\nweb - no netvm (qvm-prefs gives no ip)\n",
+    );
   });
 
   it("another qvm-prefs error gives its last stderr line", async () => {
     const stderr = "usage: qvm-prefs [--verbose] VMNAME [PROPERTY]\nqvm-prefs: error: Got empty response from qubesd\n";
-    expect(await pillarOf({ stdout: "", stderr, code: 2 })).toBe("db 10.137.0.21\nweb - qvm-prefs: error: Got empty response from qubesd\n");
+    expect(await pillarOf({ stdout: "", stderr, code: 2 })).toBe(
+      "db 10.137.0.21\nweb - qvm-prefs: error: Got empty response from qubesd\n",
+    );
   });
 
   it("a silent failure names the exit code", async () => {
@@ -94,7 +105,7 @@ describe("a failed lookup carries its reason", () => {
 
   const hostile = [
     "x\nweb 10.0.0.66\n  other: 1",
-    "it's \"quoted\" {{ 7*7 }} {% raw %} $(reboot) `id` ; rm -rf / # comment: value",
+    'it\'s "quoted" {{ 7*7 }} {% raw %} $(reboot) `id` ; rm -rf / # comment: value',
     "carriage\rreturn\u2028line\u2029sep\u0085next\u0000nul\u001bescape\ttab",
     "changed=yes comment='owned' key=value",
     "é".repeat(300),
@@ -132,12 +143,18 @@ describe("a failed lookup carries its reason", () => {
 describe("salt/qwire/vm.sls dispatch on grains['id']", () => {
   const built = build(PINNED_DOTTED.yaml);
   const vm = file(built, "salt/qwire/vm.sls");
-  const states = built.artifacts.filter((a) => /^salt\/qwire\/.*\.sls$/.test(a.path)).map((a) => a.path.slice("salt/".length, -".sls".length).replaceAll("/", "."));
+  const states = built.artifacts
+    .filter((a) => /^salt\/qwire\/.*\.sls$/.test(a.path))
+    .map((a) => a.path.slice("salt/".length, -".sls".length).replaceAll("/", "."));
   const noop = {
     "qwire-no-state-for-this-qube": {
       "cmd.run": [
         { name: `echo "changed=no comment='qwire has no state for this qube in this bundle, nothing to do'"` },
-        { stateful: [{ test_name: `echo "changed=no comment='qwire has no state for this qube in this bundle, nothing to do'"` }] },
+        {
+          stateful: [
+            { test_name: `echo "changed=no comment='qwire has no state for this qube in this bundle, nothing to do'"` },
+          ],
+        },
       ],
     },
   };
@@ -182,7 +199,8 @@ describe("salt/qwire/vm.sls dispatch on grains['id']", () => {
       expect(targets).toEqual(["qwire.vm"]);
       const rendered = (await renderSls(vm, { grains: { id }, states })).data as { include: string[] };
       expect(rendered.include).toHaveLength(1);
-      for (const sls of rendered.include) expect(paths, `${id} -> ${sls}`).toContain(`salt/${sls.replaceAll(".", "/")}.sls`);
+      for (const sls of rendered.include)
+        expect(paths, `${id} -> ${sls}`).toContain(`salt/${sls.replaceAll(".", "/")}.sls`);
     }
     for (const [id, pillars] of Object.entries(pillarTop.user)) {
       for (const sls of pillars) expect(paths, `${id} -> ${sls}`).toContain(`pillar/${sls.replaceAll(".", "/")}.sls`);

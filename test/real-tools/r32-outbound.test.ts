@@ -77,15 +77,28 @@ describe("R3.2 outbound policy past the 3 kB limit: chain QWIRE-OUT in the qube"
     expect(await save(ns)).toContain(":QWIRE-OUT");
     // the same qube with a list that fits, and a link so it keeps a script
     const small = [
-      'version: 1', 'release: "3.2"', "qubes:", "  sys-net: { provides_network: true }",
-      "  sys-firewall: { netvm: sys-net, provides_network: true }", "  web: { netvm: sys-firewall }", "  db: { netvm: sys-firewall }",
-      "links:", "  - { from: db, to: web, ports: [80] }",
-      "firewall:", "  web:", "    policy: drop", "    rules:", "      - accept dsthost=192.0.2.1 proto=tcp dstports=443", "",
+      "version: 1",
+      'release: "3.2"',
+      "qubes:",
+      "  sys-net: { provides_network: true }",
+      "  sys-firewall: { netvm: sys-net, provides_network: true }",
+      "  web: { netvm: sys-firewall }",
+      "  db: { netvm: sys-firewall }",
+      "links:",
+      "  - { from: db, to: web, ports: [80] }",
+      "firewall:",
+      "  web:",
+      "    policy: drop",
+      "    rules:",
+      "      - accept dsthost=192.0.2.1 proto=tcp dstports=443",
+      "",
     ].join("\n");
     const run = await runInQube(ns, webScript(small), "db 10.137.0.30\n");
     expect(run.exitCode).toBe(0);
     const after = await save(ns);
     expect(after).not.toContain("QWIRE-OUT");
-    expect(after.split("\n").filter((l) => !l.includes("QWIRE-"))).toEqual(base.split("\n").filter((l) => !l.includes("QWIRE-")));
+    expect(after.split("\n").filter((l) => !l.includes("QWIRE-"))).toEqual(
+      base.split("\n").filter((l) => !l.includes("QWIRE-")),
+    );
   });
 });

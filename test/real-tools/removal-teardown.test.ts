@@ -44,23 +44,26 @@ describe("a forward deleted from qwire.yaml", () => {
     expect(V2.scripts.map((s) => s.stem).sort()).toEqual(["sys-firewall", "sys-net", "web"]);
   });
 
-  it.each(["sys-net", "sys-firewall"])("%s: applying version 2 over version 1 closes its port and leaves what version 2 alone gives", async (stem) => {
-    const script = scriptOf(V1.artifacts, stem);
-    const upgraded = await standUpQube(pool, V1, TWO_FORWARDS.yaml, script);
-    const base = await listTable(upgraded, "qubes");
-    await apply(upgraded, V1, stem);
-    expect(qwirePart(await listTable(upgraded, "qubes"))).toContain('tcp . 5432 comment "db-pg"');
+  it.each(["sys-net", "sys-firewall"])(
+    "%s: applying version 2 over version 1 closes its port and leaves what version 2 alone gives",
+    async (stem) => {
+      const script = scriptOf(V1.artifacts, stem);
+      const upgraded = await standUpQube(pool, V1, TWO_FORWARDS.yaml, script);
+      const base = await listTable(upgraded, "qubes");
+      await apply(upgraded, V1, stem);
+      expect(qwirePart(await listTable(upgraded, "qubes"))).toContain('tcp . 5432 comment "db-pg"');
 
-    await apply(upgraded, V2, stem);
-    const after = await listTable(upgraded, "qubes");
-    expect(qwirePart(after)).not.toContain("5432");
-    expect(qwirePart(after)).toContain('tcp . 443 comment "web-https"');
-    expect(baseTableChanges(base, after, true)).toEqual([]);
+      await apply(upgraded, V2, stem);
+      const after = await listTable(upgraded, "qubes");
+      expect(qwirePart(after)).not.toContain("5432");
+      expect(qwirePart(after)).toContain('tcp . 443 comment "web-https"');
+      expect(baseTableChanges(base, after, true)).toEqual([]);
 
-    const fresh = await standUpQube(pool, V2, V2_YAML, scriptOf(V2.artifacts, stem));
-    await apply(fresh, V2, stem);
-    expect(qwirePart(after)).toBe(qwirePart(await listTable(fresh, "qubes")));
-  });
+      const fresh = await standUpQube(pool, V2, V2_YAML, scriptOf(V2.artifacts, stem));
+      await apply(fresh, V2, stem);
+      expect(qwirePart(after)).toBe(qwirePart(await listTable(fresh, "qubes")));
+    },
+  );
 
   it("db gets the teardown state in version 2, which installs the teardown script the bundle ships", () => {
     const v2 = compileOk(V2_YAML, { previousQubes: V1.plan.qubes.map((q) => q.qube) });
@@ -73,24 +76,27 @@ describe("a forward deleted from qwire.yaml", () => {
 });
 
 describe("teardown-nft", () => {
-  it.each(["db", "sys-firewall"])("after %s's script: no qwire chain, set or jump is left, Qubes' tables are as before", async (stem) => {
-    const script = scriptOf(V1.artifacts, stem);
-    const ns = await standUpQube(pool, V1, TWO_FORWARDS.yaml, script);
-    const baseRuleset = await listRuleset(ns);
-    const base = await listTable(ns, "qubes");
-    await apply(ns, V1, stem);
-    expect(qwireBlocks(await listTable(ns, "qubes"))).not.toEqual([]);
+  it.each(["db", "sys-firewall"])(
+    "after %s's script: no qwire chain, set or jump is left, Qubes' tables are as before",
+    async (stem) => {
+      const script = scriptOf(V1.artifacts, stem);
+      const ns = await standUpQube(pool, V1, TWO_FORWARDS.yaml, script);
+      const baseRuleset = await listRuleset(ns);
+      const base = await listTable(ns, "qubes");
+      await apply(ns, V1, stem);
+      expect(qwireBlocks(await listTable(ns, "qubes"))).not.toEqual([]);
 
-    const run = await runInQube(ns, installedTeardown(TEARDOWN), undefined);
-    expect(run.stderr).toBe("");
-    expect(run.exitCode).toBe(0);
-    expect(run.nftChecks).toBe(1);
-    const after = await listTable(ns, "qubes");
-    expect(qwireBlocks(after)).toEqual([]);
-    expect(after).not.toContain("qwire");
-    expect(baseTableChanges(base, after, false)).toEqual([]);
-    expect(await listRuleset(ns)).toBe(baseRuleset);
-  });
+      const run = await runInQube(ns, installedTeardown(TEARDOWN), undefined);
+      expect(run.stderr).toBe("");
+      expect(run.exitCode).toBe(0);
+      expect(run.nftChecks).toBe(1);
+      const after = await listTable(ns, "qubes");
+      expect(qwireBlocks(after)).toEqual([]);
+      expect(after).not.toContain("qwire");
+      expect(baseTableChanges(base, after, false)).toEqual([]);
+      expect(await listRuleset(ns)).toBe(baseRuleset);
+    },
+  );
 
   it("on a qube without qwire objects: exits 0 and changes nothing", async () => {
     const ns = await standUpQube(pool, V1, TWO_FORWARDS.yaml, scriptOf(V1.artifacts, "sys-firewall"));

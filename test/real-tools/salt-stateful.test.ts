@@ -15,7 +15,15 @@ import { iptablesBackend } from "../../src/render/backends/iptables.js";
 import { nftBackend } from "../../src/render/backends/nft.js";
 import { compileOk } from "../helpers/compile.js";
 import { GOLDEN_DIR } from "../helpers/golden.js";
-import { NetnsPool, installed, installedTeardown, listRuleset, nftIn, runInQube, type ScriptRun } from "../helpers/netns.js";
+import {
+  NetnsPool,
+  installed,
+  installedTeardown,
+  listRuleset,
+  nftIn,
+  runInQube,
+  type ScriptRun,
+} from "../helpers/netns.js";
 import { qubesIptablesRules } from "../../src/simulate/model/qubes-iptables.js";
 import { addressesFile, removeDir, scriptOf, tempDir } from "../helpers/tools.js";
 import { STUB_IPS, TWO_FORWARDS, build, standUpQube } from "./scenarios.js";
@@ -64,13 +72,18 @@ describe("nft script (R4.2) in Salt mode", () => {
     // Lost rules: a flushed qwire chain; --salt-test reports without loading.
     await nftIn(ns, ["flush", "chain", "ip", "qubes", "qwire-forward"]);
     const flushed = await listRuleset(ns);
-    expect(verdict(await salt(ips, ["--salt-test"]))).toEqual({ changed: "yes", comment: "qwire rules of sys-firewall would be loaded" });
+    expect(verdict(await salt(ips, ["--salt-test"]))).toEqual({
+      changed: "yes",
+      comment: "qwire rules of sys-firewall would be loaded",
+    });
     expect(await listRuleset(ns)).toBe(flushed);
     expect(verdict(await salt(ips)).changed).toBe("yes");
     expect(await listRuleset(ns)).toBe(loaded);
 
     // Lost jump: Qubes' custom-forward lost the jump to qwire-forward.
-    const handle = /jump qwire-forward # handle (\d+)/.exec(await nftIn(ns, ["-a", "list", "chain", "ip", "qubes", "custom-forward"]))![1]!;
+    const handle = /jump qwire-forward # handle (\d+)/.exec(
+      await nftIn(ns, ["-a", "list", "chain", "ip", "qubes", "custom-forward"]),
+    )![1]!;
     await nftIn(ns, ["delete", "rule", "ip", "qubes", "custom-forward", "handle", handle]);
     expect(verdict(await salt(ips)).changed).toBe("yes");
     expect(await listRuleset(ns)).toBe(loaded);
@@ -89,7 +102,9 @@ describe("nft script (R4.2) in Salt mode", () => {
 
     // The same qube's rules gone with Qubes' tables fresh (a firewall restart): a new namespace, the same /run.
     const restarted = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
-    expect(verdict(await runInQube(restarted, installed(script), moved, { args: ["--salt"], run })).changed).toBe("yes");
+    expect(verdict(await runInQube(restarted, installed(script), moved, { args: ["--salt"], run })).changed).toBe(
+      "yes",
+    );
     expect(verdict(await runInQube(restarted, installed(script), moved, { args: ["--salt"], run })).changed).toBe("no");
   });
 
@@ -128,11 +143,16 @@ describe("nft script (R4.2) in Salt mode", () => {
     const run = await qubeRun();
     expect((await runInQube(ns, installed(script), ips, { run })).exitCode).toBe(0);
     const teardown = installedTeardown(nftBackend.teardown.render());
-    expect(verdict(await runInQube(ns, teardown, undefined, { args: ["rules", "--salt-test"], run })).changed).toBe("yes");
+    expect(verdict(await runInQube(ns, teardown, undefined, { args: ["rules", "--salt-test"], run })).changed).toBe(
+      "yes",
+    );
     expect(await listRuleset(ns)).toContain("qwire-forward");
     expect(verdict(await runInQube(ns, teardown, undefined, { args: ["rules", "--salt"], run })).changed).toBe("yes");
     expect(await listRuleset(ns)).not.toContain("qwire");
-    expect(verdict(await runInQube(ns, teardown, undefined, { args: ["rules", "--salt"], run }))).toEqual({ changed: "no", comment: "nothing of qwire left to remove" });
+    expect(verdict(await runInQube(ns, teardown, undefined, { args: ["rules", "--salt"], run }))).toEqual({
+      changed: "no",
+      comment: "nothing of qwire left to remove",
+    });
   });
 });
 

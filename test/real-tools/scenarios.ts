@@ -96,21 +96,42 @@ forwards:
   expect: {
     "sys-net": {
       ...hopRules('iifname "ens6"'),
-      [DNAT_MAP]: ['10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.6', '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.6'],
-      [ACCEPTS]: ['10.0.0.0/8 . 10.137.0.6 . tcp . 8443 comment "web-alt"', '192.168.1.0/24 . 10.137.0.6 . tcp . 8443 comment "web-alt"'],
+      [DNAT_MAP]: [
+        '10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.6',
+        '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.6',
+      ],
+      [ACCEPTS]: [
+        '10.0.0.0/8 . 10.137.0.6 . tcp . 8443 comment "web-alt"',
+        '192.168.1.0/24 . 10.137.0.6 . tcp . 8443 comment "web-alt"',
+      ],
     },
     "sys-firewall": {
       ...hopRules("iifgroup 1"),
-      [DNAT_MAP]: ['10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.7', '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.7'],
-      [ACCEPTS]: ['10.0.0.0/8 . 10.137.0.7 . tcp . 8443 comment "web-alt"', '192.168.1.0/24 . 10.137.0.7 . tcp . 8443 comment "web-alt"'],
+      [DNAT_MAP]: [
+        '10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.7',
+        '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.7',
+      ],
+      [ACCEPTS]: [
+        '10.0.0.0/8 . 10.137.0.7 . tcp . 8443 comment "web-alt"',
+        '192.168.1.0/24 . 10.137.0.7 . tcp . 8443 comment "web-alt"',
+      ],
     },
     // The port is translated once, at the last hop: web sees 443.
     "sys-inner": {
       ...hopRules("iifgroup 1", true),
-      [DNAT_PORT_MAP]: ['10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.20 . 443', '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.20 . 443'],
-      [ACCEPTS]: ['10.0.0.0/8 . 10.137.0.20 . tcp . 443 comment "web-alt"', '192.168.1.0/24 . 10.137.0.20 . tcp . 443 comment "web-alt"'],
+      [DNAT_PORT_MAP]: [
+        '10.0.0.0/8 . tcp . 8443 comment "web-alt" : 10.137.0.20 . 443',
+        '192.168.1.0/24 . tcp . 8443 comment "web-alt" : 10.137.0.20 . 443',
+      ],
+      [ACCEPTS]: [
+        '10.0.0.0/8 . 10.137.0.20 . tcp . 443 comment "web-alt"',
+        '192.168.1.0/24 . 10.137.0.20 . tcp . 443 comment "web-alt"',
+      ],
     },
-    web: { ...endRules, [ENDS_HERE]: ['10.0.0.0/8 . tcp . 443 comment "web-alt"', '192.168.1.0/24 . tcp . 443 comment "web-alt"'] },
+    web: {
+      ...endRules,
+      [ENDS_HERE]: ['10.0.0.0/8 . tcp . 443 comment "web-alt"', '192.168.1.0/24 . tcp . 443 comment "web-alt"'],
+    },
   },
 };
 
@@ -181,13 +202,25 @@ forwards:
   expect: {
     "sys-net": {
       ...hopRules('iifname "ens6"'),
-      [DNAT_MAP]: ['192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.6', '192.168.1.10 . tcp . 5432 comment "db-pg" : 10.137.0.6'],
-      [ACCEPTS]: ['192.168.1.0/24 . 10.137.0.6 . tcp . 443 comment "web-https"', '192.168.1.10 . 10.137.0.6 . tcp . 5432 comment "db-pg"'],
+      [DNAT_MAP]: [
+        '192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.6',
+        '192.168.1.10 . tcp . 5432 comment "db-pg" : 10.137.0.6',
+      ],
+      [ACCEPTS]: [
+        '192.168.1.0/24 . 10.137.0.6 . tcp . 443 comment "web-https"',
+        '192.168.1.10 . 10.137.0.6 . tcp . 5432 comment "db-pg"',
+      ],
     },
     "sys-firewall": {
       ...hopRules("iifgroup 1"),
-      [DNAT_MAP]: ['192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.20', '192.168.1.10 . tcp . 5432 comment "db-pg" : 10.137.0.21'],
-      [ACCEPTS]: ['192.168.1.0/24 . 10.137.0.20 . tcp . 443 comment "web-https"', '192.168.1.10 . 10.137.0.21 . tcp . 5432 comment "db-pg"'],
+      [DNAT_MAP]: [
+        '192.168.1.0/24 . tcp . 443 comment "web-https" : 10.137.0.20',
+        '192.168.1.10 . tcp . 5432 comment "db-pg" : 10.137.0.21',
+      ],
+      [ACCEPTS]: [
+        '192.168.1.0/24 . 10.137.0.20 . tcp . 443 comment "web-https"',
+        '192.168.1.10 . 10.137.0.21 . tcp . 5432 comment "db-pg"',
+      ],
     },
     web: { ...endRules, [ENDS_HERE]: ['elements = { 192.168.1.0/24 . tcp . 443 comment "web-https" }'] },
     db: { ...endRules, [ENDS_HERE]: ['elements = { 192.168.1.10 . tcp . 5432 comment "db-pg" }'] },
@@ -215,13 +248,22 @@ links:
   - { from: work, to: dev.box, ports: [22], both_ways: true }
 `,
   expect: {
-    "sys-firewall": { "set qwire-link-ports": ["10.137.0.30 . 10.137.0.40 . tcp . 22", "10.137.0.40 . 10.137.0.30 . tcp . 22"] },
+    "sys-firewall": {
+      "set qwire-link-ports": ["10.137.0.30 . 10.137.0.40 . tcp . 22", "10.137.0.40 . 10.137.0.30 . tcp . 22"],
+    },
     dev_box: { "set qwire-in-ports": ["elements = { 10.137.0.30 . tcp . 22 }"] },
     work: { "set qwire-in-ports": ["elements = { 10.137.0.40 . tcp . 22 }"] },
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [LAN_WEB, CHAIN_8443, UDP_RANGE, LINK_SSH, LINK_ALL_BOTH_WAYS, TWO_FORWARDS];
+export const SCENARIOS: readonly Scenario[] = [
+  LAN_WEB,
+  CHAIN_8443,
+  UDP_RANGE,
+  LINK_SSH,
+  LINK_ALL_BOTH_WAYS,
+  TWO_FORWARDS,
+];
 
 export interface Built {
   readonly artifacts: readonly Artifact[];
@@ -270,7 +312,12 @@ function downstreamOf(yamlText: string, qube: string): Attached[] {
  * A new namespace shaped like the qube of `script` before qwire ran: the
  * Qubes base tables, its downstream qubes attached, qubes-firewall in net qubes.
  */
-export async function standUpQube(pool: NetnsPool, built: Built, yamlText: string, script: QubeScript): Promise<string> {
+export async function standUpQube(
+  pool: NetnsPool,
+  built: Built,
+  yamlText: string,
+  script: QubeScript,
+): Promise<string> {
   const ns = await pool.create();
   const downstream = downstreamOf(yamlText, qubeOf(built, script.stem));
   await loadQubesBase(ns, { netQube: script.placement === "qubes-firewall.d", downstream });

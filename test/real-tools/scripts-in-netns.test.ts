@@ -6,7 +6,16 @@
  * custom chain, and give the same ruleset when run again.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { NetnsPool, baseTableChanges, installed, listRuleset, listTable, otherTables, runInQube, tableBlocks } from "../helpers/netns.js";
+import {
+  NetnsPool,
+  baseTableChanges,
+  installed,
+  listRuleset,
+  listTable,
+  otherTables,
+  runInQube,
+  tableBlocks,
+} from "../helpers/netns.js";
 import { PINNED_DOTTED, SCENARIOS, build, standUpQube, stubAddresses } from "./scenarios.js";
 
 const pool = new NetnsPool();

@@ -41,7 +41,9 @@ describe.each([...SCENARIOS, PINNED_DOTTED, ...LEGACY].map((s, i) => ({ ...s, i 
     const { artifacts } = compileOk(yaml);
     const dir = join(root, `bundle-${i}`);
     await writeBundle(artifacts, dir);
-    const scripts = artifacts.filter((a) => a.path === "install.sh" || a.path.startsWith("salt/qwire/files/")).map((a) => join(dir, a.path));
+    const scripts = artifacts
+      .filter((a) => a.path === "install.sh" || a.path.startsWith("salt/qwire/files/"))
+      .map((a) => join(dir, a.path));
     expect(scripts.length).toBeGreaterThanOrEqual(2);
     expect(await shellcheck(scripts)).toEqual({ exitCode: 0, findings: "" });
   });
@@ -58,15 +60,21 @@ describe.each([nftBackend, iptablesBackend])("the $name teardown script", (backe
 /** Each piece of shell in a state file: where it is, and its text. */
 function saltShellOf(sls: string): { where: string; text: string }[] {
   const found: { where: string; text: string }[] = [];
-  const doc = (yaml.load(sls, { schema: yaml.CORE_SCHEMA }) ?? {}) as Record<string, Record<string, Record<string, unknown>[]>>;
+  const doc = (yaml.load(sls, { schema: yaml.CORE_SCHEMA }) ?? {}) as Record<
+    string,
+    Record<string, Record<string, unknown>[]>
+  >;
   for (const [id, body] of Object.entries(doc)) {
     for (const [fn, args] of Object.entries(body)) {
       for (const arg of args) {
         const [key, value] = Object.entries(arg)[0]!;
-        if (fn === "cmd.run" && ["name", "onlyif", "unless"].includes(key)) found.push({ where: `${id} ${key}`, text: String(value) });
-        if (fn === "cmd.run" && key === "stateful") found.push({ where: `${id} stateful`, text: String((value as { test_name: string }[])[0]!.test_name) });
+        if (fn === "cmd.run" && ["name", "onlyif", "unless"].includes(key))
+          found.push({ where: `${id} ${key}`, text: String(value) });
+        if (fn === "cmd.run" && key === "stateful")
+          found.push({ where: `${id} stateful`, text: String((value as { test_name: string }[])[0]!.test_name) });
         // A marked block of the user's rc.local or qubes-firewall-user-script (not a qrexec policy).
-        if (fn === "file.blockreplace" && key === "content" && args.some((a) => /^\/rw\/config\//.test(String(a.name)))) found.push({ where: `${id} content`, text: String(value) });
+        if (fn === "file.blockreplace" && key === "content" && args.some((a) => /^\/rw\/config\//.test(String(a.name))))
+          found.push({ where: `${id} content`, text: String(value) });
       }
     }
   }
@@ -80,14 +88,34 @@ describe("the shell Salt runs, in every golden bundle's state files", () => {
       .filter((f) => f.startsWith("salt/qwire/") && f.endsWith(".sls") && f !== "salt/qwire/vm.sls")
       .map((f) => ({ scenario: s.name, file: f, text: readFileSync(join(s.dir, "expected", f), "utf8") })),
   );
-  const pieces = files.flatMap((f) => saltShellOf(f.text).map((p) => ({ ...p, where: `${f.scenario}/${f.file}: ${p.where}` })));
+  const pieces = files.flatMap((f) =>
+    saltShellOf(f.text).map((p) => ({ ...p, where: `${f.scenario}/${f.file}: ${p.where}` })),
+  );
 
   it("covers every kind of shell qwire gives Salt", () => {
     const kinds = pieces.map((p) => p.where.replace(/^.*: /, "").replace(/^\S+ /, ""));
     expect(new Set(kinds)).toEqual(new Set(["name", "onlyif", "unless", "stateful", "content"]));
     // One of each template under templates/salt/: a word only that template writes.
-    for (const mark of ["qvm-prefs -g", "qvm-check --quiet", "test -e", "qvm-firewall --raw", "del --rule-no 0", "--force-root -P", "tr -s", "rm -rf --", "test -n", "sed -i", "grep -l -F", 'test "$(qubes-prefs default_netvm)"', ">&2; exit 1", "&& qvm-prefs --default"]) {
-      expect(pieces.some((p) => p.text.includes(mark)), mark).toBe(true);
+    for (const mark of [
+      "qvm-prefs -g",
+      "qvm-check --quiet",
+      "test -e",
+      "qvm-firewall --raw",
+      "del --rule-no 0",
+      "--force-root -P",
+      "tr -s",
+      "rm -rf --",
+      "test -n",
+      "sed -i",
+      "grep -l -F",
+      'test "$(qubes-prefs default_netvm)"',
+      ">&2; exit 1",
+      "&& qvm-prefs --default",
+    ]) {
+      expect(
+        pieces.some((p) => p.text.includes(mark)),
+        mark,
+      ).toBe(true);
     }
   });
 
@@ -99,13 +127,19 @@ describe("the shell Salt runs, in every golden bundle's state files", () => {
       if (seen.has(p.text)) continue;
       seen.add(p.text);
       const path = join(dir, `${paths.length}.sh`);
-      await writeBundle([{ path: `${paths.length}.sh`, content: `#!/bin/sh\n# ${p.where}\n${p.text}\n`, mode: 0o644 }], dir);
+      await writeBundle(
+        [{ path: `${paths.length}.sh`, content: `#!/bin/sh\n# ${p.where}\n${p.text}\n`, mode: 0o644 }],
+        dir,
+      );
       paths.push(path);
     }
     expect(paths.length).toBeGreaterThan(20);
     const r = await shellcheck(paths);
     // Name the state of each finding: "<file>:<line>:..." -> the comment line of that file.
-    const findings = r.findings.replace(/^(\S+?\.sh):/gm, (_m, path: string) => `${readFileSync(path, "utf8").split("\n")[1]} (${path}):`);
+    const findings = r.findings.replace(
+      /^(\S+?\.sh):/gm,
+      (_m, path: string) => `${readFileSync(path, "utf8").split("\n")[1]} (${path}):`,
+    );
     expect({ exitCode: r.exitCode, findings }).toEqual({ exitCode: 0, findings: "" });
   });
 });

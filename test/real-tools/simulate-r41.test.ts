@@ -36,7 +36,9 @@ describe.each(CASES)("R4.1: $scenario.name", ({ scenario, events }) => {
     ]);
     expect(failed).toEqual([]);
     expect(report!.release).toBe("4.1");
-    expect(report!.events.map((e) => e.name)).toEqual(events ?? ["apply", "reapply", "firewall-reload", "restart", "recreate", "delete-intent"]);
+    expect(report!.events.map((e) => e.name)).toEqual(
+      events ?? ["apply", "reapply", "firewall-reload", "restart", "recreate", "delete-intent"],
+    );
     expect(report!.passed).toBe(true);
   });
 });

@@ -68,7 +68,9 @@ describe("nft (R4.2): sys-net with uplink: auto", () => {
     expect(first.logged).toContain(`uplink auto: ${NIC}, the one interface besides lo and vif*`);
     const dnat = tableBlocks(await listTable(ns, "qubes")).get("chain qwire-dnat")!;
     expect(dnat).toContain(`iifname "${NIC}" dnat to ip saddr . meta l4proto . th dport map @qwire-dnat-1`);
-    expect(tableBlocks(await listTable(ns, "qubes")).get("chain qwire-forward")).toContain(`ct state new iifname "${NIC}" ip saddr . ip daddr`);
+    expect(tableBlocks(await listTable(ns, "qubes")).get("chain qwire-forward")).toContain(
+      `ct state new iifname "${NIC}" ip saddr . ip daddr`,
+    );
     const loaded = await listRuleset(ns);
 
     const again = await runInQube(ns, installed(script), addresses, { run });
@@ -78,7 +80,9 @@ describe("nft (R4.2): sys-net with uplink: auto", () => {
     // qubesctl after the boot hook: nothing to load, and it says which interface.
     const salt = await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] });
     expect(salt.exitCode, salt.stderr).toBe(0);
-    expect(salt.stdout).toBe(`changed=no comment='qwire rules of sys-net already loaded: uplink auto: ${NIC}, the one interface besides lo and vif*'`);
+    expect(salt.stdout).toBe(
+      `changed=no comment='qwire rules of sys-net already loaded: uplink auto: ${NIC}, the one interface besides lo and vif*'`,
+    );
     expect(await listRuleset(ns)).toBe(loaded);
   });
 
@@ -86,7 +90,9 @@ describe("nft (R4.2): sys-net with uplink: auto", () => {
     const ns = await standUpQube(pool, built, yaml, script);
     await withInterfaces(ns, ["wlp0s20f3"]);
     const run = await qubeRun();
-    expect((await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] })).stdout).toMatch(/^changed=yes/);
+    expect((await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] })).stdout).toMatch(
+      /^changed=yes/,
+    );
     await execa("ip", ["-n", ns, "link", "set", "wlp0s20f3", "name", NIC]);
     const moved = await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] });
     expect(moved.stdout).toMatch(/^changed=yes/);
@@ -95,9 +101,17 @@ describe("nft (R4.2): sys-net with uplink: auto", () => {
   });
 
   it.each([
-    { what: "two candidates", names: [NIC, "wlp0s20f3"], reason: `uplink auto found 2 interfaces besides lo and vif* (${NIC} wlp0s20f3): name the outside one in qwire.yaml` },
+    {
+      what: "two candidates",
+      names: [NIC, "wlp0s20f3"],
+      reason: `uplink auto found 2 interfaces besides lo and vif* (${NIC} wlp0s20f3): name the outside one in qwire.yaml`,
+    },
     { what: "none", names: [], reason: "uplink auto found no interface besides lo and vif*" },
-    { what: "a name qwire.yaml refuses", names: ["x$(reboot)"], reason: "uplink auto found the interface 'x??reboot?', whose name qwire.yaml would not accept" },
+    {
+      what: "a name qwire.yaml refuses",
+      names: ["x$(reboot)"],
+      reason: "uplink auto found the interface 'x??reboot?', whose name qwire.yaml would not accept",
+    },
   ])("$what: the forwards arriving on it are left out with the reason, exit 3", async ({ names, reason }) => {
     const ns = await standUpQube(pool, built, yaml, script);
     await withInterfaces(ns, names);
@@ -126,7 +140,8 @@ describe("iptables (R4.1): sys-net with uplink: auto", () => {
     await withInterfaces(ns, names);
     return ns;
   }
-  const nat = async (ns: string) => (await execa("ip", ["netns", "exec", ns, "iptables", "-w", "-t", "nat", "-S", "QWIRE-DNAT"])).stdout;
+  const nat = async (ns: string) =>
+    (await execa("ip", ["netns", "exec", ns, "iptables", "-w", "-t", "nat", "-S", "QWIRE-DNAT"])).stdout;
 
   it("finds the one interface and DNATs what arrives on it; a second run changes nothing", async () => {
     const ns = await standUp([NIC]);
@@ -134,11 +149,15 @@ describe("iptables (R4.1): sys-net with uplink: auto", () => {
     const first = await runInQube(ns, installed(script), addresses, { run });
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.logged).toContain(`uplink auto: ${NIC}`);
-    expect(await nat(ns)).toContain(`-A QWIRE-DNAT -s 192.168.1.0/24 -i ${NIC} -p tcp -m tcp --dport 443 -j DNAT --to-destination 10.137.0.6`);
+    expect(await nat(ns)).toContain(
+      `-A QWIRE-DNAT -s 192.168.1.0/24 -i ${NIC} -p tcp -m tcp --dport 443 -j DNAT --to-destination 10.137.0.6`,
+    );
     const save = async () => (await execa("ip", ["netns", "exec", ns, "iptables-save"])).stdout.replace(/^#.*$/gm, "");
     const loaded = await save();
     expect((await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] })).stdout).toMatch(/^changed=/);
-    expect((await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] })).stdout).toMatch(/^changed=no/);
+    expect((await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] })).stdout).toMatch(
+      /^changed=no/,
+    );
     expect(await save()).toBe(loaded);
   });
 

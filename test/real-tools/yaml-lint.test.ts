@@ -19,7 +19,9 @@ const CONFIG = new URL("../yamllint.yaml", import.meta.url).pathname;
 
 /** The Salt YAML of a bundle: states except the Jinja vm.sls, per-qube states and both tops. */
 const isSaltYaml = (path: string) =>
-  (/^salt\/qwire\/[^/]+\.sls$/.test(path) && path !== "salt/qwire/vm.sls") || /^salt\/qwire\/qubes\/[^/]+\.sls$/.test(path) || path.endsWith(".top");
+  (/^salt\/qwire\/[^/]+\.sls$/.test(path) && path !== "salt/qwire/vm.sls") ||
+  /^salt\/qwire\/qubes\/[^/]+\.sls$/.test(path) ||
+  path.endsWith(".top");
 
 async function yamllint(paths: readonly string[]): Promise<{ exitCode: number; output: string }> {
   const r = await execa(YAMLLINT, ["--strict", "-c", CONFIG, "-f", "parsable", ...paths], { reject: false });

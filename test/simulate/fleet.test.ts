@@ -15,7 +15,14 @@ const CLI = join(ROOT, "dist/cli.js");
 const FILE = "test/simulate/fleet/qwire.yaml";
 
 interface Flow {
-  readonly flow: { from: { kind: string; address?: string; qube?: string }; dial: { kind: string; lan?: { qube: string; iface: string }; qube?: string }; proto: string; port: number; expect: string; origin: string };
+  readonly flow: {
+    from: { kind: string; address?: string; qube?: string };
+    dial: { kind: string; lan?: { qube: string; iface: string }; qube?: string };
+    proto: string;
+    port: number;
+    expect: string;
+    origin: string;
+  };
   readonly pass: boolean;
 }
 interface Report {
@@ -24,7 +31,11 @@ interface Report {
 }
 
 async function simulateFleet(args: readonly string[]): Promise<{ exitCode: number; report: Report; stderr: string }> {
-  const r = await execa(process.execPath, [CLI, "simulate", FILE, "--events", "delete-intent", "--format", "json", ...args], { cwd: ROOT, reject: false });
+  const r = await execa(
+    process.execPath,
+    [CLI, "simulate", FILE, "--events", "delete-intent", "--format", "json", ...args],
+    { cwd: ROOT, reject: false },
+  );
   return { exitCode: r.exitCode ?? -1, report: (JSON.parse(r.stdout) as { report: Report }).report, stderr: r.stderr };
 }
 
@@ -63,7 +74,10 @@ describe.skipIf(!isRoot)("qwire simulate on fleet files", () => {
 
 describe("qwire simulate on fleet files: errors before anything runs", () => {
   it("a missing host file is QW1005, exit 1; a bad host name is a usage error, exit 2", async () => {
-    const missing = await execa(process.execPath, [CLI, "simulate", FILE, "--host", "nosuch"], { cwd: ROOT, reject: false });
+    const missing = await execa(process.execPath, [CLI, "simulate", FILE, "--host", "nosuch"], {
+      cwd: ROOT,
+      reject: false,
+    });
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain("error QW1005: cannot read the host file 'test/simulate/fleet/hosts/nosuch.yaml'");
     const bad = await execa(process.execPath, [CLI, "simulate", FILE, "--host", "../x"], { cwd: ROOT, reject: false });

@@ -26,7 +26,9 @@ describe.skipIf(!isRoot)("qwire simulate on every golden scenario", () => {
   });
 
   // Guest net qubes (disposable_template, placement: template) are not modelled either.
-  const guests = files.filter((f) => !legacy.includes(f) && /disposable_template:|placement: template/.test(readFileSync(join(ROOT, f), "utf8")));
+  const guests = files.filter(
+    (f) => !legacy.includes(f) && /disposable_template:|placement: template/.test(readFileSync(join(ROOT, f), "utf8")),
+  );
 
   it.each(guests)("%s: refused, guest net qubes are not modelled", async (file) => {
     const run = simulate({ name: file, text: readFileSync(join(ROOT, file), "utf8") });
@@ -34,13 +36,17 @@ describe.skipIf(!isRoot)("qwire simulate on every golden scenario", () => {
   });
 
   for (const file of files.filter((f) => !legacy.includes(f) && !guests.includes(f))) {
-    it.concurrent(file, async () => {
-      const text = readFileSync(join(ROOT, file), "utf8");
-      const { report, diagnostics } = await slot(() => simulate({ name: file, text }));
-      expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-      expect(failures(report!)).toEqual([]);
-      expect(explainDisagreements(file, text, report!)).toEqual([]);
-      expect(report!.passed).toBe(true);
-    }, QUEUED_TIMEOUT);
+    it.concurrent(
+      file,
+      async () => {
+        const text = readFileSync(join(ROOT, file), "utf8");
+        const { report, diagnostics } = await slot(() => simulate({ name: file, text }));
+        expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+        expect(failures(report!)).toEqual([]);
+        expect(explainDisagreements(file, text, report!)).toEqual([]);
+        expect(report!.passed).toBe(true);
+      },
+      QUEUED_TIMEOUT,
+    );
   }
 });

@@ -12,7 +12,12 @@ export const isRoot = typeof process.getuid === "function" && process.getuid() =
 export function failures(report: SimulationReport): string[] {
   return report.events.flatMap((e) => [
     ...e.checks.filter((c) => !c.pass).map((c) => `${e.name}: check ${c.name}: ${c.detail}`),
-    ...e.flows.filter((r) => !r.pass).map((r) => `${e.name}: ${sourceLabel(r.flow.from)} -> ${dialLabel(r.flow.dial)} ${r.flow.proto}/${r.flow.port} want ${r.flow.expect} (${r.flow.origin}: ${r.flow.why}): ${r.reason}`),
+    ...e.flows
+      .filter((r) => !r.pass)
+      .map(
+        (r) =>
+          `${e.name}: ${sourceLabel(r.flow.from)} -> ${dialLabel(r.flow.dial)} ${r.flow.proto}/${r.flow.port} want ${r.flow.expect} (${r.flow.origin}: ${r.flow.why}): ${r.reason}`,
+      ),
   ]);
 }
 
@@ -29,16 +34,26 @@ export function explainDisagreements(file: string, text: string, report: Simulat
   return apply.flows.flatMap((r) => {
     const f = r.flow;
     const said = explainFlow(topology, f.from, f.dial, f.proto, f.port, f.to).open ? "open" : "closed";
-    return said === r.outcome.state ? [] : [`${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port}: explain says ${said}, simulate observed ${r.outcome.state}`];
+    return said === r.outcome.state
+      ? []
+      : [
+          `${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port}: explain says ${said}, simulate observed ${r.outcome.state}`,
+        ];
   });
 }
 
 /** formulas/*.yaml and test/golden/<scenario>/qwire.yaml, as they are when the test runs. */
 export function scenarioFiles(root: string): string[] {
-  const formulas = readdirSync(join(root, "formulas")).filter((f) => f.endsWith(".yaml")).sort().map((f) => join("formulas", f));
+  const formulas = readdirSync(join(root, "formulas"))
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => join("formulas", f));
   const goldenDir = join(root, "test", "golden");
   const goldens = existsSync(goldenDir)
-    ? readdirSync(goldenDir).sort().map((d) => join("test", "golden", d, "qwire.yaml")).filter((f) => existsSync(join(root, f)))
+    ? readdirSync(goldenDir)
+        .sort()
+        .map((d) => join("test", "golden", d, "qwire.yaml"))
+        .filter((f) => existsSync(join(root, f)))
     : [];
   return [...formulas, ...goldens];
 }

@@ -17,7 +17,9 @@ describe.skipIf(!isRoot)("qwire simulate: 10,000 outbound rules, enforced in the
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(failures(report!)).toEqual([]);
     const flows = report!.events[0]!.flows.filter((r) => r.flow.origin === "firewall web");
-    const seen = flows.map((r) => `${sourceLabel(r.flow.from)} -> ${dialLabel(r.flow.dial)} ${r.flow.proto}/${r.flow.port} ${r.flow.expect}`);
+    const seen = flows.map(
+      (r) => `${sourceLabel(r.flow.from)} -> ${dialLabel(r.flow.dial)} ${r.flow.proto}/${r.flow.port} ${r.flow.expect}`,
+    );
     // Past rule 899 only sys-firewall's chain decides: accepted, dropped, and the policy.
     expect(seen).toEqual(
       expect.arrayContaining([
@@ -34,6 +36,8 @@ describe.skipIf(!isRoot)("qwire simulate: 10,000 outbound rules, enforced in the
     );
     expect(flows.filter((r) => r.flow.why.startsWith("a host in no rule"))).toHaveLength(1);
     expect(flows.length).toBeLessThan(200);
-    console.log(`simulate, 10,000 rules: ${flows.length} outbound flows per event, ${report!.events.length} events, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `simulate, 10,000 rules: ${flows.length} outbound flows per event, ${report!.events.length} events, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   });
 });

@@ -24,12 +24,19 @@ const ABOUT: Record<string, string[]> = {
 };
 
 describe.skipIf(!isRoot)("qwire simulate on the simulator's own scenarios", () => {
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort()) {
+  for (const file of readdirSync(DIR)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()) {
     it.concurrent(file, async () => {
-      const { report, diagnostics } = await slot(() => simulate({ name: file, text: readFileSync(join(DIR, file), "utf8") }));
+      const { report, diagnostics } = await slot(() =>
+        simulate({ name: file, text: readFileSync(join(DIR, file), "utf8") }),
+      );
       expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
       expect(failures(report!)).toEqual([]);
-      const seen = report!.events[0]!.flows.map((r) => `${sourceLabel(r.flow.from)} -> ${dialLabel(r.flow.dial)} ${r.flow.proto}/${r.flow.port} ${r.flow.expect}`);
+      const seen = report!.events[0]!.flows.map(
+        (r) =>
+          `${sourceLabel(r.flow.from)} -> ${dialLabel(r.flow.dial)} ${r.flow.proto}/${r.flow.port} ${r.flow.expect}`,
+      );
       expect(seen).toEqual(expect.arrayContaining(ABOUT[file] ?? []));
     });
   }

@@ -26,7 +26,8 @@ expect:
 
 describe("deriveFlows", () => {
   const { flows, lans } = deriveFlows(compileOk(LAN_WEB).topology!);
-  const line = (f: (typeof flows)[number]) => `${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port} (${f.to}:${f.serverPort}) ${f.expect}: ${f.origin}, ${f.why}`;
+  const line = (f: (typeof flows)[number]) =>
+    `${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port} (${f.to}:${f.serverPort}) ${f.expect}: ${f.origin}, ${f.why}`;
 
   it("derives every expectation of issue #3 from the intents, and keeps expect entries", () => {
     expect(flows.map(line)).toEqual([
@@ -50,11 +51,15 @@ describe("deriveFlows", () => {
   });
 
   it("puts the clients on the entry's outside network", () => {
-    expect(lans).toEqual([{ qube: "sys-net", iface: "ens6", clients: ["10.9.9.9", "192.168.1.50", "192.168.1.7"], uplink: true }]);
+    expect(lans).toEqual([
+      { qube: "sys-net", iface: "ens6", clients: ["10.9.9.9", "192.168.1.50", "192.168.1.7"], uplink: true },
+    ]);
   });
 
   it("expects a port open when another intent opens it", () => {
-    const both = deriveFlows(compileOk(LAN_WEB.replace("links:", "links:\n  - { name: dev-web, from: dev, to: web, ports: [443] }")).topology!);
+    const both = deriveFlows(
+      compileOk(LAN_WEB.replace("links:", "links:\n  - { name: dev-web, from: dev, to: web, ports: [443] }")).topology!,
+    );
     const f = both.flows.find((x) => sourceLabel(x.from) === "dev" && x.to === "web" && x.port === 443)!;
     expect(f.expect).toBe("open");
     expect(f.why).toBe("from another qube; open by link dev-web");
@@ -66,7 +71,13 @@ describe("formatMatrix", () => {
     const { flows } = deriveFlows(compileOk(LAN_WEB).topology!);
     const results = flows.slice(0, 3).map((flow, i) => ({
       flow,
-      outcome: i === 2 ? ({ state: "open", reached: "web" } as const) : ({ state: flow.expect === "open" ? "open" : "closed", ...(flow.expect === "open" ? { reached: "web" } : { how: "refused" }) } as never),
+      outcome:
+        i === 2
+          ? ({ state: "open", reached: "web" } as const)
+          : ({
+              state: flow.expect === "open" ? "open" : "closed",
+              ...(flow.expect === "open" ? { reached: "web" } : { how: "refused" }),
+            } as never),
       attempts: 1,
       pass: i !== 2,
       reason: "",
@@ -119,7 +130,14 @@ describe("the Salt subset", () => {
         b: { cmd: ["run", { name: "/rw/config/x" }, { require: [{ file: "a" }] }, { onchanges: [{ file: "a" }] }] },
       }),
     );
-    expect(chunks.map((c) => [c.id, `${c.module}.${c.fun}`, c.name, c.requisites.map((r) => `${r.kind} ${r.module}:${r.ref}`)])).toEqual([
+    expect(
+      chunks.map((c) => [
+        c.id,
+        `${c.module}.${c.fun}`,
+        c.name,
+        c.requisites.map((r) => `${r.kind} ${r.module}:${r.ref}`),
+      ]),
+    ).toEqual([
       ["a", "file.managed", "/rw/config/x", []],
       ["b", "cmd.run", "/rw/config/x", ["require file:a", "onchanges file:a"]],
     ]);
@@ -137,7 +155,9 @@ describe("the Salt subset", () => {
 
 describe("normalizeRuleset", () => {
   it("ignores counters only", () => {
-    expect(normalizeRuleset("counter packets 12 bytes 720 accept\ncounter packets 0 bytes 0")).toBe("counter accept\ncounter");
+    expect(normalizeRuleset("counter packets 12 bytes 720 accept\ncounter packets 0 bytes 0")).toBe(
+      "counter accept\ncounter",
+    );
   });
 });
 
@@ -149,19 +169,30 @@ describe("dom0's qrexec policy", () => {
     ),
     ...parsePolicy("90-default.policy", DEFAULT_POLICY),
   ];
-  const call = (source: string, argument: string) => evaluate(rules, { source, target: "@default", service: "qubes.ConnectTCP", argument });
+  const call = (source: string, argument: string) =>
+    evaluate(rules, { source, target: "@default", service: "qubes.ConnectTCP", argument });
 
   it("allows the link's own call and sends it to target=", () => {
     expect(call("work", "22")).toEqual({ allow: true, target: "vault", rule: "30-qwire.policy:2" });
   });
 
   it("denies the same call from a third qube: the default deny (@anyvm matches @default) is the first match", () => {
-    expect(call("dev", "22")).toEqual({ allow: false, reason: "qubes.ConnectTCP+22 from dev to @default: denied by 90-default.policy:2" });
+    expect(call("dev", "22")).toEqual({
+      allow: false,
+      reason: "qubes.ConnectTCP+22 from dev to @default: denied by 90-default.policy:2",
+    });
   });
 
   it("matches the argument exactly, and denies what no rule matches", () => {
     expect(call("work", "23")).toMatchObject({ allow: false });
-    expect(evaluate(parsePolicy("a.policy", "qubes.ConnectTCP +22 work @default allow target=vault\n"), { source: "work", target: "@default", service: "qubes.ConnectTCP", argument: "2" })).toEqual({
+    expect(
+      evaluate(parsePolicy("a.policy", "qubes.ConnectTCP +22 work @default allow target=vault\n"), {
+        source: "work",
+        target: "@default",
+        service: "qubes.ConnectTCP",
+        argument: "2",
+      }),
+    ).toEqual({
       allow: false,
       reason: "qubes.ConnectTCP+2 from work to @default: no policy rule matches (denied)",
     });
@@ -169,7 +200,9 @@ describe("dom0's qrexec policy", () => {
 
   it("refuses what it does not model instead of guessing", () => {
     expect(() => parsePolicy("x.policy", "qubes.ConnectTCP * @tag:work @anyvm allow\n")).toThrow(SimulateError);
-    expect(() => parsePolicy("x.policy", "qubes.ConnectTCP * work @default ask\n")).toThrow(/action 'ask' is not modelled/);
+    expect(() => parsePolicy("x.policy", "qubes.ConnectTCP * work @default ask\n")).toThrow(
+      /action 'ask' is not modelled/,
+    );
   });
 });
 
@@ -186,25 +219,35 @@ describe("IPv6 in the model", () => {
   });
 
   it("puts a qvm-firewall list into ip6 qubes-firewall: IPv4 hosts and DNS left out, drop as icmpv6", () => {
-    expect(qvmFirewallToNft(["action=accept dst4=192.0.2.10/32 proto=tcp dstports=443-443", "action=accept dst6=2001:db8::/32 proto=tcp dstports=22-22", "action=accept specialtarget=dns", "action=drop"], 6)).toEqual([
-      "ip6 daddr 2001:db8::/32 tcp dport 22 accept",
-      "reject with icmpv6 admin-prohibited",
-    ]);
+    expect(
+      qvmFirewallToNft(
+        [
+          "action=accept dst4=192.0.2.10/32 proto=tcp dstports=443-443",
+          "action=accept dst6=2001:db8::/32 proto=tcp dstports=22-22",
+          "action=accept specialtarget=dns",
+          "action=drop",
+        ],
+        6,
+      ),
+    ).toEqual(["ip6 daddr 2001:db8::/32 tcp dport 22 accept", "reject with icmpv6 admin-prohibited"]);
   });
 });
 
 describe("deriveFlows for issue #4", () => {
-  const label = (f: ReturnType<typeof deriveFlows>["flows"][number]) => `${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port} (${f.to}:${f.serverPort}) ${f.expect}`;
+  const label = (f: ReturnType<typeof deriveFlows>["flows"][number]) =>
+    `${sourceLabel(f.from)} -> ${dialLabel(f.dial)} ${f.proto}/${f.port} (${f.to}:${f.serverPort}) ${f.expect}`;
 
   it("qrexec link: open from 'from' on 127.0.0.1:local_port, closed in 'to' (one way) and in third qubes, a third qube's call denied", () => {
-    const { flows } = deriveFlows(compileOk(`version: 1
+    const { flows } = deriveFlows(
+      compileOk(`version: 1
 qubes:
   sys-net: { provides_network: true }
   work:    { netvm: sys-net }
   vault:   {}
 links:
   - { name: vault-ssh, from: work, to: vault, via: qrexec, ports: [22], local_port: 2222 }
-`).topology!);
+`).topology!,
+    );
     expect(flows.map(label)).toEqual([
       "work -> 127.0.0.1 tcp/2222 (vault:22) open",
       "vault -> 127.0.0.1 tcp/2222 (work:22) closed",
@@ -214,7 +257,8 @@ links:
   });
 
   it("outbound policy: each rule's host and the next port, and a host in no rule, judged first match wins", () => {
-    const { flows, lans } = deriveFlows(compileOk(`version: 1
+    const { flows, lans } = deriveFlows(
+      compileOk(`version: 1
 qubes:
   sys-net: { provides_network: true }
   web:     { netvm: sys-net }
@@ -225,7 +269,8 @@ firewall:
       - accept dsthost=192.0.2.10 proto=tcp dstports=443
       - drop dsthost=192.0.2.0/24
       - accept dsthost=192.0.2.0/24 proto=udp dstports=123
-`).topology!);
+`).topology!,
+    );
     expect(flows.map(label)).toEqual([
       "web -> internet 192.0.2.10 tcp/443 (@internet:443) open",
       "web -> internet 192.0.2.10 tcp/444 (@internet:444) closed",
@@ -234,6 +279,8 @@ firewall:
       "web -> internet 192.0.2.50 udp/124 (@internet:124) closed",
       "web -> internet 10.9.9.9 tcp/443 (@internet:443) closed",
     ]);
-    expect(lans).toEqual([{ qube: "sys-net", iface: "inet0", clients: ["10.9.9.9", "192.0.2.10", "192.0.2.50"], uplink: true }]);
+    expect(lans).toEqual([
+      { qube: "sys-net", iface: "inet0", clients: ["10.9.9.9", "192.0.2.10", "192.0.2.50"], uplink: true },
+    ]);
   });
 });

@@ -21,7 +21,8 @@ forwards:
   - { name: web-https, to: web, port: 443, from: [192.168.1.0/24] }
 `;
 
-const file = (artifacts: readonly { path: string; content: string }[], path: string) => artifacts.find((a) => a.path === path)?.content;
+const file = (artifacts: readonly { path: string; content: string }[], path: string) =>
+  artifacts.find((a) => a.path === path)?.content;
 
 describe("guest net qubes", () => {
   const { plan, artifacts } = compileOk(GUESTS);
@@ -30,13 +31,25 @@ describe("guest net qubes", () => {
     expect(plan.targets).toEqual(["debian-12", "dvm-net", "web"]);
     expect(plan.hosts).toEqual([
       { host: "debian-12", stem: "debian-12", guests: [{ qube: "sys-firewall", kind: "template" }], teardown: false },
-      { host: "dvm-net", stem: "dvm-net", guests: [{ qube: "sys-net", kind: "disposable" }, { qube: "sys-vpn", kind: "disposable" }], teardown: false },
+      {
+        host: "dvm-net",
+        stem: "dvm-net",
+        guests: [
+          { qube: "sys-net", kind: "disposable" },
+          { qube: "sys-vpn", kind: "disposable" },
+        ],
+        teardown: false,
+      },
     ]);
   });
 
   it("gives two guests of one host their own script and addresses", () => {
-    expect(file(artifacts, "salt/qwire/files/dvm-net/50-qwire-sys-net")).toContain('[ "$(qubesdb-read /name)" = sys-net ] || exit 0');
-    expect(file(artifacts, "salt/qwire/files/dvm-net/50-qwire-sys-vpn")).toContain("QWIRE_ADDRESSES=/rw/config/qwire/guests/sys-vpn/addresses");
+    expect(file(artifacts, "salt/qwire/files/dvm-net/50-qwire-sys-net")).toContain(
+      '[ "$(qubesdb-read /name)" = sys-net ] || exit 0',
+    );
+    expect(file(artifacts, "salt/qwire/files/dvm-net/50-qwire-sys-vpn")).toContain(
+      "QWIRE_ADDRESSES=/rw/config/qwire/guests/sys-vpn/addresses",
+    );
     const template = file(artifacts, "salt/qwire/files/debian-12/50-qwire-sys-firewall")!;
     expect(template).toContain("QWIRE_ADDRESSES=/etc/qubes/qwire/sys-firewall/addresses");
     expect(template).toContain("# /etc/qubes/qubes-firewall.d/50-qwire-sys-firewall");
@@ -49,16 +62,25 @@ describe("guest net qubes", () => {
   });
 
   it("writes the hosts into plan.json for the next build", () => {
-    const json = JSON.parse(file(artifacts, "plan.json")!) as { hosts: unknown; qubes: { name: string; host?: string; script: string }[] };
+    const json = JSON.parse(file(artifacts, "plan.json")!) as {
+      hosts: unknown;
+      qubes: { name: string; host?: string; script: string }[];
+    };
     expect(json.hosts).toEqual([
       { name: "debian-12", guests: ["sys-firewall"] },
       { name: "dvm-net", guests: ["sys-net", "sys-vpn"] },
     ]);
-    expect(json.qubes.find((q) => q.name === "sys-vpn")).toMatchObject({ host: "dvm-net", script: "/rw/config/qubes-firewall.d/50-qwire-sys-vpn" });
+    expect(json.qubes.find((q) => q.name === "sys-vpn")).toMatchObject({
+      host: "dvm-net",
+      script: "/rw/config/qubes-firewall.d/50-qwire-sys-vpn",
+    });
   });
 
   it("a host of the previous build with no guests left gets a state that removes their files, and no pillar", () => {
-    const next = compileOk(PLAIN, { previousQubes: ["sys-net", "sys-firewall", "sys-vpn", "web"], previousHosts: ["dvm-net", "debian-12"] });
+    const next = compileOk(PLAIN, {
+      previousQubes: ["sys-net", "sys-firewall", "sys-vpn", "web"],
+      previousHosts: ["dvm-net", "debian-12"],
+    });
     expect(next.plan.hosts.map((h) => [h.host, h.guests.length])).toEqual([
       ["debian-12", 0],
       ["dvm-net", 0],

@@ -1,6 +1,17 @@
 /** src/render/helpers.ts: the only way a value reaches a script. Given a value, want its text, or a throw. */
 import { describe, expect, it } from "vitest";
-import { arrival, cidr, cidrSet, comment, join, md, nftId, port, sh, TemplateValueError } from "../../src/render/helpers.js";
+import {
+  arrival,
+  cidr,
+  cidrSet,
+  comment,
+  join,
+  md,
+  nftId,
+  port,
+  sh,
+  TemplateValueError,
+} from "../../src/render/helpers.js";
 
 describe("sh: POSIX shell words", () => {
   const TABLE: [given: string | number, want: string][] = [
@@ -35,9 +46,12 @@ describe("sh: POSIX shell words", () => {
 
 describe("nftId", () => {
   it.each(["qwire-dnat", "tcp", "udp", "qwire_in", "a"])("accepts %j", (v) => expect(nftId(v)).toBe(v));
-  it.each(["", "Qwire", "1abc", "-x", "a b", "a;b", "a.b", 'a"', "a\n", "ünï", 7, null, undefined])("refuses %j", (v) => {
-    expect(() => nftId(v)).toThrow(TemplateValueError);
-  });
+  it.each(["", "Qwire", "1abc", "-x", "a b", "a;b", "a.b", 'a"', "a\n", "ünï", 7, null, undefined])(
+    "refuses %j",
+    (v) => {
+      expect(() => nftId(v)).toThrow(TemplateValueError);
+    },
+  );
 });
 
 describe("port", () => {
@@ -48,21 +62,48 @@ describe("port", () => {
     [{ first: 8000, last: 8010 }, "8000-8010"],
   ];
   it.each(OK)("%j -> %s", (v, want) => expect(port(v)).toBe(want));
-  it.each([0, 65536, -1, 1.5, NaN, "443", "443;reboot", null, undefined, { first: 10, last: 5 }, { first: 0, last: 5 }, { first: 1, last: 70000 }, { first: "1", last: "2" }, []])(
-    "refuses %j",
-    (v) => expect(() => port(v)).toThrow(TemplateValueError),
-  );
+  it.each([
+    0,
+    65536,
+    -1,
+    1.5,
+    NaN,
+    "443",
+    "443;reboot",
+    null,
+    undefined,
+    { first: 10, last: 5 },
+    { first: 0, last: 5 },
+    { first: 1, last: 70000 },
+    { first: "1", last: "2" },
+    [],
+  ])("refuses %j", (v) => expect(() => port(v)).toThrow(TemplateValueError));
 });
 
 describe("cidr and cidrSet", () => {
-  it.each(["10.0.0.0/8", "0.0.0.0/0", "255.255.255.255/32", "192.168.1.0/24", "::1/128", "2001:db8::/32", "::/0"])("accepts %j, bare or as {text}", (v) => {
-    expect(cidr(v)).toBe(v);
-    expect(cidr({ family: 4, text: v })).toBe(v);
-  });
-  it.each(["10.0.0.0", "10.0.0.0/33", "256.0.0.0/8", "010.0.0.0/8", "10.0.0.0/8; flush ruleset", "10.0.0.0/8\n", "::1", "2001:DB8::/32", "::1/129", "", 10, null, undefined, { text: "x" }])(
-    "refuses %j",
-    (v) => expect(() => cidr(v)).toThrow(TemplateValueError),
+  it.each(["10.0.0.0/8", "0.0.0.0/0", "255.255.255.255/32", "192.168.1.0/24", "::1/128", "2001:db8::/32", "::/0"])(
+    "accepts %j, bare or as {text}",
+    (v) => {
+      expect(cidr(v)).toBe(v);
+      expect(cidr({ family: 4, text: v })).toBe(v);
+    },
   );
+  it.each([
+    "10.0.0.0",
+    "10.0.0.0/33",
+    "256.0.0.0/8",
+    "010.0.0.0/8",
+    "10.0.0.0/8; flush ruleset",
+    "10.0.0.0/8\n",
+    "::1",
+    "2001:DB8::/32",
+    "::1/129",
+    "",
+    10,
+    null,
+    undefined,
+    { text: "x" },
+  ])("refuses %j", (v) => expect(() => cidr(v)).toThrow(TemplateValueError));
   it("cidrSet joins into an anonymous set and refuses an empty list", () => {
     expect(cidrSet([{ family: 4, text: "10.0.0.0/8" }, "192.168.1.0/24"])).toBe("{ 10.0.0.0/8, 192.168.1.0/24 }");
     expect(() => cidrSet([])).toThrow(TemplateValueError);
@@ -94,7 +135,8 @@ describe("arrival", () => {
 describe("comment, join, md", () => {
   it("comment: one printable ASCII line, else a throw", () => {
     expect(comment("forward web-https: tcp 443")).toBe("forward web-https: tcp 443");
-    for (const bad of ["a\nb", "a\rb", "tab\there", "é", "\x1b[31m", 5, null]) expect(() => comment(bad)).toThrow(TemplateValueError);
+    for (const bad of ["a\nb", "a\rb", "tab\there", "é", "\x1b[31m", 5, null])
+      expect(() => comment(bad)).toThrow(TemplateValueError);
   });
   it("join: comment-safe words joined with ', '", () => {
     expect(join(["a", "b"])).toBe("a, b");

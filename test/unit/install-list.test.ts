@@ -19,7 +19,10 @@ function twentyQubes(edit: "none" | "sources" | "link"): string {
     "  sys-firewall: { netvm: sys-net, provides_network: true, ipv6: true }",
     ...WEBS.map((w) => `  ${w}: { netvm: sys-firewall${w === "web-03" ? ", ipv6: true" : ""} }`),
     "forwards:",
-    ...WEBS.map((w, i) => `  - { name: ${w}-https, to: ${w}, port: ${8001 + i}, from: [${edit === "sources" && w === "web-07" ? "192.168.2.0/24" : "192.168.1.0/24"}${w === "web-03" ? ", 2001:db8::/32" : ""}] }`),
+    ...WEBS.map(
+      (w, i) =>
+        `  - { name: ${w}-https, to: ${w}, port: ${8001 + i}, from: [${edit === "sources" && w === "web-07" ? "192.168.2.0/24" : "192.168.1.0/24"}${w === "web-03" ? ", 2001:db8::/32" : ""}] }`,
+    ),
     "links:",
     `  - { from: web-01, to: web-02, ports: [${edit === "link" ? 23 : 22}] }`,
   ].join("\n")}\n`;
@@ -67,7 +70,12 @@ describe("install.list", () => {
   });
 
   it("a pinned address is in the pillar (so in the digest), not a lookup", () => {
-    const pinned = targets(twentyQubes("none").replace("web-05: { netvm: sys-firewall }", "web-05: { netvm: sys-firewall, ip: 10.137.0.55 }"));
+    const pinned = targets(
+      twentyQubes("none").replace(
+        "web-05: { netvm: sys-firewall }",
+        "web-05: { netvm: sys-firewall, ip: 10.137.0.55 }",
+      ),
+    );
     expect(pinned.get("sys-firewall")!.slice(1)).not.toContain("web-05:ip");
     expect(pinned.get("sys-firewall")![0]).not.toBe(before.get("sys-firewall")![0]);
   });
@@ -79,13 +87,17 @@ describe("SHA256SUMS and the bundle digest", () => {
 
   it("SHA256SUMS lists every file but plan.json and itself, with its sha256", () => {
     const lines = file({ artifacts }, "SHA256SUMS").trimEnd().split("\n");
-    const expected = artifacts.filter((a) => a.path !== "plan.json" && a.path !== "SHA256SUMS").map((a) => `${sha(a.content)}  ${a.path}`);
+    const expected = artifacts
+      .filter((a) => a.path !== "plan.json" && a.path !== "SHA256SUMS")
+      .map((a) => `${sha(a.content)}  ${a.path}`);
     expect(lines).toEqual(expected);
   });
 
   it("plan.json lists SHA256SUMS with its sha256, in the one-key-a-line form install.sh reads", () => {
     const sums = sha(file({ artifacts }, "SHA256SUMS"));
-    expect(file({ artifacts }, "plan.json")).toContain(`      "path": "SHA256SUMS",\n      "mode": "0644",\n      "sha256": "${sums}"\n`);
+    expect(file({ artifacts }, "plan.json")).toContain(
+      `      "path": "SHA256SUMS",\n      "mode": "0644",\n      "sha256": "${sums}"\n`,
+    );
   });
 
   it("the bundle digest is the sha256 of plan.json", () => {

@@ -10,7 +10,12 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import yaml from "js-yaml";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { z } from "zod";
-import { intentJsonSchema, intentJsonSchemaText, PART_SCHEMA_FILE, SCHEMA_FILE } from "../../src/validate/json-schema.js";
+import {
+  intentJsonSchema,
+  intentJsonSchemaText,
+  PART_SCHEMA_FILE,
+  SCHEMA_FILE,
+} from "../../src/validate/json-schema.js";
 import { language, type IntentSpec } from "../../src/validate/index.js";
 import { compileText } from "../helpers/compile.js";
 
@@ -34,7 +39,8 @@ function closedMappings(): { path: (string | number)[]; keys: string[]; required
       out.push({ path, keys: Object.keys(n.properties), required: (n.required as string[] | undefined) ?? [] });
       for (const [k, v] of Object.entries(n.properties)) walk(v, [...path, k]);
     }
-    if (n.type === "object" && n.additionalProperties && typeof n.additionalProperties === "object") walk(n.additionalProperties, [...path, "q"]);
+    if (n.type === "object" && n.additionalProperties && typeof n.additionalProperties === "object")
+      walk(n.additionalProperties, [...path, "q"]);
     if (n.type === "array") walk(n.items, [...path, 0]);
     for (const alt of (n.anyOf as unknown[] | undefined) ?? []) walk(alt, path);
   };
@@ -62,7 +68,15 @@ describe("every key the schema accepts is offered in the hints", () => {
   const mappings = closedMappings();
 
   it("finds the mappings of every section", () => {
-    expect(mappings.map((m) => m.path.join("."))).toEqual(["", "qubes.q", "qubes.q.create", "forwards.0", "links.0", "firewall.q", "expect.0"]);
+    expect(mappings.map((m) => m.path.join("."))).toEqual([
+      "",
+      "qubes.q",
+      "qubes.q.create",
+      "forwards.0",
+      "links.0",
+      "firewall.q",
+      "expect.0",
+    ]);
   });
 
   for (const m of mappings) {
@@ -87,7 +101,9 @@ describe("qwire schema (JSON Schema, checked with ajv)", () => {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
   const validates = ajv.compile(schema);
   const inputs = [
-    ...readdirSync(new URL("formulas/", ROOT)).filter((f) => f.endsWith(".yaml")).map((f) => `formulas/${f}`),
+    ...readdirSync(new URL("formulas/", ROOT))
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => `formulas/${f}`),
     ...readdirSync(new URL("test/golden/", ROOT)).map((d) => `test/golden/${d}/qwire.yaml`),
   ];
 
@@ -99,7 +115,9 @@ describe("qwire schema (JSON Schema, checked with ajv)", () => {
   describe("fleet files (test/simulate/fleet/): qwire.yaml with include:, its parts against the part schema", () => {
     const validatesPart = ajv.compile(intentJsonSchema(true));
     const load = (path: string) => yaml.load(readFileSync(new URL(path, ROOT), "utf8"), { schema: yaml.CORE_SCHEMA });
-    const parts = ["shared/qubes.yaml", "shared/intents.yaml", "hosts/laptop.yaml"].map((p) => `test/simulate/fleet/${p}`);
+    const parts = ["shared/qubes.yaml", "shared/intents.yaml", "hosts/laptop.yaml"].map(
+      (p) => `test/simulate/fleet/${p}`,
+    );
 
     it("qwire.yaml, which has include: and no qubes:, is valid", () => {
       const ok = validates(load("test/simulate/fleet/qwire.yaml"));
@@ -127,11 +145,16 @@ describe("qwire schema (JSON Schema, checked with ajv)", () => {
     expect(ok ? [] : validates.errors).toEqual([]);
   });
 
-  it.each(readdirSync(new URL("formulas/", ROOT)).filter((f) => f.endsWith(".yaml")))("formulas/%s starts with the yaml-language-server line", (name) => {
-    const first = readFileSync(new URL(`formulas/${name}`, ROOT), "utf8").split("\n")[0];
-    expect(first).toBe("# yaml-language-server: $schema=../schema/qwire.schema.json");
-    expect(fileURLToPath(new URL(`../schema/qwire.schema.json`, new URL(`formulas/${name}`, ROOT)))).toBe(fileURLToPath(new URL(SCHEMA_FILE, ROOT)));
-  });
+  it.each(readdirSync(new URL("formulas/", ROOT)).filter((f) => f.endsWith(".yaml")))(
+    "formulas/%s starts with the yaml-language-server line",
+    (name) => {
+      const first = readFileSync(new URL(`formulas/${name}`, ROOT), "utf8").split("\n")[0];
+      expect(first).toBe("# yaml-language-server: $schema=../schema/qwire.schema.json");
+      expect(fileURLToPath(new URL(`../schema/qwire.schema.json`, new URL(`formulas/${name}`, ROOT)))).toBe(
+        fileURLToPath(new URL(SCHEMA_FILE, ROOT)),
+      );
+    },
+  );
 
   it("refuses what qwire refuses as structure: an unknown key, a wrong type, a missing key", () => {
     expect(validates({ version: 1, qubes: {}, forward: [] })).toBe(false);
@@ -142,7 +165,15 @@ describe("qwire schema (JSON Schema, checked with ajv)", () => {
 
   it("takes 'uplink: auto' alone, and 'auto' as no interface's name", () => {
     expect(validates({ version: 1, qubes: { "sys-net": { provides_network: true, uplink: "auto" } } })).toBe(true);
-    expect(validates({ version: 1, qubes: { "sys-net": { provides_network: true, uplink: ["auto", "ens6"] } } })).toBe(false);
-    expect(validates({ version: 1, qubes: {}, forwards: [{ to: "web", port: 443, from: ["10.0.0.0/8"], interface: "auto" }] })).toBe(false);
+    expect(validates({ version: 1, qubes: { "sys-net": { provides_network: true, uplink: ["auto", "ens6"] } } })).toBe(
+      false,
+    );
+    expect(
+      validates({
+        version: 1,
+        qubes: {},
+        forwards: [{ to: "web", port: 443, from: ["10.0.0.0/8"], interface: "auto" }],
+      }),
+    ).toBe(false);
   });
 });

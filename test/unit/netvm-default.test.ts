@@ -25,13 +25,19 @@ describe("netvm: default", () => {
 
   it("is planned behind the qube default_netvm names: the forward's hop lands in sys-firewall", () => {
     expect(plan.qubes.find((q) => q.qube === "sys-firewall")?.forwardHops.map((h) => h.intent)).toEqual(["web-https"]);
-    expect(plan.prefs.find((p) => p.qube === "web")).toEqual({ qube: "web", netvm: "sys-firewall", followsDefault: true });
+    expect(plan.prefs.find((p) => p.qube === "web")).toEqual({
+      qube: "web",
+      netvm: "sys-firewall",
+      followsDefault: true,
+    });
     expect(plan.prefs.find((p) => p.qube === "dev")).toEqual({ qube: "dev", netvm: "sys-firewall" });
     expect(plan.defaultNetvm).toBe("sys-firewall");
   });
 
   it("dom0 is told to check default_netvm only when a qube follows it", () => {
-    expect(compileOk(YAML.replace("web: { netvm: default }", "web: { netvm: sys-firewall }")).plan.defaultNetvm).toBeUndefined();
+    expect(
+      compileOk(YAML.replace("web: { netvm: default }", "web: { netvm: sys-firewall }")).plan.defaultNetvm,
+    ).toBeUndefined();
   });
 
   it("re-attaching sets the netvm (which re-attaches) and then resets it, so the qube is not left pinned", () => {

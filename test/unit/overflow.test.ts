@@ -17,7 +17,18 @@ function rules(...texts: string[]): FirewallRule[] {
 
 describe("overflowChain", () => {
   it("groups consecutive rules of one action into one set per kind, in order, then the policy", () => {
-    const c = overflowChain(web, 2, rules("accept 10.0.0.1 tcp 443", "accept 10.0.0.2", "accept 10.0.0.3 udp 53", "drop 192.0.2.0/24", "accept proto=tcp"), "drop");
+    const c = overflowChain(
+      web,
+      2,
+      rules(
+        "accept 10.0.0.1 tcp 443",
+        "accept 10.0.0.2",
+        "accept 10.0.0.3 udp 53",
+        "drop 192.0.2.0/24",
+        "accept proto=tcp",
+      ),
+      "drop",
+    );
     expect(c.chain).toBe("qwire-out-2");
     expect(c.steps).toEqual([
       {
@@ -31,22 +42,49 @@ describe("overflowChain", () => {
       },
       { kind: "nets", set: "qwire-out-2-2", verdict: "accept", elements: ["10.0.0.2/32"] },
       { kind: "nets", set: "qwire-out-2-3", verdict: "drop", elements: ["192.0.2.0/24"] },
-      { kind: "ports", set: "qwire-out-2-4", verdict: "accept", elements: [{ net: "0.0.0.0/0", proto: "tcp", first: 0, last: 65535 }] },
+      {
+        kind: "ports",
+        set: "qwire-out-2-4",
+        verdict: "accept",
+        elements: [{ net: "0.0.0.0/0", proto: "tcp", first: 0, last: 65535 }],
+      },
     ]);
     expect(c.policy).toBe("drop");
     expect(c.rules).toBe(5);
   });
 
   it("an element overlapping one in the current set starts a new set; one it covers is left out", () => {
-    const c = overflowChain(web, 1, rules("accept 10.0.0.1 tcp 443", "accept 10.0.0.0/8 tcp 400-500", "accept 10.0.0.1 tcp 450", "accept 10.0.0.1 udp 443", "accept 10.0.0.1 tcp 443"), "drop");
-    expect(c.steps.map((s) => (s.kind === "ports" ? s.elements.map((e) => `${e.net} ${e.proto} ${e.first}-${e.last}`) : s.kind))).toEqual([
-      ["10.0.0.1/32 tcp 443-443"],
-      ["10.0.0.0/8 tcp 400-500", "10.0.0.1/32 udp 443-443"],
-    ]);
+    const c = overflowChain(
+      web,
+      1,
+      rules(
+        "accept 10.0.0.1 tcp 443",
+        "accept 10.0.0.0/8 tcp 400-500",
+        "accept 10.0.0.1 tcp 450",
+        "accept 10.0.0.1 udp 443",
+        "accept 10.0.0.1 tcp 443",
+      ),
+      "drop",
+    );
+    expect(
+      c.steps.map((s) =>
+        s.kind === "ports" ? s.elements.map((e) => `${e.net} ${e.proto} ${e.first}-${e.last}`) : s.kind,
+      ),
+    ).toEqual([["10.0.0.1/32 tcp 443-443"], ["10.0.0.0/8 tcp 400-500", "10.0.0.1/32 udp 443-443"]]);
   });
 
   it("ICMP and DNS rules are steps of their own", () => {
-    const c = overflowChain(web, 1, rules("accept specialtarget=dns", "drop proto=icmp icmptype=8", "accept proto=icmp", "accept specialtarget=dns proto=udp"), "accept");
+    const c = overflowChain(
+      web,
+      1,
+      rules(
+        "accept specialtarget=dns",
+        "drop proto=icmp icmptype=8",
+        "accept proto=icmp",
+        "accept specialtarget=dns proto=udp",
+      ),
+      "accept",
+    );
     expect(c.steps).toEqual([
       { kind: "dns", verdict: "accept", protos: ["tcp", "udp"] },
       { kind: "icmp", verdict: "drop", net: "0.0.0.0/0", icmptype: 8 },
@@ -82,12 +120,16 @@ describe("plan: outbound lists past qubesd's limit", () => {
     // IPv6 off before the list is relaxed (the netvm's chain is IPv4 only).
     const dom0 = file(result, "salt/qwire/dom0.sls");
     expect(dom0).toContain("qwire-ipv6-off-web:\n  qvm.features:\n    - name: web\n    - disable:\n        - ipv6\n");
-    expect(dom0.slice(dom0.indexOf("qwire-firewall-web:"))).toMatch(/ {4}- require:\n {8}- qvm: qwire-prefs-web\n {8}- qvm: qwire-ipv6-off-web\n/);
+    expect(dom0.slice(dom0.indexOf("qwire-firewall-web:"))).toMatch(
+      / {4}- require:\n {8}- qvm: qwire-prefs-web\n {8}- qvm: qwire-ipv6-off-web\n/,
+    );
     expect(fw.rules).toHaveLength(900);
     expect(fw.rules.at(-1)).toBe("action=accept");
     expect(fw.rules.at(-2)).toBe(`action=accept proto=tcp dst4=10.3.148.1/32 dstports=443-443`);
     const netvm = plan.qubes.find((q) => q.qube === "sys-firewall")!;
-    expect(netvm.overflows?.map((c) => [c.qube, c.chain, c.rules, c.policy])).toEqual([["web", "qwire-out-1", 901, "drop"]]);
+    expect(netvm.overflows?.map((c) => [c.qube, c.chain, c.rules, c.policy])).toEqual([
+      ["web", "qwire-out-1", 901, "drop"],
+    ]);
     expect(netvm.addresses).toEqual(["web"]);
     expect(netvm.hasPacketRules).toBe(true);
     expect(plan.targets).toContain("sys-firewall");
@@ -95,12 +137,22 @@ describe("plan: outbound lists past qubesd's limit", () => {
 
   it("more than 10,000 rules, or IPv6 past the limit, are refused (QW4006)", () => {
     expect(compileText(many(10_001)).diagnostics.map((d) => d.code)).toEqual(["QW4006"]);
-    expect(compileText(many(901, "      - accept dst6=2001:db8::/32\n")).diagnostics.map((d) => d.code)).toEqual(["QW4006"]);
-    expect(compileText(many(901, "      - accept 10.9.9.9 expire=1900000000\n")).diagnostics.map((d) => d.code)).toEqual(["QW4006"]);
+    expect(compileText(many(901, "      - accept dst6=2001:db8::/32\n")).diagnostics.map((d) => d.code)).toEqual([
+      "QW4006",
+    ]);
+    expect(
+      compileText(many(901, "      - accept 10.9.9.9 expire=1900000000\n")).diagnostics.map((d) => d.code),
+    ).toEqual(["QW4006"]);
   });
 
   it("an ipv6 qube past the limit is refused (the netvm enforces IPv4 only)", () => {
-    const text = many(901).replace("  sys-net: { provides_network: true }", "  sys-net: { provides_network: true, ipv6: true }").replace("sys-firewall: { netvm: sys-net, provides_network: true }", "sys-firewall: { netvm: sys-net, provides_network: true, ipv6: true }").replace("web: { netvm: sys-firewall }", "web: { netvm: sys-firewall, ipv6: true }");
+    const text = many(901)
+      .replace("  sys-net: { provides_network: true }", "  sys-net: { provides_network: true, ipv6: true }")
+      .replace(
+        "sys-firewall: { netvm: sys-net, provides_network: true }",
+        "sys-firewall: { netvm: sys-net, provides_network: true, ipv6: true }",
+      )
+      .replace("web: { netvm: sys-firewall }", "web: { netvm: sys-firewall, ipv6: true }");
     expect(compileText(text).diagnostics.map((d) => d.code)).toEqual(["QW4006"]);
   });
 });

@@ -36,7 +36,10 @@ describe("forwards: a hop in every net qube on the path, an input in the target"
       {
         intent: "web-https",
         arrival: { kind: "interface", name: "ens6" },
-        sources: [{ family: 4, text: "10.0.0.0/8" }, { family: 4, text: "192.168.1.0/24" }],
+        sources: [
+          { family: 4, text: "10.0.0.0/8" },
+          { family: 4, text: "192.168.1.0/24" },
+        ],
         proto: "tcp",
         dport: { first: 8443, last: 8443 },
         next: "sys-firewall",
@@ -49,7 +52,10 @@ describe("forwards: a hop in every net qube on the path, an input in the target"
       {
         intent: "web-https",
         arrival: { kind: "uplink" },
-        sources: [{ family: 4, text: "10.0.0.0/8" }, { family: 4, text: "192.168.1.0/24" }],
+        sources: [
+          { family: 4, text: "10.0.0.0/8" },
+          { family: 4, text: "192.168.1.0/24" },
+        ],
         proto: "tcp",
         dport: { first: 8443, last: 8443 },
         next: "web",
@@ -62,7 +68,16 @@ describe("forwards: a hop in every net qube on the path, an input in the target"
     const web = qube(p, "web");
     expect(web.forwardHops).toEqual([]);
     expect(web.forwardInputs).toEqual([
-      { intent: "web-https", arrival: { kind: "uplink" }, sources: [{ family: 4, text: "10.0.0.0/8" }, { family: 4, text: "192.168.1.0/24" }], proto: "tcp", dport: { first: 443, last: 443 } },
+      {
+        intent: "web-https",
+        arrival: { kind: "uplink" },
+        sources: [
+          { family: 4, text: "10.0.0.0/8" },
+          { family: 4, text: "192.168.1.0/24" },
+        ],
+        proto: "tcp",
+        dport: { first: 443, last: 443 },
+      },
     ]);
     expect(web.addresses).toEqual([]);
   });
@@ -86,7 +101,9 @@ describe("forwards: a hop in every net qube on the path, an input in the target"
 
   it("no translation when external_port is left out", () => {
     const q = planOf(`forwards:\n  - { to: web, port: "8000-8010", proto: udp, from: [any] }\n`);
-    expect(qube(q, "sys-firewall").forwardHops.map((h) => [h.proto, h.dport, "translateTo" in h])).toEqual([["udp", { first: 8000, last: 8010 }, false]]);
+    expect(qube(q, "sys-firewall").forwardHops.map((h) => [h.proto, h.dport, "translateTo" in h])).toEqual([
+      ["udp", { first: 8000, last: 8010 }, false],
+    ]);
     expect(qube(q, "sys-net").forwardHops[0]!.sources).toEqual([{ family: 4, text: "0.0.0.0/0" }]);
   });
 });
@@ -95,9 +112,20 @@ describe("links: a pass in the firewall qube, an input in the target", () => {
   it("one way: pass work -> dev in sys-firewall, input from work in dev", () => {
     const p = planOf(`links:\n  - { from: work, to: dev, ports: [22] }\n`);
     expect(qube(p, "sys-firewall").linkPasses).toEqual([
-      { from: "work", to: "dev", intents: ["work-dev-tcp-22"], traffic: [{ kind: "ports", proto: "tcp", ports: [{ first: 22, last: 22 }] }] },
+      {
+        from: "work",
+        to: "dev",
+        intents: ["work-dev-tcp-22"],
+        traffic: [{ kind: "ports", proto: "tcp", ports: [{ first: 22, last: 22 }] }],
+      },
     ]);
-    expect(qube(p, "dev").linkInputs).toEqual([{ from: "work", intents: ["work-dev-tcp-22"], traffic: [{ kind: "ports", proto: "tcp", ports: [{ first: 22, last: 22 }] }] }]);
+    expect(qube(p, "dev").linkInputs).toEqual([
+      {
+        from: "work",
+        intents: ["work-dev-tcp-22"],
+        traffic: [{ kind: "ports", proto: "tcp", ports: [{ first: 22, last: 22 }] }],
+      },
+    ]);
     expect(p.qubes.map((q) => q.qube)).toEqual(["dev", "sys-firewall"]);
     expect(qube(p, "sys-firewall").addresses).toEqual(["dev", "work"]);
     expect(qube(p, "dev").addresses).toEqual(["work"]);
@@ -126,7 +154,14 @@ describe("links: a pass in the firewall qube, an input in the target", () => {
         to: "dev",
         intents: ["a", "b", "c"],
         traffic: [
-          { kind: "ports", proto: "tcp", ports: [{ first: 22, last: 23 }, { first: 8000, last: 8021 }] },
+          {
+            kind: "ports",
+            proto: "tcp",
+            ports: [
+              { first: 22, last: 23 },
+              { first: 8000, last: 8021 },
+            ],
+          },
           { kind: "ports", proto: "udp", ports: [{ first: 53, last: 53 }] },
         ],
       },
@@ -134,13 +169,17 @@ describe("links: a pass in the firewall qube, an input in the target", () => {
   });
 
   it("all traffic absorbs port lists; proto any without ports is all traffic", () => {
-    const p = planOf(`links:\n  - { name: a, from: work, to: dev, ports: [22] }\n  - { name: b, from: work, to: dev, proto: any }\n`);
+    const p = planOf(
+      `links:\n  - { name: a, from: work, to: dev, ports: [22] }\n  - { name: b, from: work, to: dev, proto: any }\n`,
+    );
     expect(qube(p, "dev").linkInputs).toEqual([{ from: "work", intents: ["a", "b"], traffic: [{ kind: "all" }] }]);
   });
 
   it("proto tcp without ports: every TCP port", () => {
     const p = planOf(`links:\n  - { from: work, to: dev, proto: tcp }\n`);
-    expect(qube(p, "dev").linkInputs[0]!.traffic).toEqual([{ kind: "ports", proto: "tcp", ports: [{ first: 1, last: 65535 }] }]);
+    expect(qube(p, "dev").linkInputs[0]!.traffic).toEqual([
+      { kind: "ports", proto: "tcp", ports: [{ first: 1, last: 65535 }] },
+    ]);
   });
 });
 

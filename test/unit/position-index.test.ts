@@ -48,7 +48,12 @@ describe("PositionIndex.value / key", () => {
     { why: "quoted key", path: ["qubes", "quoted key"], value: [8, 17, 19], key: [8, 3, 12] },
     { why: "flow mapping value", path: ["qubes", "quoted key", "a"], value: [8, 21, 1], key: [8, 18, 1] },
     { why: "flow sequence inside a flow mapping", path: ["qubes", "quoted key", "bb", 1], value: [8, 32, 2] },
-    { why: "unicode before the value (UTF-16 columns = characters here)", path: ["qubes", "wéb€"], value: [9, 9, 1], key: [9, 3, 4] },
+    {
+      why: "unicode before the value (UTF-16 columns = characters here)",
+      path: ["qubes", "wéb€"],
+      value: [9, 9, 1],
+      key: [9, 3, 4],
+    },
     { why: "CJK quoted key and value", path: ["qubes", "日本"], value: [10, 9, 3], key: [10, 3, 4] },
     { why: "flow sequence in a flow mapping", path: ["qubes", "sys-net", "uplink", 1], value: [11, 53, 5] },
     { why: "block sequence item", path: ["list", 0], value: [13, 5, 1] },

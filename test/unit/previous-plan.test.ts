@@ -28,10 +28,13 @@ describe("reading the previous build's plan.json", () => {
     const dir = join(work, "v1");
     cpSync(FIXTURE, dir, { recursive: true });
     const previous = (await readPreviousPlan(dir))!;
-    const result = compileOk("version: 1\nqubes:\n  sys-net: { provides_network: true, uplink: ens6 }\n  web: { netvm: sys-net }\n", {
-      previousQubes: previous.qubes,
-      previousHosts: previous.hosts,
-    });
+    const result = compileOk(
+      "version: 1\nqubes:\n  sys-net: { provides_network: true, uplink: ens6 }\n  web: { netvm: sys-net }\n",
+      {
+        previousQubes: previous.qubes,
+        previousHosts: previous.hosts,
+      },
+    );
     expect(result.plan.teardowns.map((t) => t.qube)).toEqual(["sys-firewall", "sys-net", "web"]);
     expect(result.plan.hosts.map((h) => [h.host, h.guests.length])).toEqual([["dvm-net", 0]]);
     const plan = JSON.parse(file(result, "plan.json")) as { format: number };
@@ -40,7 +43,9 @@ describe("reading the previous build's plan.json", () => {
   });
 
   it("reads its own format 2 back", async () => {
-    const result = compileOk("version: 1\nqubes:\n  sys-net: { provides_network: true, uplink: ens6 }\n  web: { netvm: sys-net }\nforwards:\n  - { to: web, port: 443, from: [192.168.1.0/24] }\n");
+    const result = compileOk(
+      "version: 1\nqubes:\n  sys-net: { provides_network: true, uplink: ens6 }\n  web: { netvm: sys-net }\nforwards:\n  - { to: web, port: 443, from: [192.168.1.0/24] }\n",
+    );
     const dir = join(work, "v2");
     cpSync(FIXTURE, dir, { recursive: true });
     writeFileSync(join(dir, "plan.json"), file(result, "plan.json"));

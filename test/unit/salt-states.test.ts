@@ -45,18 +45,26 @@ function typeErrors(): { here: string[]; stripped: string[]; marked: number } {
   const source = ts.sys.readFile(HERE)!;
   const marked = source.split("\n").filter((l) => l.trim().startsWith("// @ts-expect-error")).length;
   const stripped = source.replace(/^\s*\/\/ @ts-expect-error.*\n/gm, "");
-  const config = ts.getParsedCommandLineOfConfigFile(join(dirname(HERE), "../tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(dirname(HERE), "../tsconfig.json"),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+  );
   if (!config) throw new Error("test/tsconfig.json is unreadable");
   const host = ts.createCompilerHost(config.options);
   const read = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, target, ...rest) => (name === STRIPPED ? ts.createSourceFile(name, stripped, target) : read(name, target, ...rest));
+  host.getSourceFile = (name, target, ...rest) =>
+    name === STRIPPED ? ts.createSourceFile(name, stripped, target) : read(name, target, ...rest);
   const exists = host.fileExists.bind(host);
   host.fileExists = (name) => name === STRIPPED || exists(name);
   const program = ts.createProgram([HERE, STRIPPED], { ...config.options, noEmit: true }, host);
   const errors = (file: string) =>
     ts
       .getPreEmitDiagnostics(program, program.getSourceFile(file))
-      .map((d) => `${d.start === undefined ? "?" : d.file!.getLineAndCharacterOfPosition(d.start).line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+      .map(
+        (d) =>
+          `${d.start === undefined ? "?" : d.file!.getLineAndCharacterOfPosition(d.start).line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
+      );
   return { here: errors(HERE), stripped: errors(STRIPPED), marked };
 }
 
@@ -73,15 +81,33 @@ describe("typed Salt states", () => {
   });
 
   it("writes arguments in Salt's order whatever the object's order, requisites last, and leaves out what is unset", () => {
-    const s = state("file.managed", { mode: "0644", require: [{ file: "dir" }], group: "root", name: "/x", user: "root", source: "salt://qwire/x", makedirs: true });
+    const s = state("file.managed", {
+      mode: "0644",
+      require: [{ file: "dir" }],
+      group: "root",
+      name: "/x",
+      user: "root",
+      source: "salt://qwire/x",
+      makedirs: true,
+    });
     expect(s).toEqual({
-      "file.managed": [{ name: "/x" }, { source: "salt://qwire/x" }, { user: "root" }, { group: "root" }, { mode: "0644" }, { makedirs: true }, { require: [{ file: "dir" }] }],
+      "file.managed": [
+        { name: "/x" },
+        { source: "salt://qwire/x" },
+        { user: "root" },
+        { group: "root" },
+        { mode: "0644" },
+        { makedirs: true },
+        { require: [{ file: "dir" }] },
+      ],
     });
   });
 
   it("shell comes from one command's quoted words or a one-line template", () => {
     expect(oneCommand(["qvm-prefs", "-s", "web", "netvm", "a b"])).toBe("qvm-prefs -s web netvm 'a b'");
     expect(saltShell("any-exists", { paths: ["/a", "/b c"] })).toBe("test -e /a || test -e '/b c'");
-    expect(saltShell("both-running", { qube: "web", netvm: "sys-firewall" })).toBe("qvm-check --quiet --running web && qvm-check --quiet --running sys-firewall");
+    expect(saltShell("both-running", { qube: "web", netvm: "sys-firewall" })).toBe(
+      "qvm-check --quiet --running web && qvm-check --quiet --running sys-firewall",
+    );
   });
 });

@@ -17,11 +17,20 @@ qubes:
 
 function routes(forwards: string) {
   const r = compileOk(`${DEFAULT_QUBES}forwards:\n${forwards}`);
-  return r.topology!.forwards.map((f) => ({ name: f.forward.name, entry: f.entry, interfaces: f.interfaces, hops: f.hops }));
+  return r.topology!.forwards.map((f) => ({
+    name: f.forward.name,
+    entry: f.entry,
+    interfaces: f.interfaces,
+    hops: f.hops,
+  }));
 }
 
 describe("forward routes", () => {
-  const TABLE: { why: string; forwards: string; want: { name: string; entry: string; interfaces: string[]; hops: string[] }[] }[] = [
+  const TABLE: {
+    why: string;
+    forwards: string;
+    want: { name: string; entry: string; interfaces: string[]; hops: string[] }[];
+  }[] = [
     {
       why: "2-hop chain: entry defaults to the top of the chain, interfaces to its uplinks",
       forwards: "  - { to: lone, port: 80, from: [10.0.0.0/8] }\n",
@@ -30,12 +39,21 @@ describe("forward routes", () => {
     {
       why: "3-hop chain",
       forwards: "  - { to: web, port: 443, from: [10.0.0.0/8] }\n",
-      want: [{ name: "web-tcp-443", entry: "sys-net", interfaces: ["ens6", "wlan0"], hops: ["sys-net", "sys-firewall", "web"] }],
+      want: [
+        {
+          name: "web-tcp-443",
+          entry: "sys-net",
+          interfaces: ["ens6", "wlan0"],
+          hops: ["sys-net", "sys-firewall", "web"],
+        },
+      ],
     },
     {
       why: "interface override picks one uplink",
       forwards: "  - { to: web, port: 443, from: [10.0.0.0/8], interface: wlan0 }\n",
-      want: [{ name: "web-tcp-443", entry: "sys-net", interfaces: ["wlan0"], hops: ["sys-net", "sys-firewall", "web"] }],
+      want: [
+        { name: "web-tcp-443", entry: "sys-net", interfaces: ["wlan0"], hops: ["sys-net", "sys-firewall", "web"] },
+      ],
     },
     {
       why: "entry override inside the chain: hops start there",
@@ -45,7 +63,9 @@ describe("forward routes", () => {
     {
       why: "entry at a service qube is allowed (the service qube is the entry), interfaces default to its uplink",
       forwards: "  - { to: work, port: 22, from: [10.0.0.0/8], entry: sys-vpn }\n",
-      want: [{ name: "work-tcp-22", entry: "sys-vpn", interfaces: ["wg0"], hops: ["sys-vpn", "sys-firewall-2", "work"] }],
+      want: [
+        { name: "work-tcp-22", entry: "sys-vpn", interfaces: ["wg0"], hops: ["sys-vpn", "sys-firewall-2", "work"] },
+      ],
     },
     {
       why: "a net qube without netvm as its own entry: one hop",
@@ -54,7 +74,8 @@ describe("forward routes", () => {
     },
     {
       why: "named forward with a port range, in file order",
-      forwards: "  - { name: b, to: web, port: '8000-8010', from: [10.0.0.0/8] }\n  - { name: a, to: lone, port: 81, proto: udp, from: [10.0.0.0/8] }\n",
+      forwards:
+        "  - { name: b, to: web, port: '8000-8010', from: [10.0.0.0/8] }\n  - { name: a, to: lone, port: 81, proto: udp, from: [10.0.0.0/8] }\n",
       want: [
         { name: "b", entry: "sys-net", interfaces: ["ens6", "wlan0"], hops: ["sys-net", "sys-firewall", "web"] },
         { name: "a", entry: "sys-net", interfaces: ["ens6", "wlan0"], hops: ["sys-net", "lone"] },
@@ -72,10 +93,20 @@ describe("links and the netvm graph", () => {
 
   it("upstream walks the netvm chain; cycles are listed once, from their smallest name", () => {
     const r = compileOk(DEFAULT_QUBES);
-    expect(r.topology!.graph.upstream("work" as never)).toEqual(["work", "sys-firewall-2", "sys-vpn", "sys-firewall", "sys-net"]);
+    expect(r.topology!.graph.upstream("work" as never)).toEqual([
+      "work",
+      "sys-firewall-2",
+      "sys-vpn",
+      "sys-firewall",
+      "sys-net",
+    ]);
     expect(r.topology!.graph.cycles()).toEqual([]);
-    const loop = compileText("version: 1\nqubes:\n  b: { netvm: a, provides_network: true }\n  a: { netvm: b, provides_network: true }\n  c: { netvm: a }\n");
-    expect(loop.diagnostics.map((d) => [d.code, d.message])).toEqual([["QW3002", "the netvm chain loops: a -> b -> a"]]);
+    const loop = compileText(
+      "version: 1\nqubes:\n  b: { netvm: a, provides_network: true }\n  a: { netvm: b, provides_network: true }\n  c: { netvm: a }\n",
+    );
+    expect(loop.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["QW3002", "the netvm chain loops: a -> b -> a"],
+    ]);
   });
 
   it("all topology errors of one file are reported together", () => {

@@ -1,6 +1,14 @@
 /** Value grammars of src/validate/values.ts: given a raw YAML value, want the parsed value or a message. */
 import { describe, expect, it } from "vitest";
-import { parseCidr, parseIntentName, parseInterfaceName, parseIpv4, parsePortRange, parseQubeName, printable } from "../../src/validate/values.js";
+import {
+  parseCidr,
+  parseIntentName,
+  parseInterfaceName,
+  parseIpv4,
+  parsePortRange,
+  parseQubeName,
+  printable,
+} from "../../src/validate/values.js";
 
 type Want<T> = { ok: T } | { fail: RegExp };
 

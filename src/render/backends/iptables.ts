@@ -13,6 +13,7 @@ import { scriptView } from "../script-view.js";
 
 export const iptablesBackend: Backend = {
   name: "iptables",
-  renderScript: (qube, release, installedAs, addresses) => renderTemplate("iptables/qube-script.sh.hbs", scriptView(qube, release, installedAs, "iptables", addresses)),
+  renderScript: (qube, release, installedAs, addresses) =>
+    renderTemplate("iptables/qube-script.sh.hbs", scriptView(qube, release, installedAs, "iptables", addresses)),
   teardown: { bundleName: "teardown-iptables", render: () => renderTemplate("teardown/iptables.sh.hbs", {}) },
 };

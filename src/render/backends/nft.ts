@@ -11,6 +11,7 @@ import { scriptView } from "../script-view.js";
 
 export const nftBackend: Backend = {
   name: "nft",
-  renderScript: (qube, release, installedAs, addresses) => renderTemplate("nft/qube-script.sh.hbs", scriptView(qube, release, installedAs, "nftables", addresses)),
+  renderScript: (qube, release, installedAs, addresses) =>
+    renderTemplate("nft/qube-script.sh.hbs", scriptView(qube, release, installedAs, "nftables", addresses)),
   teardown: { bundleName: "teardown-nft", render: () => renderTemplate("teardown/nft.sh.hbs", {}) },
 };

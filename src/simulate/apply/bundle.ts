@@ -39,7 +39,10 @@ export interface ApplyEnv {
 
 export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyReport> {
   const { model, stubs } = env;
-  const planJson = JSON.parse(await readFile(join(bundle, "plan.json"), "utf8")) as { targets?: unknown; dom0?: { creates?: unknown } };
+  const planJson = JSON.parse(await readFile(join(bundle, "plan.json"), "utf8")) as {
+    targets?: unknown;
+    dom0?: { creates?: unknown };
+  };
   if (!Array.isArray(planJson.targets)) throw new SimulateError("salt", "plan.json has no targets list");
   const targets = planJson.targets.map(String);
   const saltRoot = join(bundle, "salt");
@@ -55,7 +58,15 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
 
   // dom0: state.apply qwire.dom0
   if (existsSync(join(saltRoot, "qwire", "dom0.sls"))) {
-    const [rendered] = await renderSls(env.runner, [{ kind: "dom0", salt_root: saltRoot, sls: "qwire.dom0", shell_env: env.shell.dom0Env(), qubes_pillar: { type: "admin" } }]);
+    const [rendered] = await renderSls(env.runner, [
+      {
+        kind: "dom0",
+        salt_root: saltRoot,
+        sls: "qwire.dom0",
+        shell_env: env.shell.dom0Env(),
+        qubes_pillar: { type: "admin" },
+      },
+    ]);
     const target: StateTarget = {
       label: "dom0",
       pillar: {},
@@ -71,7 +82,11 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
 
   // VM phase: qubesctl --skip-dom0 --targets=... state.apply qwire.vm
   for (const t of targets) {
-    if (!model.has(t)) throw new SimulateError("model", `plan.json targets '${t}', which is not declared in qwire.yaml, so the model has no such qube`);
+    if (!model.has(t))
+      throw new SimulateError(
+        "model",
+        `plan.json targets '${t}', which is not declared in qwire.yaml, so the model has no such qube`,
+      );
   }
   const jobs: RenderJob[] = targets.map((t) => {
     const q = model.qube(t as never);
@@ -100,7 +115,10 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
         // /run: volatile by design (the teardown script, the loaded-rules record).
         if (abs.startsWith("/run/")) return join(q.runDir, abs.slice(4));
         if (abs !== "/rw" && !abs.startsWith("/rw/")) {
-          throw new SimulateError("salt", `the state for ${t} writes ${p}, outside /rw and /run: an AppVM loses it at the next reboot, and the model only has /rw and /run`);
+          throw new SimulateError(
+            "salt",
+            `the state for ${t} writes ${p}, outside /rw and /run: an AppVM loses it at the next reboot, and the model only has /rw and /run`,
+          );
         }
         return join(q.rwDir, abs.slice(3));
       },
@@ -120,7 +138,12 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
 async function addTemplates(stubs: StubPaths, planJson: { dom0?: { creates?: unknown } }): Promise<void> {
   const creates = Array.isArray(planJson.dom0?.creates) ? (planJson.dom0.creates as { template?: unknown }[]) : [];
   for (const c of creates) {
-    if (typeof c.template !== "string" || !/^[A-Za-z][A-Za-z0-9_.-]{0,30}$/.test(c.template) || existsSync(join(stubs.db, c.template))) continue;
+    if (
+      typeof c.template !== "string" ||
+      !/^[A-Za-z][A-Za-z0-9_.-]{0,30}$/.test(c.template) ||
+      existsSync(join(stubs.db, c.template))
+    )
+      continue;
     await mkdir(join(stubs.db, c.template, "prefs"), { recursive: true });
     await writeFile(join(stubs.db, c.template, "prefs", "name"), `${c.template}\n`);
   }
@@ -137,13 +160,25 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
       if (!model.has(vm)) return { changed: false, error: `no such domain: '${vm}'` };
       const q = model.qube(vm as never);
       const k = key.replace(/-/g, "_");
-      const modelled: Record<string, string> = { netvm: q.netvm ?? "", provides_network: String(q.providesNetwork), ip: q.ip };
+      const modelled: Record<string, string> = {
+        netvm: q.netvm ?? "",
+        provides_network: String(q.providesNetwork),
+        ip: q.ip,
+      };
       // '*default*' resets the property: for netvm, dom0's default_netvm.
       const reset = value === "*default*" && k === "netvm" ? (model.defaultNetvm ?? "") : value;
-      const wanted = reset === null || reset === undefined || reset === "None" ? "" : typeof reset === "string" ? reset : JSON.stringify(reset);
+      const wanted =
+        reset === null || reset === undefined || reset === "None"
+          ? ""
+          : typeof reset === "string"
+            ? reset
+            : JSON.stringify(reset);
       if (k in modelled) {
         if (modelled[k] !== wanted) {
-          return { changed: false, error: `qvm.prefs sets ${vm} ${key} to '${wanted}', but qwire.yaml (and the model built from it) says '${modelled[k]}'` };
+          return {
+            changed: false,
+            error: `qvm.prefs sets ${vm} ${key} to '${wanted}', but qwire.yaml (and the model built from it) says '${modelled[k]}'`,
+          };
         }
         return { changed: false };
       }
@@ -163,7 +198,12 @@ function dom0Qvm(model: QubesModel, stubs: StubPaths): NonNullable<StateTarget["
     },
     present(vm) {
       // The model holds every qube of qwire.yaml, so each one qwire creates exists already (what qvm.present says then).
-      if (!model.has(vm)) return Promise.resolve({ changed: false, comment: "", error: `qvm.present names '${vm}', which qwire.yaml does not declare, so the model has no such qube` });
+      if (!model.has(vm))
+        return Promise.resolve({
+          changed: false,
+          comment: "",
+          error: `qvm.present names '${vm}', which qwire.yaml does not declare, so the model has no such qube`,
+        });
       return Promise.resolve({ changed: false, comment: `[SKIP] A VM with the name '${vm}' already exists.` });
     },
     async features(vm, feature, value) {

@@ -66,12 +66,14 @@ export class Lifecycle {
   async #firewallHooks(q: ModelQube): Promise<void> {
     const dir = "config/qubes-firewall.d";
     for (const f of (await this.#list(q, dir)).sort()) await this.#run(q, `/rw/${dir}/${f}`);
-    if (await this.#executable(q, "config/qubes-firewall-user-script")) await this.#run(q, "/rw/config/qubes-firewall-user-script");
+    if (await this.#executable(q, "config/qubes-firewall-user-script"))
+      await this.#run(q, "/rw/config/qubes-firewall-user-script");
   }
 
   async #rcHooks(q: ModelQube): Promise<void> {
     const dir = "config/rc.local.d";
-    for (const f of (await this.#list(q, dir)).filter((f) => f.endsWith(".rc")).sort()) await this.#run(q, `/rw/${dir}/${f}`);
+    for (const f of (await this.#list(q, dir)).filter((f) => f.endsWith(".rc")).sort())
+      await this.#run(q, `/rw/${dir}/${f}`);
     if (await this.#executable(q, "config/rc.local")) await this.#run(q, "/rw/config/rc.local");
   }
 

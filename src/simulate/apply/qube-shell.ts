@@ -15,7 +15,8 @@ import { writeQubesDb, type StubPaths } from "./stubs.js";
  * (volatile: new at every start), and the rest of the file system
  * read-only, so that nothing a script does can touch the host.
  */
-const MOUNT_AND_EXEC = 'mount --bind "$1" /rw && mount --bind "$2" /run && mount --bind "$3" /tmp && mount -o remount,ro,bind / && shift 3 && exec "$@"';
+const MOUNT_AND_EXEC =
+  'mount --bind "$1" /rw && mount --bind "$2" /run && mount --bind "$3" /tmp && mount -o remount,ro,bind / && shift 3 && exec "$@"';
 
 export class QubeShell {
   constructor(
@@ -37,8 +38,32 @@ export class QubeShell {
     const qubesdb = await writeQubesDb(this.stubs, this.model, q);
     return this.runner.run(
       "ip",
-      ["netns", "exec", q.ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", MOUNT_AND_EXEC, "qwire-qube", q.rwDir, q.runDir, q.tmpDir, ...argv],
-      { check: false, env: this.env({ QWIRE_SIM_QUBESDB: qubesdb, QWIRE_SIM_LOG: "/run/qwire-sim.log", QWIRE_SIM_QUBE: q.name, QWIRE_SIM_QREXEC: this.stubs.qrexec }) },
+      [
+        "netns",
+        "exec",
+        q.ns,
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        MOUNT_AND_EXEC,
+        "qwire-qube",
+        q.rwDir,
+        q.runDir,
+        q.tmpDir,
+        ...argv,
+      ],
+      {
+        check: false,
+        env: this.env({
+          QWIRE_SIM_QUBESDB: qubesdb,
+          QWIRE_SIM_LOG: "/run/qwire-sim.log",
+          QWIRE_SIM_QUBE: q.name,
+          QWIRE_SIM_QREXEC: this.stubs.qrexec,
+        }),
+      },
     );
   }
 

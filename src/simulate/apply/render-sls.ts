@@ -161,18 +161,29 @@ export type RenderJob =
       readonly shell_env: Record<string, string>;
       readonly qubes_pillar: Record<string, unknown>;
     }
-  | { readonly kind: "dom0"; readonly salt_root: string; readonly sls: string; readonly shell_env: Record<string, string>; readonly qubes_pillar: Record<string, unknown> };
+  | {
+      readonly kind: "dom0";
+      readonly salt_root: string;
+      readonly sls: string;
+      readonly shell_env: Record<string, string>;
+      readonly qubes_pillar: Record<string, unknown>;
+    };
 
 /** Renders every job in one python process; a job that cannot render becomes a SimulateError naming it. */
 export async function renderSls(runner: Runner, jobs: readonly RenderJob[]): Promise<Rendered[]> {
   if (jobs.length === 0) return [];
   const r = await runner.run(PYTHON, ["-c", RENDERER], { input: JSON.stringify(jobs), check: false });
   if (r.exitCode !== 0) throw new SimulateError("salt", `rendering the bundle's Jinja failed: ${r.stderr.trim()}`);
-  const results = JSON.parse(r.stdout) as ({ ok: true; pillar: Record<string, unknown>; docs: SlsDoc[] } | { ok: false; error: string })[];
+  const results = JSON.parse(r.stdout) as (
+    { ok: true; pillar: Record<string, unknown>; docs: SlsDoc[] } | { ok: false; error: string }
+  )[];
   return results.map((res, i) => {
     if (!res.ok) {
       const job = jobs[i]!;
-      throw new SimulateError("salt", `rendering ${job.sls} for ${job.kind === "target" ? job.id : "dom0"} failed: ${res.error}`);
+      throw new SimulateError(
+        "salt",
+        `rendering ${job.sls} for ${job.kind === "target" ? job.id : "dom0"} failed: ${res.error}`,
+      );
     }
     return { pillar: res.pillar, docs: res.docs };
   });

@@ -22,7 +22,15 @@ type Requisite = (typeof REQUISITES)[number];
 const ALLOWED: Record<string, readonly string[] | "any"> = {
   "file.managed": ["name", "source", "contents", "contents_pillar", "mode", "user", "group", "makedirs", "replace"],
   // R4.1 and older only (DESIGN.md §3): qwire's marked block in the user's rc.local.
-  "file.blockreplace": ["name", "marker_start", "marker_end", "content", "append_if_not_found", "prepend_if_not_found", "backup"],
+  "file.blockreplace": [
+    "name",
+    "marker_start",
+    "marker_end",
+    "content",
+    "append_if_not_found",
+    "prepend_if_not_found",
+    "backup",
+  ],
   "file.absent": ["name"],
   "file.directory": ["name", "user", "group", "mode", "makedirs"],
   "cmd.run": ["name", "onlyif", "unless", "stateful"],
@@ -83,35 +91,46 @@ export function compileChunks(docs: readonly SlsDoc[]): Chunk[] {
   const chunks: Chunk[] = [];
   for (const doc of docs) {
     for (const [id, body] of Object.entries(doc.data)) {
-      if (body === null || typeof body !== "object" || Array.isArray(body)) throw refuse(`state '${id}' in ${doc.sls} is not a mapping of state functions`);
+      if (body === null || typeof body !== "object" || Array.isArray(body))
+        throw refuse(`state '${id}' in ${doc.sls} is not a mapping of state functions`);
       for (const [key, rawArgs] of Object.entries(body as Record<string, unknown>)) {
-        if (!Array.isArray(rawArgs)) throw refuse(`state '${id}' in ${doc.sls}: '${key}' does not hold a list of arguments`);
+        if (!Array.isArray(rawArgs))
+          throw refuse(`state '${id}' in ${doc.sls}: '${key}' does not hold a list of arguments`);
         const [module, named] = key.split(".", 2) as [string, string | undefined];
         let fun = named;
         const args = new Map<string, unknown>();
         for (const item of rawArgs as unknown[]) {
           if (typeof item === "string" && fun === undefined) fun = item;
-          else if (item !== null && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length === 1) {
+          else if (
+            item !== null &&
+            typeof item === "object" &&
+            !Array.isArray(item) &&
+            Object.keys(item).length === 1
+          ) {
             const [k, v] = Object.entries(item as Record<string, unknown>)[0]!;
             args.set(k, v);
           } else throw refuse(`state '${id}' in ${doc.sls}: argument ${JSON.stringify(item)} is not a one-key mapping`);
         }
         const fn = `${module}.${fun}`;
         const allowed = ALLOWED[fn];
-        if (!allowed) throw refuse(`state '${id}' in ${doc.sls} uses ${fn}, which is not in qwire's Salt subset (DESIGN.md §3)`);
+        if (!allowed)
+          throw refuse(`state '${id}' in ${doc.sls} uses ${fn}, which is not in qwire's Salt subset (DESIGN.md §3)`);
         const requisites: Chunk["requisites"][number][] = [];
         for (const [k, v] of args) {
           if ((REQUISITES as readonly string[]).includes(k)) {
             if (!Array.isArray(v)) throw refuse(`state '${id}': ${k} must be a list`);
             for (const r of v as unknown[]) {
-              if (r === null || typeof r !== "object" || Object.keys(r).length !== 1) throw refuse(`state '${id}': ${k} entry ${JSON.stringify(r)} is not '- module: id'`);
+              if (r === null || typeof r !== "object" || Object.keys(r).length !== 1)
+                throw refuse(`state '${id}': ${k} entry ${JSON.stringify(r)} is not '- module: id'`);
               const [m, ref] = Object.entries(r as Record<string, unknown>)[0]!;
               requisites.push({ kind: k as Requisite, module: m, ref: String(ref) });
             }
             continue;
           }
-          if (allowed !== "any" && !allowed.includes(k)) throw refuse(`state '${id}' (${fn}) has the argument '${k}', which is not in qwire's Salt subset`);
-          if (allowed === "any" && /^(onchanges|watch|require)_in$|^(prereq|use|listen|onfail)/.test(k)) throw refuse(`state '${id}': requisite '${k}' is not in qwire's Salt subset`);
+          if (allowed !== "any" && !allowed.includes(k))
+            throw refuse(`state '${id}' (${fn}) has the argument '${k}', which is not in qwire's Salt subset`);
+          if (allowed === "any" && /^(onchanges|watch|require)_in$|^(prereq|use|listen|onfail)/.test(k))
+            throw refuse(`state '${id}': requisite '${k}' is not in qwire's Salt subset`);
         }
         for (const k of REQUISITES) args.delete(k);
         chunks.push({ id, sls: doc.sls, module, fun: fun!, name: text(args.get("name") ?? id), args, requisites });
@@ -126,8 +145,14 @@ export async function runStates(chunks: readonly Chunk[], target: StateTarget): 
   const results = new Map<Chunk, StateResult>();
   const running = new Set<Chunk>();
   const find = (from: Chunk, module: string, ref: string): Chunk[] => {
-    const hits = module === "sls" ? chunks.filter((c) => c.sls === ref) : chunks.filter((c) => c.module === module && (c.id === ref || c.name === ref));
-    if (hits.length === 0) throw refuse(`state '${from.id}' requires ${module}: ${ref}, which no state in ${target.label}'s highstate declares`);
+    const hits =
+      module === "sls"
+        ? chunks.filter((c) => c.sls === ref)
+        : chunks.filter((c) => c.module === module && (c.id === ref || c.name === ref));
+    if (hits.length === 0)
+      throw refuse(
+        `state '${from.id}' requires ${module}: ${ref}, which no state in ${target.label}'s highstate declares`,
+      );
     return hits;
   };
   const visit = async (c: Chunk): Promise<StateResult> => {
@@ -136,12 +161,16 @@ export async function runStates(chunks: readonly Chunk[], target: StateTarget): 
     if (running.has(c)) throw refuse(`requisite loop through state '${c.id}'`);
     running.add(c);
     const deps: { kind: Requisite; result: StateResult }[] = [];
-    for (const r of c.requisites) for (const d of find(c, r.module, r.ref)) deps.push({ kind: r.kind, result: await visit(d) });
+    for (const r of c.requisites)
+      for (const d of find(c, r.module, r.ref)) deps.push({ kind: r.kind, result: await visit(d) });
     let result: StateResult;
     const base = { id: c.id, function: `${c.module}.${c.fun}`, name: c.name };
     if (deps.some((d) => !d.result.result)) {
       result = { ...base, result: false, changed: false, comment: "one or more requisite failed" };
-    } else if (c.requisites.some((r) => r.kind === "onchanges") && !deps.some((d) => d.kind === "onchanges" && d.result.changed)) {
+    } else if (
+      c.requisites.some((r) => r.kind === "onchanges") &&
+      !deps.some((d) => d.kind === "onchanges" && d.result.changed)
+    ) {
       result = { ...base, result: true, changed: false, comment: "no changes in its onchanges requisites: not run" };
     } else {
       result = { ...base, ...(await execute(c, target)) };
@@ -187,23 +216,31 @@ async function execute(c: Chunk, t: StateTarget): Promise<Outcome> {
     case "qvm.firewall": {
       if (!t.qvm) throw refuse(`qvm.firewall in '${c.id}' targets ${t.label}; it only works in dom0`);
       const set = c.args.get("set");
-      if (!Array.isArray(set) || set.some((r) => typeof r !== "string")) throw refuse(`'${c.id}': qvm.firewall needs 'set:' with a list of rule strings`);
+      if (!Array.isArray(set) || set.some((r) => typeof r !== "string"))
+        throw refuse(`'${c.id}': qvm.firewall needs 'set:' with a list of rule strings`);
       const r = await t.qvm.firewall(c.name, set as string[]);
-      return r.error ? { result: false, changed: false, comment: r.error } : { result: true, changed: r.changed, comment: r.changed ? "rules set" : "all requested rules already set" };
+      return r.error
+        ? { result: false, changed: false, comment: r.error }
+        : { result: true, changed: r.changed, comment: r.changed ? "rules set" : "all requested rules already set" };
     }
     case "qvm.present": {
       if (!t.qvm) throw refuse(`qvm.present in '${c.id}' targets ${t.label}; it only works in dom0`);
       const r = await t.qvm.present(c.name);
-      return r.error ? { result: false, changed: false, comment: r.error } : { result: true, changed: r.changed, comment: r.comment };
+      return r.error
+        ? { result: false, changed: false, comment: r.error }
+        : { result: true, changed: r.changed, comment: r.comment };
     }
     case "qvm.features": {
       if (!t.qvm) throw refuse(`qvm.features in '${c.id}' targets ${t.label}; it only works in dom0`);
       let changed = false;
       const list = (k: string) => (c.args.get(k) ?? []) as unknown[];
-      for (const item of list("set")) for (const [k, v] of Object.entries(item as Record<string, unknown>)) changed = (await t.qvm.features(c.name, k, String(v))) || changed;
+      for (const item of list("set"))
+        for (const [k, v] of Object.entries(item as Record<string, unknown>))
+          changed = (await t.qvm.features(c.name, k, String(v))) || changed;
       for (const f of list("enable")) changed = (await t.qvm.features(c.name, String(f), "1")) || changed;
       for (const f of list("disable")) changed = (await t.qvm.features(c.name, String(f), "")) || changed;
-      for (const f of [...list("default"), ...list("unset")]) changed = (await t.qvm.features(c.name, String(f), undefined)) || changed;
+      for (const f of [...list("default"), ...list("unset")])
+        changed = (await t.qvm.features(c.name, String(f), undefined)) || changed;
       return { result: true, changed, comment: "features" };
     }
   }
@@ -213,11 +250,17 @@ async function execute(c: Chunk, t: StateTarget): Promise<Outcome> {
 async function fileManaged(c: Chunk, t: StateTarget): Promise<Outcome> {
   owner(c);
   const sources = ["source", "contents", "contents_pillar"].filter((k) => c.args.has(k));
-  if (sources.length !== 1) return { result: false, changed: false, comment: `file.managed needs exactly one of source, contents, contents_pillar (got ${sources.join(", ") || "none"})` };
+  if (sources.length !== 1)
+    return {
+      result: false,
+      changed: false,
+      comment: `file.managed needs exactly one of source, contents, contents_pillar (got ${sources.join(", ") || "none"})`,
+    };
   let content: string;
   if (c.args.has("source")) {
     const url = c.args.get("source");
-    if (typeof url !== "string" || !url.startsWith("salt://")) throw refuse(`'${c.id}': source ${JSON.stringify(url)} is not a single salt:// URL`);
+    if (typeof url !== "string" || !url.startsWith("salt://"))
+      throw refuse(`'${c.id}': source ${JSON.stringify(url)} is not a single salt:// URL`);
     try {
       content = await readFile(t.saltFile(url), "utf8");
     } catch {
@@ -236,7 +279,12 @@ async function fileManaged(c: Chunk, t: StateTarget): Promise<Outcome> {
   const path = t.hostPath(c.name);
   const parent = dirname(path);
   if (!(await exists(parent))) {
-    if (c.args.get("makedirs") !== true) return { result: false, changed: false, comment: `parent directory of ${c.name} does not exist (and makedirs is not set)` };
+    if (c.args.get("makedirs") !== true)
+      return {
+        result: false,
+        changed: false,
+        comment: `parent directory of ${c.name} does not exist (and makedirs is not set)`,
+      };
     await mkdir(parent, { recursive: true });
   }
   const before = (await exists(path)) ? await readFile(path, "utf8") : undefined;
@@ -266,7 +314,11 @@ async function fileBlockreplace(c: Chunk, t: StateTarget): Promise<Outcome> {
   const last = first === -1 ? -1 : lines.findIndex((l, i) => i > first && l.includes(end));
   let after: string;
   if (first !== -1 && last !== -1) {
-    after = [...lines.slice(0, first + 1), ...(body === "" ? [] : body.slice(0, -1).split("\n")), ...lines.slice(last)].join("\n");
+    after = [
+      ...lines.slice(0, first + 1),
+      ...(body === "" ? [] : body.slice(0, -1).split("\n")),
+      ...lines.slice(last),
+    ].join("\n");
   } else if (c.args.get("append_if_not_found") === true) {
     after = `${before === "" || before.endsWith("\n") ? before : `${before}\n`}${start}\n${body}${end}\n`;
   } else if (c.args.get("prepend_if_not_found") === true) {
@@ -275,7 +327,11 @@ async function fileBlockreplace(c: Chunk, t: StateTarget): Promise<Outcome> {
     return { result: false, changed: false, comment: `${c.name}: markers not found` };
   }
   if (after !== before) await writeFile(path, after);
-  return { result: true, changed: after !== before, comment: after !== before ? "block updated" : "block is in the correct state" };
+  return {
+    result: true,
+    changed: after !== before,
+    comment: after !== before ? "block updated" : "block is in the correct state",
+  };
 }
 
 async function fileDirectory(c: Chunk, t: StateTarget): Promise<Outcome> {
@@ -283,7 +339,8 @@ async function fileDirectory(c: Chunk, t: StateTarget): Promise<Outcome> {
   const path = t.hostPath(c.name);
   let changed = false;
   if (!(await exists(path))) {
-    if (!(await exists(dirname(path))) && c.args.get("makedirs") !== true) return { result: false, changed: false, comment: `parent directory of ${c.name} does not exist` };
+    if (!(await exists(dirname(path))) && c.args.get("makedirs") !== true)
+      return { result: false, changed: false, comment: `parent directory of ${c.name} does not exist` };
     await mkdir(path, { recursive: true });
     changed = true;
   } else if (!(await stat(path)).isDirectory()) {
@@ -300,7 +357,9 @@ async function cmdRun(c: Chunk, t: StateTarget): Promise<Outcome> {
     return v === undefined ? [] : Array.isArray(v) ? v.map(text) : [text(v)];
   };
   const onlyif = list("onlyif");
-  for (const cmd of onlyif) if ((await t.run(cmd)).exitCode !== 0) return { result: true, changed: false, comment: `onlyif condition is false: ${cmd}` };
+  for (const cmd of onlyif)
+    if ((await t.run(cmd)).exitCode !== 0)
+      return { result: true, changed: false, comment: `onlyif condition is false: ${cmd}` };
   const unless = list("unless");
   if (unless.length > 0) {
     let all = true;
@@ -322,7 +381,14 @@ async function cmdRun(c: Chunk, t: StateTarget): Promise<Outcome> {
  */
 function statefulOutcome(c: Chunk, stdout: string): Outcome {
   const stateful = c.args.get("stateful");
-  if (stateful !== true && !(Array.isArray(stateful) && stateful.length === 1 && typeof (stateful[0] as Record<string, unknown>)?.test_name === "string")) {
+  if (
+    stateful !== true &&
+    !(
+      Array.isArray(stateful) &&
+      stateful.length === 1 &&
+      typeof (stateful[0] as Record<string, unknown>)?.test_name === "string"
+    )
+  ) {
     throw refuse(`'${c.id}': stateful must be True or [{test_name: COMMAND}]`);
   }
   const last = stdout.trimEnd().split("\n").pop() ?? "";
@@ -330,7 +396,12 @@ function statefulOutcome(c: Chunk, stdout: string): Outcome {
   const pairs = new Map<string, string>();
   for (const word of shellWords(last) ?? [""]) {
     const parts = word.split("=");
-    if (parts.length !== 2) return { result: false, changed: false, comment: "Failed parsing script output! Stdout must be JSON or a line of name=value pairs." };
+    if (parts.length !== 2)
+      return {
+        result: false,
+        changed: false,
+        comment: "Failed parsing script output! Stdout must be JSON or a line of name=value pairs.",
+      };
     pairs.set(parts[0]!, parts[1]!);
   }
   const changed = ["yes", "true", "1"].includes((pairs.get("changed") ?? "no").toLowerCase());
@@ -365,7 +436,8 @@ function shellWords(line: string): string[] | undefined {
 function owner(c: Chunk): void {
   for (const k of ["user", "group"]) {
     const v = c.args.get(k);
-    if (v !== undefined && (typeof v !== "string" || !/^[a-z_][a-z0-9_-]*$/.test(v))) throw refuse(`'${c.id}': ${k} ${JSON.stringify(v)} is not a user or group name`);
+    if (v !== undefined && (typeof v !== "string" || !/^[a-z_][a-z0-9_-]*$/.test(v)))
+      throw refuse(`'${c.id}': ${k} ${JSON.stringify(v)} is not a user or group name`);
   }
 }
 

@@ -135,7 +135,12 @@ export interface StubPaths {
 }
 
 export async function writeStubs(dir: string): Promise<StubPaths> {
-  const dirs = { bin: join(dir, "bin"), db: join(dir, "dom0db"), qubesdb: join(dir, "qubesdb"), logs: join(dir, "logs") };
+  const dirs = {
+    bin: join(dir, "bin"),
+    db: join(dir, "dom0db"),
+    qubesdb: join(dir, "qubesdb"),
+    logs: join(dir, "logs"),
+  };
   for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
   const paths = { ...dirs, qrexec: join(dir, "qrexec.sock") };
   const scripts: Record<string, string> = {
@@ -155,7 +160,8 @@ export async function writeStubs(dir: string): Promise<StubPaths> {
 /** dom0's view of the qubes (qvm-prefs), rewritten from the model before each apply; features are kept. */
 export async function writeDom0Db(paths: StubPaths, model: QubesModel): Promise<void> {
   const known = new Set(model.qubes().map((q) => q.name as string));
-  for (const entry of await readdir(paths.db)) if (!known.has(entry)) await rm(join(paths.db, entry), { recursive: true, force: true });
+  for (const entry of await readdir(paths.db))
+    if (!known.has(entry)) await rm(join(paths.db, entry), { recursive: true, force: true });
   for (const q of model.qubes()) {
     const prefs = join(paths.db, q.name, "prefs");
     await mkdir(prefs, { recursive: true });
@@ -187,13 +193,27 @@ export async function writeQubesDb(paths: StubPaths, model: QubesModel, q: Model
   await mkdir(dir, { recursive: true });
   const netvm = q.netvm ? model.qube(q.netvm) : undefined;
   const keys: Record<string, string> = { name: q.name, type: "AppVM", "qubes-vm-persistence": "rw-only" };
-  if (netvm) Object.assign(keys, { "qubes-ip": q.ip, "qubes-netmask": "255.255.255.255", "qubes-gateway": netvm.ip, "qubes-primary-dns": "10.139.1.1", "qubes-secondary-dns": "10.139.1.2" });
+  if (netvm)
+    Object.assign(keys, {
+      "qubes-ip": q.ip,
+      "qubes-netmask": "255.255.255.255",
+      "qubes-gateway": netvm.ip,
+      "qubes-primary-dns": "10.139.1.1",
+      "qubes-secondary-dns": "10.139.1.2",
+    });
   const six = address6(q);
   const gateway6 = netvm ? address6(netvm) : undefined;
   if (six && gateway6) Object.assign(keys, { "qubes-ip6": six, "qubes-gateway6": gateway6 });
   if (q.providesNetwork) {
-    const connected = model.qubes().filter((c) => c.netvm === q.name && c.vif).map((c) => c.ip);
-    Object.assign(keys, { "qubes-netvm-gateway": q.ip, "qubes-netvm-netmask": "255.255.255.255", "connected-ips": connected.join(" ") });
+    const connected = model
+      .qubes()
+      .filter((c) => c.netvm === q.name && c.vif)
+      .map((c) => c.ip);
+    Object.assign(keys, {
+      "qubes-netvm-gateway": q.ip,
+      "qubes-netvm-netmask": "255.255.255.255",
+      "connected-ips": connected.join(" "),
+    });
   }
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });

@@ -52,7 +52,16 @@ export function deriveFlows(topology: Topology): DerivedFlows {
     if (!flows.has(key)) flows.set(key, f);
   };
   /** A flow an intent implies; the oracle says whether it is open, and to whom (else `target` on `serverPort`). */
-  const derived = (from: Source, dial: Dial, proto: Proto, port: number, origin: string, why: string, target: QubeName, serverPort = port) => {
+  const derived = (
+    from: Source,
+    dial: Dial,
+    proto: Proto,
+    port: number,
+    origin: string,
+    why: string,
+    target: QubeName,
+    serverPort = port,
+  ) => {
     const verdict = oracle(topology, from, dial, proto, port);
     add({
       from,
@@ -70,13 +79,28 @@ export function deriveFlows(topology: Topology): DerivedFlows {
   topology.spec.expect.forEach((e, i) => {
     const origin = `expect #${i + 1}`;
     if (e.from.kind === "qube") {
-      add({ from: { kind: "qube", qube: e.from.qube }, dial: { kind: "qube", qube: e.to }, proto: e.proto, port: e.port, to: e.to, serverPort: e.port, expect: e.result, origin, why: "as written in qwire.yaml" });
+      add({
+        from: { kind: "qube", qube: e.from.qube },
+        dial: { kind: "qube", qube: e.to },
+        proto: e.proto,
+        port: e.port,
+        to: e.to,
+        serverPort: e.port,
+        expect: e.result,
+        origin,
+        why: "as written in qwire.yaml",
+      });
       return;
     }
-    const route = topology.forwards.find((r) => r.forward.to === e.to && r.forward.proto === e.proto && inRange(r.forward.externalPort, e.port));
+    const route = topology.forwards.find(
+      (r) => r.forward.to === e.to && r.forward.proto === e.proto && inRange(r.forward.externalPort, e.port),
+    );
     const lan = route ? { qube: route.entry, iface: route.interfaces[0]! } : lans.defaultFor(e.to);
     if (!lan) {
-      unprobeable.push({ origin, reason: `no outside interface leads to '${e.to}' (no forward for ${e.proto} ${e.port}, and its top netvm has no uplink)` });
+      unprobeable.push({
+        origin,
+        reason: `no outside interface leads to '${e.to}' (no forward for ${e.proto} ${e.port}, and its top netvm has no uplink)`,
+      });
       return;
     }
     lans.use(lan, e.from.address);
@@ -98,11 +122,27 @@ export function deriveFlows(topology: Topology): DerivedFlows {
   for (const route of topology.forwards) {
     const f = route.forward;
     const origin = `forward ${f.name}`;
-    const families: { suffix: string; inside: (lan: LanKey) => string | undefined; outside: (lan: LanKey) => string | undefined; any: boolean }[] = [];
+    const families: {
+      suffix: string;
+      inside: (lan: LanKey) => string | undefined;
+      outside: (lan: LanKey) => string | undefined;
+      any: boolean;
+    }[] = [];
     const nets = f.from.map((c) => parseCidr(c.text));
-    families.push({ suffix: "", any: nets.length > 0, inside: (lan) => (nets.length > 0 ? lans.inside(lan, nets[0]!) : undefined), outside: (lan) => lans.outside(lan, nets) });
+    families.push({
+      suffix: "",
+      any: nets.length > 0,
+      inside: (lan) => (nets.length > 0 ? lans.inside(lan, nets[0]!) : undefined),
+      outside: (lan) => lans.outside(lan, nets),
+    });
     const nets6 = f.from6.map((c) => parseCidr6(c.text));
-    if (nets6.length > 0) families.push({ suffix: " (IPv6)", any: true, inside: (lan) => lans.inside6(lan, nets6[0]!), outside: (lan) => lans.outside6(lan, nets6) });
+    if (nets6.length > 0)
+      families.push({
+        suffix: " (IPv6)",
+        any: true,
+        inside: (lan) => lans.inside6(lan, nets6[0]!),
+        outside: (lan) => lans.outside6(lan, nets6),
+      });
     for (const iface of route.interfaces) {
       const lan: LanKey = { qube: route.entry, iface };
       const dial: Dial = { kind: "lan", lan };
@@ -110,24 +150,83 @@ export function deriveFlows(topology: Topology): DerivedFlows {
         const inside = fam.inside(lan);
         if (inside) {
           const src: Source = { kind: "outside", address: inside, lan };
-          for (const p of new Set([f.externalPort.first, f.externalPort.last])) derived(src, dial, f.proto, p, origin, `client inside 'from'${fam.suffix}`, f.to, mapPort(route, p));
+          for (const p of new Set([f.externalPort.first, f.externalPort.last]))
+            derived(src, dial, f.proto, p, origin, `client inside 'from'${fam.suffix}`, f.to, mapPort(route, p));
           const neighbour = f.externalPort.last < 65535 ? f.externalPort.last + 1 : f.externalPort.first - 1;
-          derived(src, dial, f.proto, neighbour, origin, `neighbouring port${fam.suffix}`, f.to, mapPort(route, neighbour));
-          derived(src, dial, other(f.proto), f.externalPort.first, origin, `${other(f.proto)} instead of ${f.proto}${fam.suffix}`, f.to, f.port.first);
+          derived(
+            src,
+            dial,
+            f.proto,
+            neighbour,
+            origin,
+            `neighbouring port${fam.suffix}`,
+            f.to,
+            mapPort(route, neighbour),
+          );
+          derived(
+            src,
+            dial,
+            other(f.proto),
+            f.externalPort.first,
+            origin,
+            `${other(f.proto)} instead of ${f.proto}${fam.suffix}`,
+            f.to,
+            f.port.first,
+          );
         }
         const outside = fam.any ? fam.outside(lan) : undefined;
-        if (outside) derived({ kind: "outside", address: outside, lan }, dial, f.proto, f.externalPort.first, origin, `client outside 'from'${fam.suffix}`, f.to, f.port.first);
+        if (outside)
+          derived(
+            { kind: "outside", address: outside, lan },
+            dial,
+            f.proto,
+            f.externalPort.first,
+            origin,
+            `client outside 'from'${fam.suffix}`,
+            f.to,
+            f.port.first,
+          );
       }
     }
     // A forward that enters elsewhere (a VPN qube's tunnel): a client inside 'from' on the top netvm's uplink must not get in.
     const top = lans.defaultFor(f.to);
     if (top && nets.length > 0 && !(top.qube === route.entry && route.interfaces.includes(top.iface as never))) {
       const client = lans.inside(top, nets[0]!);
-      if (client) derived({ kind: "outside", address: client, lan: top }, { kind: "lan", lan: top }, f.proto, f.externalPort.first, origin, `client inside 'from' on ${top.qube}:${top.iface}, not the entry`, f.to, f.port.first);
+      if (client)
+        derived(
+          { kind: "outside", address: client, lan: top },
+          { kind: "lan", lan: top },
+          f.proto,
+          f.externalPort.first,
+          origin,
+          `client inside 'from' on ${top.qube}:${top.iface}, not the entry`,
+          f.to,
+          f.port.first,
+        );
     }
-    for (const q of qubes) if (q !== f.to) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to }, f.proto, f.port.first, origin, "from another qube", f.to);
+    for (const q of qubes)
+      if (q !== f.to)
+        derived(
+          { kind: "qube", qube: q },
+          { kind: "qube", qube: f.to },
+          f.proto,
+          f.port.first,
+          origin,
+          "from another qube",
+          f.to,
+        );
     if (hasIpv6(f.to)) {
-      for (const q of qubes) if (q !== f.to && hasIpv6(q)) derived({ kind: "qube", qube: q }, { kind: "qube", qube: f.to, ipv6: true }, f.proto, f.port.first, origin, "from another qube (IPv6)", f.to);
+      for (const q of qubes)
+        if (q !== f.to && hasIpv6(q))
+          derived(
+            { kind: "qube", qube: q },
+            { kind: "qube", qube: f.to, ipv6: true },
+            f.proto,
+            f.port.first,
+            origin,
+            "from another qube (IPv6)",
+            f.to,
+          );
     }
   }
 
@@ -139,28 +238,67 @@ export function deriveFlows(topology: Topology): DerivedFlows {
             { proto: "tcp", port: ALL_TRAFFIC_SAMPLE },
             { proto: "udp", port: ALL_TRAFFIC_SAMPLE },
           ]
-        : link.traffic.protos.flatMap((proto) => (link.traffic === "all" ? [] : link.traffic.ports).flatMap((r) => [...new Set([r.first, r.last])].map((port) => ({ proto, port }))));
+        : link.traffic.protos.flatMap((proto) =>
+            (link.traffic === "all" ? [] : link.traffic.ports).flatMap((r) =>
+              [...new Set([r.first, r.last])].map((port) => ({ proto, port })),
+            ),
+          );
     const a: Source = { kind: "qube", qube: link.from };
     const b: Source = { kind: "qube", qube: link.to };
     // The link carries IPv6 when both ends have it (qwire's validator makes their firewall qube have it too).
-    const families: { v6?: true; suffix: string }[] = [{ suffix: "" }, ...(hasIpv6(link.from) && hasIpv6(link.to) ? [{ v6: true as const, suffix: " (IPv6)" }] : [])];
+    const families: { v6?: true; suffix: string }[] = [
+      { suffix: "" },
+      ...(hasIpv6(link.from) && hasIpv6(link.to) ? [{ v6: true as const, suffix: " (IPv6)" }] : []),
+    ];
     for (const fam of families) {
       const to = (qube: QubeName): Dial => (fam.v6 ? { kind: "qube", qube, ipv6: true } : { kind: "qube", qube });
       for (const s of samples) {
         derived(a, to(link.to), s.proto, s.port, origin, `from 'from' to 'to'${fam.suffix}`, link.to);
-        derived(b, to(link.from), s.proto, s.port, origin, `${link.bothWays ? "back, both_ways" : "the other direction"}${fam.suffix}`, link.from);
+        derived(
+          b,
+          to(link.from),
+          s.proto,
+          s.port,
+          origin,
+          `${link.bothWays ? "back, both_ways" : "the other direction"}${fam.suffix}`,
+          link.from,
+        );
         for (const q of qubes) {
           if (q === link.from || q === link.to || (fam.v6 && !hasIpv6(q))) continue;
-          derived({ kind: "qube", qube: q }, to(link.to), s.proto, s.port, origin, `from a third qube${fam.suffix}`, link.to);
+          derived(
+            { kind: "qube", qube: q },
+            to(link.to),
+            s.proto,
+            s.port,
+            origin,
+            `from a third qube${fam.suffix}`,
+            link.to,
+          );
         }
       }
     }
     if (link.traffic !== "all") {
       const last = Math.max(...link.traffic.ports.map((r) => r.last));
-      derived(a, { kind: "qube", qube: link.to }, link.traffic.protos[0]!, last < 65535 ? last + 1 : last - 1, origin, "neighbouring port", link.to);
+      derived(
+        a,
+        { kind: "qube", qube: link.to },
+        link.traffic.protos[0]!,
+        last < 65535 ? last + 1 : last - 1,
+        origin,
+        "neighbouring port",
+        link.to,
+      );
       if (link.traffic.protos.length === 1) {
         const p = link.traffic.protos[0]!;
-        derived(a, { kind: "qube", qube: link.to }, other(p), link.traffic.ports[0]!.first, origin, `${other(p)} instead of ${p}`, link.to);
+        derived(
+          a,
+          { kind: "qube", qube: link.to },
+          other(p),
+          link.traffic.ports[0]!.first,
+          origin,
+          `${other(p)} instead of ${p}`,
+          link.to,
+        );
       }
     }
   }
@@ -169,17 +307,58 @@ export function deriveFlows(topology: Topology): DerivedFlows {
     const origin = `qrexec link ${link.name}`;
     const loopback: Dial = { kind: "loopback" };
     for (const { port, localPort } of link.ports) {
-      derived({ kind: "qube", qube: link.from }, loopback, "tcp", localPort, origin, "127.0.0.1 in 'from'", link.to, port);
-      derived({ kind: "qube", qube: link.to }, loopback, "tcp", localPort, origin, link.bothWays ? "127.0.0.1 in 'to', both_ways" : "127.0.0.1 in 'to' (one way)", link.from, port);
+      derived(
+        { kind: "qube", qube: link.from },
+        loopback,
+        "tcp",
+        localPort,
+        origin,
+        "127.0.0.1 in 'from'",
+        link.to,
+        port,
+      );
+      derived(
+        { kind: "qube", qube: link.to },
+        loopback,
+        "tcp",
+        localPort,
+        origin,
+        link.bothWays ? "127.0.0.1 in 'to', both_ways" : "127.0.0.1 in 'to' (one way)",
+        link.from,
+        port,
+      );
       for (const q of qubes) {
         if (q === link.from || q === link.to) continue;
-        derived({ kind: "qube", qube: q }, loopback, "tcp", localPort, origin, "127.0.0.1 in a third qube", link.to, port);
-        derived({ kind: "qube", qube: q }, { kind: "qrexec" }, "tcp", port, origin, "direct qrexec call from a third qube", link.to, port);
+        derived(
+          { kind: "qube", qube: q },
+          loopback,
+          "tcp",
+          localPort,
+          origin,
+          "127.0.0.1 in a third qube",
+          link.to,
+          port,
+        );
+        derived(
+          { kind: "qube", qube: q },
+          { kind: "qrexec" },
+          "tcp",
+          port,
+          origin,
+          "direct qrexec call from a third qube",
+          link.to,
+          port,
+        );
       }
     }
   }
 
-  for (const f of outboundFlows(topology, { lanFor: (q) => lans.lanFor(q), inside: (l, c) => lans.insideCidr(l, c), outside: (l, c) => lans.outsideCidrs(l, c) })) add(f);
+  for (const f of outboundFlows(topology, {
+    lanFor: (q) => lans.lanFor(q),
+    inside: (l, c) => lans.insideCidr(l, c),
+    outside: (l, c) => lans.outsideCidrs(l, c),
+  }))
+    add(f);
 
   return { flows: [...flows.values()], lans: lans.requests(), unprobeable };
 }
@@ -188,7 +367,13 @@ export function deriveFlows(topology: Topology): DerivedFlows {
  * Whether qwire.yaml opens a flow, and to whom: a forward for an outside
  * client on its entry interface, a link between two qubes.
  */
-export function oracle(topology: Topology, from: Source, dial: Dial, proto: Proto, port: number): { open: boolean; reaches?: QubeName; serverPort?: number; by?: string } {
+export function oracle(
+  topology: Topology,
+  from: Source,
+  dial: Dial,
+  proto: Proto,
+  port: number,
+): { open: boolean; reaches?: QubeName; serverPort?: number; by?: string } {
   if (from.kind === "qube" && dial.kind === "internet") {
     const verdict = internetOracle(topology, from.qube, dial.address, proto, port);
     return verdict.open ? { open: true, by: `firewall ${from.qube}` } : { open: false };
@@ -201,16 +386,29 @@ export function oracle(topology: Topology, from: Source, dial: Dial, proto: Prot
         r.interfaces.includes(lan.iface as never) &&
         r.forward.proto === proto &&
         inRange(r.forward.externalPort, port) &&
-        (from.address.includes(":") ? r.forward.from6.some((c) => contains6(parseCidr6(c.text), from.address)) : r.forward.from.some((c) => contains(parseCidr(c.text), from.address))),
+        (from.address.includes(":")
+          ? r.forward.from6.some((c) => contains6(parseCidr6(c.text), from.address))
+          : r.forward.from.some((c) => contains(parseCidr(c.text), from.address))),
     );
-    if (route) return { open: true, reaches: route.forward.to, serverPort: mapPort(route, port), by: `forward ${route.forward.name}` };
+    if (route)
+      return {
+        open: true,
+        reaches: route.forward.to,
+        serverPort: mapPort(route, port),
+        by: `forward ${route.forward.name}`,
+      };
     return { open: false };
   }
   if (from.kind === "qube" && (dial.kind === "loopback" || dial.kind === "qrexec")) {
     // dom0's policy: the connecting qube's socket (local port) or call (service port) and its one target.
     if (proto !== "tcp") return { open: false };
     for (const link of topology.qrexecLinks) {
-      const directions: [QubeName, QubeName][] = link.bothWays ? [[link.from, link.to], [link.to, link.from]] : [[link.from, link.to]];
+      const directions: [QubeName, QubeName][] = link.bothWays
+        ? [
+            [link.from, link.to],
+            [link.to, link.from],
+          ]
+        : [[link.from, link.to]];
       for (const [a, b] of directions) {
         if (a !== from.qube) continue;
         const hit = link.ports.find((p) => (dial.kind === "loopback" ? p.localPort : p.port) === port);
@@ -226,7 +424,10 @@ export function oracle(topology: Topology, from: Source, dial: Dial, proto: Prot
       const forward = link.from === from.qube && link.to === dial.qube;
       const back = link.bothWays && link.to === from.qube && link.from === dial.qube;
       if (!forward && !back) continue;
-      if (link.traffic === "all" || (link.traffic.protos.includes(proto) && link.traffic.ports.some((r) => inRange(r, port)))) {
+      if (
+        link.traffic === "all" ||
+        (link.traffic.protos.includes(proto) && link.traffic.ports.some((r) => inRange(r, port)))
+      ) {
         return { open: true, by: `link ${link.name}` };
       }
     }
@@ -331,6 +532,11 @@ class LanBook {
   }
 
   requests(): LanRequest[] {
-    return [...this.#lans.values()].map((l) => ({ qube: l.key.qube, iface: l.key.iface, clients: [...l.clients].sort(), uplink: l.uplink }));
+    return [...this.#lans.values()].map((l) => ({
+      qube: l.key.qube,
+      iface: l.key.iface,
+      clients: [...l.clients].sort(),
+      uplink: l.uplink,
+    }));
   }
 }

@@ -7,7 +7,9 @@ export interface LanKey {
   readonly iface: string;
 }
 
-export type Source = { readonly kind: "qube"; readonly qube: QubeName } | { readonly kind: "outside"; readonly address: string; readonly lan: LanKey };
+export type Source =
+  | { readonly kind: "qube"; readonly qube: QubeName }
+  | { readonly kind: "outside"; readonly address: string; readonly lan: LanKey };
 
 /**
  * Where the client connects: a qube's current address, the entry qube's

@@ -10,19 +10,35 @@ export function formatMatrix(results: readonly FlowResult[]): string {
   if (results.length === 0) return "(no flows)\n";
   // One address on two outside networks (a tunnel and a LAN) is two rows.
   const nets = new Map<string, Set<string>>();
-  for (const r of results) if (r.flow.from.kind === "outside") nets.set(r.flow.from.address, (nets.get(r.flow.from.address) ?? new Set()).add(`${r.flow.from.lan.qube}:${r.flow.from.lan.iface}`));
-  const sourceLabel = (from: Flow["from"]) => (from.kind === "outside" && nets.get(from.address)!.size > 1 ? `${plainLabel(from)} on ${from.lan.qube}:${from.lan.iface}` : plainLabel(from));
+  for (const r of results)
+    if (r.flow.from.kind === "outside")
+      nets.set(
+        r.flow.from.address,
+        (nets.get(r.flow.from.address) ?? new Set()).add(`${r.flow.from.lan.qube}:${r.flow.from.lan.iface}`),
+      );
+  const sourceLabel = (from: Flow["from"]) =>
+    from.kind === "outside" && nets.get(from.address)!.size > 1
+      ? `${plainLabel(from)} on ${from.lan.qube}:${from.lan.iface}`
+      : plainLabel(from);
   const rows = unique(results.map((r) => sourceLabel(r.flow.from)));
   const cols = unique(results.map((r) => r.flow.to)).sort();
   const cell = (row: string, col: string) =>
     results
       .filter((r) => sourceLabel(r.flow.from) === row && r.flow.to === col)
       .sort((a, b) => a.flow.port - b.flow.port || (a.flow.proto < b.flow.proto ? -1 : 1))
-      .map((r) => `${r.pass ? "" : "!"}${via(r.flow)}${r.flow.port}/${r.flow.proto} ${r.outcome.state === "open" && (r.pass ? r.flow.expect === "open" : true) ? "open" : "shut"}`)
+      .map(
+        (r) =>
+          `${r.pass ? "" : "!"}${via(r.flow)}${r.flow.port}/${r.flow.proto} ${r.outcome.state === "open" && (r.pass ? r.flow.expect === "open" : true) ? "open" : "shut"}`,
+      )
       .join(", ") || ".";
   const table = [["from \\ to", ...cols], ...rows.map((row) => [row, ...cols.map((col) => cell(row, col))])];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
-  const lines = table.map((line) => line.map((text, c) => text.padEnd(widths[c]!)).join("  ").trimEnd());
+  const lines = table.map((line) =>
+    line
+      .map((text, c) => text.padEnd(widths[c]!))
+      .join("  ")
+      .trimEnd(),
+  );
   lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
   return `${lines.join("\n")}\n`;
 }
@@ -32,7 +48,9 @@ function via(f: Flow): string {
   if (f.dial.kind === "loopback") return "lo:";
   if (f.dial.kind === "qrexec") return "qrexec+";
   if (f.dial.kind === "internet") return `${f.dial.address}:`;
-  return (f.dial.kind === "qube" && f.dial.ipv6) || (f.from.kind === "outside" && f.from.address.includes(":")) ? "v6:" : "";
+  return (f.dial.kind === "qube" && f.dial.ipv6) || (f.from.kind === "outside" && f.from.address.includes(":"))
+    ? "v6:"
+    : "";
 }
 
 function unique<T>(items: readonly T[]): T[] {

@@ -41,7 +41,17 @@ export function outboundFlows(topology: Topology, hosts: InternetHosts): Flow[] 
     const add = (address: string, proto: Proto, port: number, why: string) => {
       const dial: Dial = { kind: "internet", address, lan };
       const verdict = internetOracle(topology, q, address, proto, port);
-      flows.push({ from: { kind: "qube", qube: q }, dial, proto, port, to: INTERNET, serverPort: port, expect: verdict.open ? "open" : "closed", origin, why: `${why}; ${verdict.why}` });
+      flows.push({
+        from: { kind: "qube", qube: q },
+        dial,
+        proto,
+        port,
+        to: INTERNET,
+        serverPort: port,
+        expect: verdict.open ? "open" : "closed",
+        origin,
+        why: `${why}; ${verdict.why}`,
+      });
     };
     const nets: string[] = [];
     const sampled = sampleRules(fw.rules);
@@ -54,7 +64,8 @@ export function outboundFlows(topology: Topology, hosts: InternetHosts): Flow[] 
       const proto: Proto = rule.proto ?? "tcp";
       const port = rule.dstports?.first ?? SAMPLE_PORT;
       add(host, proto, port, `rule ${i + 1} (${rule.action} ${rule.dsthost.text})`);
-      if (rule.dstports && rule.dstports.last < 65535) add(host, proto, rule.dstports.last + 1, `rule ${i + 1}, the port after its range`);
+      if (rule.dstports && rule.dstports.last < 65535)
+        add(host, proto, rule.dstports.last + 1, `rule ${i + 1}, the port after its range`);
     });
     const elsewhere = hosts.outside(lan, nets);
     if (elsewhere) add(elsewhere, "tcp", 443, "a host in no rule");
@@ -79,19 +90,27 @@ function sampleRules(rules: readonly FirewallRule[]): (i: number) => boolean {
   for (let i = MAX_FIREWALL_RULES - 6; i < MAX_FIREWALL_RULES + 6; i++) picked.add(i);
   for (let k = 0; k < 16; k++) picked.add(Math.floor((k * n) / 16));
   const drops = rules.flatMap((r, i) => (r.action === "drop" ? [i] : []));
-  for (let k = 0; k < Math.min(8, drops.length); k++) picked.add(drops[Math.floor((k * drops.length) / Math.min(8, drops.length))]!);
+  for (let k = 0; k < Math.min(8, drops.length); k++)
+    picked.add(drops[Math.floor((k * drops.length) / Math.min(8, drops.length))]!);
   return (i) => picked.has(i);
 }
 
 /** Whether `q` reaches an internet host: every qube on the way up must accept it in its own list. */
-export function internetOracle(topology: Topology, q: QubeName, address: string, proto: Proto, port: number): { open: boolean; why: string } {
+export function internetOracle(
+  topology: Topology,
+  q: QubeName,
+  address: string,
+  proto: Proto,
+  port: number,
+): { open: boolean; why: string } {
   const chain = [q, ...topology.graph.upstream(q).slice(1)].filter((n) => topology.graph.get(n)?.netvm !== undefined);
   for (const n of chain) {
     const fw = topology.spec.firewall.find((f) => f.qube === n);
     if (!fw) continue;
     const i = fw.rules.findIndex((r) => matches(r, address, proto, port));
     const action = i === -1 ? fw.policy : fw.rules[i]!.action;
-    if (action === "drop") return { open: false, why: i === -1 ? `${n}'s policy drop` : `dropped by ${n}'s rule ${i + 1}` };
+    if (action === "drop")
+      return { open: false, why: i === -1 ? `${n}'s policy drop` : `dropped by ${n}'s rule ${i + 1}` };
   }
   return { open: true, why: "accepted" };
 }

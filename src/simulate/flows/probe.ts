@@ -125,7 +125,8 @@ for t in threads: t.join()
 print(json.dumps(out))
 `;
 
-export type Outcome = { readonly state: "open"; readonly reached: string | null } | { readonly state: "closed"; readonly how: string };
+export type Outcome =
+  { readonly state: "open"; readonly reached: string | null } | { readonly state: "closed"; readonly how: string };
 
 export interface FlowResult {
   readonly flow: Flow;
@@ -157,20 +158,33 @@ export interface ProbeRun {
   readonly busy: string[];
 }
 
-export async function probeFlows(flows: readonly Flow[], model: QubesModel, runner: Runner, qrexec: QrexecProbeEnv, options: ProbeOptions = DEFAULT_PROBE): Promise<ProbeRun> {
+export async function probeFlows(
+  flows: readonly Flow[],
+  model: QubesModel,
+  runner: Runner,
+  qrexec: QrexecProbeEnv,
+  options: ProbeOptions = DEFAULT_PROBE,
+): Promise<ProbeRun> {
   const { servers, busy } = await startServers(flows, model, runner);
   try {
     const results = new Map<number, FlowResult>();
     let pending = flows.map((_, i) => i);
     for (let attempt = 1; attempt <= options.tries && pending.length > 0; attempt++) {
-      const outcomes = await runClients(pending.map((i) => ({ i, flow: flows[i]! })), model, runner, qrexec, options.timeout);
+      const outcomes = await runClients(
+        pending.map((i) => ({ i, flow: flows[i]! })),
+        model,
+        runner,
+        qrexec,
+        options.timeout,
+      );
       const retry: number[] = [];
       for (const i of pending) {
         const flow = flows[i]!;
         const outcome = outcomes.get(i) ?? { state: "closed" as const, how: "probe did not report" };
         const result = judge(flow, outcome, attempt);
         results.set(i, result);
-        if (!result.pass && flow.expect === "open" && (outcome.state === "closed" || outcome.reached === null)) retry.push(i);
+        if (!result.pass && flow.expect === "open" && (outcome.state === "closed" || outcome.reached === null))
+          retry.push(i);
       }
       pending = retry;
       if (pending.length > 0) await new Promise((r) => setTimeout(r, 200));
@@ -191,29 +205,58 @@ function judge(flow: Flow, outcome: Outcome, attempts: number): FlowResult {
   const tries = attempts > 1 ? ` (${attempts} tries)` : "";
   const local = flow.dial.kind === "loopback" || flow.dial.kind === "qrexec";
   if (flow.expect === "open") {
-    if (outcome.state === "closed") return { flow, outcome, attempts, pass: false, reason: `expected open, but ${outcome.how}${tries}` };
+    if (outcome.state === "closed")
+      return { flow, outcome, attempts, pass: false, reason: `expected open, but ${outcome.how}${tries}` };
     if (outcome.reached !== flow.to) {
-      return { flow, outcome, attempts, pass: false, reason: outcome.reached ? `expected ${flow.to} to answer, but ${outcome.reached} did` : `connected, but no qube answered${tries}` };
+      return {
+        flow,
+        outcome,
+        attempts,
+        pass: false,
+        reason: outcome.reached
+          ? `expected ${flow.to} to answer, but ${outcome.reached} did`
+          : `connected, but no qube answered${tries}`,
+      };
     }
     return { flow, outcome, attempts, pass: true, reason: `${flow.to} answered${tries}` };
   }
   if (outcome.state === "open") {
     const self = flow.from.kind === "qube" ? flow.from.qube : undefined;
-    if (local && outcome.reached === null) return { flow, outcome, attempts, pass: true, reason: "closed: accepted on 127.0.0.1, then closed without an answer" };
-    if (local && outcome.reached === self) return { flow, outcome, attempts, pass: true, reason: `closed: only ${self}'s own server answered` };
-    return { flow, outcome, attempts, pass: false, reason: `expected closed, but ${outcome.reached ?? "something"} answered` };
+    if (local && outcome.reached === null)
+      return {
+        flow,
+        outcome,
+        attempts,
+        pass: true,
+        reason: "closed: accepted on 127.0.0.1, then closed without an answer",
+      };
+    if (local && outcome.reached === self)
+      return { flow, outcome, attempts, pass: true, reason: `closed: only ${self}'s own server answered` };
+    return {
+      flow,
+      outcome,
+      attempts,
+      pass: false,
+      reason: `expected closed, but ${outcome.reached ?? "something"} answered`,
+    };
   }
   return { flow, outcome, attempts, pass: true, reason: `closed: ${outcome.how}` };
 }
 
-async function startServers(flows: readonly Flow[], model: QubesModel, runner: Runner): Promise<{ servers: ReturnType<Runner["spawn"]>[]; busy: string[] }> {
+async function startServers(
+  flows: readonly Flow[],
+  model: QubesModel,
+  runner: Runner,
+): Promise<{ servers: ReturnType<Runner["spawn"]>[]; busy: string[] }> {
   const tcp = [...new Set(flows.filter((f) => f.proto === "tcp").map((f) => f.serverPort))].sort((a, b) => a - b);
   const udp = [...new Set(flows.filter((f) => f.proto === "udp").map((f) => f.serverPort))].sort((a, b) => a - b);
   const servers: ReturnType<Runner["spawn"]>[] = [];
   const busy: string[] = [];
   const ready: Promise<void>[] = [];
   // Every running qube, and every outside network that holds internet hosts, answers with its name.
-  const answering: { name: string; ns: string; udpAt?: string[] }[] = model.qubes().flatMap((q) => (q.ns ? [{ name: q.name, ns: q.ns }] : []));
+  const answering: { name: string; ns: string; udpAt?: string[] }[] = model
+    .qubes()
+    .flatMap((q) => (q.ns ? [{ name: q.name, ns: q.ns }] : []));
   for (const f of flows) {
     if (f.dial.kind !== "internet") continue;
     const ns = model.lan(f.dial.lan.qube, f.dial.lan.iface)?.ns;
@@ -223,7 +266,15 @@ async function startServers(flows: readonly Flow[], model: QubesModel, runner: R
     if (!server.udpAt!.includes(f.dial.address)) server.udpAt!.push(f.dial.address);
   }
   for (const q of answering) {
-    const child = runner.spawn("ip", ["netns", "exec", q.ns, PYTHON, "-c", SERVER, JSON.stringify({ name: q.name, tcp, udp, udp_at: q.udpAt ?? null })]);
+    const child = runner.spawn("ip", [
+      "netns",
+      "exec",
+      q.ns,
+      PYTHON,
+      "-c",
+      SERVER,
+      JSON.stringify({ name: q.name, tcp, udp, udp_at: q.udpAt ?? null }),
+    ]);
     servers.push(child);
     ready.push(
       new Promise<void>((resolve, reject) => {
@@ -232,7 +283,8 @@ async function startServers(flows: readonly Flow[], model: QubesModel, runner: R
           seen += d.toString();
           const line = /^ready(.*)\n/m.exec(seen);
           if (!line) return;
-          for (const port of line[1]!.trim().split(" ").filter(Boolean)) busy.push(`${q.name}: ${port} is held by the qube itself, the probe server could not listen there`);
+          for (const port of line[1]!.trim().split(" ").filter(Boolean))
+            busy.push(`${q.name}: ${port} is held by the qube itself, the probe server could not listen there`);
           resolve();
         });
         void child.then((r) => reject(new Error(`probe server in ${q.name} exited: ${String(r.stderr ?? "").trim()}`)));
@@ -252,7 +304,13 @@ type Probe =
   | { id: number; proto: string; dst: string; port: number; src: string | null; timeout: number }
   | { id: number; proto: "qrexec"; argv: string[]; env: Record<string, string>; timeout: number };
 
-async function runClients(items: readonly { i: number; flow: Flow }[], model: QubesModel, runner: Runner, qrexec: QrexecProbeEnv, timeout: number): Promise<Map<number, Outcome>> {
+async function runClients(
+  items: readonly { i: number; flow: Flow }[],
+  model: QubesModel,
+  runner: Runner,
+  qrexec: QrexecProbeEnv,
+  timeout: number,
+): Promise<Map<number, Outcome>> {
   const outcomes = new Map<number, Outcome>();
   const bySource = new Map<string, Probe[]>();
   for (const { i, flow } of items) {
@@ -264,7 +322,13 @@ async function runClients(items: readonly { i: number; flow: Flow }[], model: Qu
     const list = bySource.get(where.ns) ?? [];
     if (flow.dial.kind === "qrexec" && flow.from.kind === "qube") {
       const env = { PATH: qrexec.path, QWIRE_SIM_QUBE: flow.from.qube, QWIRE_SIM_QREXEC: qrexec.socket };
-      list.push({ id: i, proto: "qrexec", argv: [qrexec.client, "@default", `qubes.ConnectTCP+${flow.port}`], env, timeout });
+      list.push({
+        id: i,
+        proto: "qrexec",
+        argv: [qrexec.client, "@default", `qubes.ConnectTCP+${flow.port}`],
+        env,
+        timeout,
+      });
     } else {
       list.push({ id: i, proto: flow.proto, dst: where.dst, port: flow.port, src: where.src ?? null, timeout });
     }
@@ -272,7 +336,9 @@ async function runClients(items: readonly { i: number; flow: Flow }[], model: Qu
   }
   await Promise.all(
     [...bySource].map(async ([ns, probes]) => {
-      const r = await runner.run("ip", ["netns", "exec", ns, PYTHON, "-c", CLIENT, JSON.stringify(probes)], { check: false });
+      const r = await runner.run("ip", ["netns", "exec", ns, PYTHON, "-c", CLIENT, JSON.stringify(probes)], {
+        check: false,
+      });
       if (r.exitCode !== 0) throw new Error(`probe client in ${ns} failed: ${r.stderr.trim()}`);
       const got = JSON.parse(r.stdout) as Record<string, Outcome>;
       for (const p of probes) outcomes.set(p.id, got[String(p.id)] ?? { state: "closed", how: "probe did not report" });

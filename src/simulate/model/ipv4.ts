@@ -29,7 +29,15 @@ export function contains(net: Network, address: string): boolean {
 }
 
 /** Networks the model itself uses; client addresses avoid them. */
-export const RESERVED: readonly Network[] = ["10.137.0.0/16", "10.138.0.0/16", "10.139.0.0/16", "198.18.0.0/15", "127.0.0.0/8", "0.0.0.0/8", "224.0.0.0/3"].map(parseCidr);
+export const RESERVED: readonly Network[] = [
+  "10.137.0.0/16",
+  "10.138.0.0/16",
+  "10.139.0.0/16",
+  "198.18.0.0/15",
+  "127.0.0.0/8",
+  "0.0.0.0/8",
+  "224.0.0.0/3",
+].map(parseCidr);
 
 function usable(address: string, taken: ReadonlySet<string>): boolean {
   return !taken.has(address) && !RESERVED.some((r) => contains(r, address));
@@ -52,7 +60,16 @@ export function pickInside(net: Network, taken: ReadonlySet<string>): string | u
   return undefined;
 }
 
-const OUTSIDE_CANDIDATES = ["10.9.9.9", "203.0.113.9", "198.51.100.9", "192.0.2.9", "172.31.255.9", "100.64.0.9", "192.168.254.9", "8.8.4.9"];
+const OUTSIDE_CANDIDATES = [
+  "10.9.9.9",
+  "203.0.113.9",
+  "198.51.100.9",
+  "192.0.2.9",
+  "172.31.255.9",
+  "100.64.0.9",
+  "192.168.254.9",
+  "8.8.4.9",
+];
 
 /** A host address in none of `nets`, not taken; undefined when they cover everything usable. */
 export function pickOutside(nets: readonly Network[], taken: ReadonlySet<string>): string | undefined {

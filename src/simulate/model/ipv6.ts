@@ -47,7 +47,9 @@ export function qubeAddress6(ipv4: string): string {
 }
 
 /** Networks the model itself uses; IPv6 client addresses avoid them. */
-const RESERVED6: readonly Network6[] = ["fd09:24ef:4179::/48", "2001:2::/48", "fe80::/10", "ff00::/8", "::/8"].map(parseCidr6);
+const RESERVED6: readonly Network6[] = ["fd09:24ef:4179::/48", "2001:2::/48", "fe80::/10", "ff00::/8", "::/8"].map(
+  parseCidr6,
+);
 
 function usable(address: string, taken: ReadonlySet<string>): boolean {
   return !taken.has(address) && !RESERVED6.some((r) => contains6(r, address));

@@ -29,7 +29,15 @@ import { AddressBook } from "./addresses.js";
 import type { Namespaces } from "./namespaces.js";
 import { lanGateway6, qubeAddress6 } from "./ipv6.js";
 import { qubesIptablesRules, vifAntispoof } from "./qubes-iptables.js";
-import { DELETE_QUBES_FIREWALL, downstreamElements, downstreamRemoval, qubes6Table, qubesFirewallTable, qubesTable, type ModelRelease } from "./qubes-tables.js";
+import {
+  DELETE_QUBES_FIREWALL,
+  downstreamElements,
+  downstreamRemoval,
+  qubes6Table,
+  qubesFirewallTable,
+  qubesTable,
+  type ModelRelease,
+} from "./qubes-tables.js";
 
 export interface ModelQube {
   readonly name: QubeName;
@@ -100,7 +108,10 @@ export class QubesModel {
   ) {
     const release = topology.spec.release;
     if (release !== "4.2" && release !== "4.3" && release !== "4.1") {
-      throw new SimulateError("unsupported", `the simulator models Qubes R4.3, R4.2 (nftables) and R4.1 (iptables base rules); this file is for R${release}`);
+      throw new SimulateError(
+        "unsupported",
+        `the simulator models Qubes R4.3, R4.2 (nftables) and R4.1 (iptables base rules); this file is for R${release}`,
+      );
     }
     const guest = topology.spec.qubes.find((q) => q.guestOf !== undefined);
     if (guest !== undefined) {
@@ -134,7 +145,15 @@ export class QubesModel {
         firewallRules6: undefined,
       });
     }
-    lans.forEach((l, index) => this.#lans.push({ ...l, index, gateway: AddressBook.lanGateway(index), gateway6: lanGateway6(index), ns: undefined }));
+    lans.forEach((l, index) =>
+      this.#lans.push({
+        ...l,
+        index,
+        gateway: AddressBook.lanGateway(index),
+        gateway6: lanGateway6(index),
+        ns: undefined,
+      }),
+    );
   }
 
   qube(name: QubeName): ModelQube {
@@ -203,7 +222,10 @@ export class QubesModel {
       if (this.release === "4.1") await this.ns.iptablesRestore(netvm.ns, vifAntispoof("delete", q.vif, q.ip));
       else {
         const six = ipv6Pair(q, netvm);
-        await this.ns.nft(netvm.ns, downstreamRemoval(q.vif, q.ip) + (six ? downstreamRemoval(q.vif, six.child, "ip6") : ""));
+        await this.ns.nft(
+          netvm.ns,
+          downstreamRemoval(q.vif, q.ip) + (six ? downstreamRemoval(q.vif, six.child, "ip6") : ""),
+        );
       }
       q.vif = undefined;
       if (netvm.providesNetwork) await this.loadFirewallTable(netvm.name);
@@ -245,7 +267,12 @@ export class QubesModel {
     });
     // R4.1's qubes-firewall builds the same nft table as R4.2 (reference §2.2).
     const release = this.release === "4.1" ? "4.2" : this.release;
-    await this.ns.nft(q.ns, (q.firewallTable ? DELETE_QUBES_FIREWALL : "") + qubesFirewallTable(release, downstream) + qubesFirewallTable(release, downstream6, "ip6"));
+    await this.ns.nft(
+      q.ns,
+      (q.firewallTable ? DELETE_QUBES_FIREWALL : "") +
+        qubesFirewallTable(release, downstream) +
+        qubesFirewallTable(release, downstream6, "ip6"),
+    );
     q.firewallTable = true;
   }
 
@@ -271,7 +298,21 @@ export class QubesModel {
     // namespace for a moment (namespace teardown is asynchronous): remove it.
     await this.ns.removeLink(child.ns!, "eth0");
     await this.ns.removeLink(netvm.ns!, vif);
-    await this.ns.runnerIp(["link", "add", "name", "eth0", "netns", child.ns!, "type", "veth", "peer", "name", vif, "netns", netvm.ns!]);
+    await this.ns.runnerIp([
+      "link",
+      "add",
+      "name",
+      "eth0",
+      "netns",
+      child.ns!,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      vif,
+      "netns",
+      netvm.ns!,
+    ]);
     await this.ns.ipBatch(child.ns!, [
       "link set eth0 group 1 up",
       `address add ${child.ip}/32 dev eth0`,
@@ -279,14 +320,25 @@ export class QubesModel {
       `route add default via ${netvm.ip} dev eth0`,
     ]);
     // replace: the vif of the qube's previous run may linger for a moment (namespace teardown is asynchronous).
-    await this.ns.ipBatch(netvm.ns!, [`link set ${vif} group 2 up`, `address add ${netvm.ip}/32 dev ${vif}`, `route replace ${child.ip} dev ${vif}`]);
+    await this.ns.ipBatch(netvm.ns!, [
+      `link set ${vif} group 2 up`,
+      `address add ${netvm.ip}/32 dev ${vif}`,
+      `route replace ${child.ip} dev ${vif}`,
+    ]);
     if (this.release === "4.1") await this.ns.iptablesRestore(netvm.ns!, vifAntispoof("add", vif, child.ip));
     else await this.ns.nft(netvm.ns!, downstreamElements(vif, child.ip));
     const six = ipv6Pair(child, netvm);
     if (six) {
       // nodad: the addresses are unique by construction, and DAD would delay the first packets.
-      await this.ns.ipBatch(child.ns!, [`address add ${six.child}/128 dev eth0 nodad`, `route add ${six.netvm} dev eth0`, `route add default via ${six.netvm} dev eth0`]);
-      await this.ns.ipBatch(netvm.ns!, [`address add ${six.netvm}/128 dev ${vif} nodad`, `route replace ${six.child} dev ${vif}`]);
+      await this.ns.ipBatch(child.ns!, [
+        `address add ${six.child}/128 dev eth0 nodad`,
+        `route add ${six.netvm} dev eth0`,
+        `route add default via ${six.netvm} dev eth0`,
+      ]);
+      await this.ns.ipBatch(netvm.ns!, [
+        `address add ${six.netvm}/128 dev ${vif} nodad`,
+        `route replace ${six.child} dev ${vif}`,
+      ]);
       await this.ns.nft(netvm.ns!, downstreamElements(vif, six.child, "ip6"));
     }
     child.vif = vif;
@@ -296,7 +348,21 @@ export class QubesModel {
   async #startLan(q: ModelQube, lan: Lan): Promise<void> {
     lan.ns = await this.ns.create("o");
     const dev = deviceOf(lan);
-    await this.ns.runnerIp(["link", "add", "name", dev, "netns", q.ns!, "type", "veth", "peer", "name", "lan0", "netns", lan.ns]);
+    await this.ns.runnerIp([
+      "link",
+      "add",
+      "name",
+      dev,
+      "netns",
+      q.ns!,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "lan0",
+      "netns",
+      lan.ns,
+    ]);
     const mine = this.#lans.filter((l) => l.qube === q.name);
     const first = mine.find((l) => l.uplink) ?? mine[0];
     const v4 = lan.clients.filter((c) => !c.includes(":"));
@@ -305,7 +371,9 @@ export class QubesModel {
       `link set ${dev} up`,
       `address add ${lan.gateway}/32 dev ${dev}`,
       ...v4.map((c) => `route add ${c}/32 dev ${dev}`),
-      ...(v6.length > 0 ? [`address add ${lan.gateway6}/128 dev ${dev} nodad`, ...v6.map((c) => `route add ${c}/128 dev ${dev}`)] : []),
+      ...(v6.length > 0
+        ? [`address add ${lan.gateway6}/128 dev ${dev} nodad`, ...v6.map((c) => `route add ${c}/128 dev ${dev}`)]
+        : []),
       // The top netvm's default route leaves through its (first) uplink.
       ...(q.netvm === undefined && first === lan ? [`route add default dev ${dev}`] : []),
     ]);

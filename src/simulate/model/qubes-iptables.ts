@@ -22,8 +22,29 @@ export type IptablesModelRelease = "4.1" | "4.0";
 export function qubesIptablesRules(release: IptablesModelRelease): string {
   const r41 = release === "4.1";
   return [
-    ...(r41 ? ["*raw", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":QBS-PREROUTING - [0:0]", "-A PREROUTING -j QBS-PREROUTING", "COMMIT"] : []),
-    ...(r41 ? ["*mangle", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ":QBS-POSTROUTING - [0:0]", "-A POSTROUTING -j QBS-POSTROUTING", "COMMIT"] : []),
+    ...(r41
+      ? [
+          "*raw",
+          ":PREROUTING ACCEPT [0:0]",
+          ":OUTPUT ACCEPT [0:0]",
+          ":QBS-PREROUTING - [0:0]",
+          "-A PREROUTING -j QBS-PREROUTING",
+          "COMMIT",
+        ]
+      : []),
+    ...(r41
+      ? [
+          "*mangle",
+          ":PREROUTING ACCEPT [0:0]",
+          ":INPUT ACCEPT [0:0]",
+          ":FORWARD ACCEPT [0:0]",
+          ":OUTPUT ACCEPT [0:0]",
+          ":POSTROUTING ACCEPT [0:0]",
+          ":QBS-POSTROUTING - [0:0]",
+          "-A POSTROUTING -j QBS-POSTROUTING",
+          "COMMIT",
+        ]
+      : []),
     "*nat",
     ":PREROUTING ACCEPT [0:0]",
     ":INPUT ACCEPT [0:0]",

@@ -99,14 +99,19 @@ export function qbsChain(address: string): string {
  * R4.2: per-downstream jumps sit in `forward`; R4.3 (v4.3.5+, #9340): in the
  * regular chain `qubes-forward`, jumped to at the end of `forward`.
  */
-export function qubesFirewallTable(release: ModelRelease, downstream: readonly Downstream[], family: "ip" | "ip6" = "ip"): string {
+export function qubesFirewallTable(
+  release: ModelRelease,
+  downstream: readonly Downstream[],
+  family: "ip" | "ip6" = "ip",
+): string {
   const addr = family === "ip" ? "ip" : "ip6";
   const reject = family === "ip" ? "reject with icmp admin-prohibited" : "reject with icmpv6 admin-prohibited";
   const connected = downstream.map((d) => d.address);
   const set = connected.length === 0 ? "" : `{ ${connected.join(", ")} }`;
   const jumps = downstream.map((d) => `\t\t${addr} saddr ${d.address} jump ${qbsChain(d.address)}`);
   const perQube = downstream.map(
-    (d) => `\tchain ${qbsChain(d.address)} {\n${(d.rules ?? ["accept"]).map((r) => `\t\t${r}`).join("\n")}\n\t\t${reject}\n\t}`,
+    (d) =>
+      `\tchain ${qbsChain(d.address)} {\n${(d.rules ?? ["accept"]).map((r) => `\t\t${r}`).join("\n")}\n\t\t${reject}\n\t}`,
   );
   const forwardTail = release === "4.3" ? ["\t\tjump qubes-forward"] : jumps;
   const qubesForward = release === "4.3" ? [`\tchain qubes-forward {\n${jumps.join("\n")}\n\t}`] : [];

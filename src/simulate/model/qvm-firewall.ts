@@ -43,7 +43,8 @@ function translate(f: Map<string, string>, text: string, family: 4 | 6): string[
     }
   }
   const action = f.get("action");
-  if (action !== "accept" && action !== "drop") throw new SimulateError("salt", `qvm.firewall rule '${text}': action must be accept or drop`);
+  if (action !== "accept" && action !== "drop")
+    throw new SimulateError("salt", `qvm.firewall rule '${text}': action must be accept or drop`);
   const v6 = family === 6;
   const verdict = action === "accept" ? "accept" : `reject with ${v6 ? "icmpv6" : "icmp"} admin-prohibited`;
   const match: string[] = [];
@@ -51,7 +52,10 @@ function translate(f: Map<string, string>, text: string, family: 4 | 6): string[
   if (host !== undefined) {
     const isV6 = host.includes(":");
     if (!isV6 && !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(host)) {
-      throw new SimulateError("unsupported", `qvm.firewall rule '${text}': the model does not resolve host names (Qubes resolves them once, in dom0)`);
+      throw new SimulateError(
+        "unsupported",
+        `qvm.firewall rule '${text}': the model does not resolve host names (Qubes resolves them once, in dom0)`,
+      );
     }
     // A rule for the other family's host is not in this table.
     if (isV6 !== v6) return [];
@@ -65,7 +69,10 @@ function translate(f: Map<string, string>, text: string, family: 4 | 6): string[
   const ports = f.get("dstports");
   if (proto === "icmp") {
     const type = f.get("icmptype");
-    if (v6) return [[...match, "meta l4proto icmpv6", ...(type !== undefined ? [`icmpv6 type ${type}`] : []), verdict].join(" ")];
+    if (v6)
+      return [
+        [...match, "meta l4proto icmpv6", ...(type !== undefined ? [`icmpv6 type ${type}`] : []), verdict].join(" "),
+      ];
     return [[...match, "ip protocol icmp", ...(type !== undefined ? [`icmp type ${type}`] : []), verdict].join(" ")];
   }
   if (ports !== undefined) {

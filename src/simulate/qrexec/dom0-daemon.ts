@@ -83,7 +83,12 @@ export class Dom0Qrexec {
     try {
       const raw = JSON.parse(header) as { source: string; target: string; service: string };
       const plus = raw.service.indexOf("+");
-      call = { source: raw.source, target: raw.target, service: plus === -1 ? raw.service : raw.service.slice(0, plus), argument: plus === -1 ? "" : raw.service.slice(plus + 1) };
+      call = {
+        source: raw.source,
+        target: raw.target,
+        service: plus === -1 ? raw.service : raw.service.slice(0, plus),
+        argument: plus === -1 ? "" : raw.service.slice(plus + 1),
+      };
     } catch {
       return void conn.destroy();
     }
@@ -104,7 +109,9 @@ export class Dom0Qrexec {
     const own = await ownSocket(target.runDir, port);
     if (own) {
       // Real qrexec would connect to that socket, which makes another qrexec call: a loop, never a service.
-      return deny(`${name}: 127.0.0.1:${port} in ${target.name} is its own qrexec link socket (${own}), not a service: the call would loop`);
+      return deny(
+        `${name}: 127.0.0.1:${port} in ${target.name} is its own qrexec link socket (${own}), not a service: the call would loop`,
+      );
     }
     this.calls.push({ call, allowed: true, detail: `${name}: allowed by ${verdict.rule}` });
     conn.write(`allow ${target.name}\n`);

@@ -35,7 +35,9 @@ export interface QrexecCall {
   readonly argument: string;
 }
 
-export type Verdict = { readonly allow: true; readonly target: string; readonly rule: string } | { readonly allow: false; readonly reason: string };
+export type Verdict =
+  | { readonly allow: true; readonly target: string; readonly rule: string }
+  | { readonly allow: false; readonly reason: string };
 
 /** Policy file names qrexec reads: lowercase letters, digits, `_ . -`, ending in .policy. */
 const FILE_NAME = /^[a-z0-9_.-]+\.policy$/;
@@ -53,23 +55,42 @@ export function parsePolicy(file: string, text: string): PolicyRule[] {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     const where = `${file}:${i + 1}`;
-    if (line.startsWith("!")) throw new SimulateError("unsupported", `${where}: policy directive '${line}' is not modelled`);
+    if (line.startsWith("!"))
+      throw new SimulateError("unsupported", `${where}: policy directive '${line}' is not modelled`);
     const [service, argument, source, destination, action, ...options] = line.split(/\s+/);
-    if (!service || !argument || !source || !destination || !action) throw new SimulateError("salt", `${where}: a policy rule needs service, argument, source, destination and action: '${line}'`);
-    if (argument !== "*" && !argument.startsWith("+")) throw new SimulateError("salt", `${where}: argument '${argument}' must be '*' or start with '+'`);
-    if (action !== "allow" && action !== "deny") throw new SimulateError("unsupported", `${where}: action '${action}' is not modelled (allow and deny are)`);
+    if (!service || !argument || !source || !destination || !action)
+      throw new SimulateError(
+        "salt",
+        `${where}: a policy rule needs service, argument, source, destination and action: '${line}'`,
+      );
+    if (argument !== "*" && !argument.startsWith("+"))
+      throw new SimulateError("salt", `${where}: argument '${argument}' must be '*' or start with '+'`);
+    if (action !== "allow" && action !== "deny")
+      throw new SimulateError("unsupported", `${where}: action '${action}' is not modelled (allow and deny are)`);
     for (const token of [source, destination]) {
-      if (token.startsWith("@") && token !== "@anyvm" && token !== "@default") throw new SimulateError("unsupported", `${where}: token '${token}' is not modelled`);
+      if (token.startsWith("@") && token !== "@anyvm" && token !== "@default")
+        throw new SimulateError("unsupported", `${where}: token '${token}' is not modelled`);
     }
     if (source === "@default") throw new SimulateError("salt", `${where}: @default is not a valid source`);
     let target: string | undefined;
     for (const o of options) {
       const [k, v] = o.split("=", 2);
       if (k === "target" && v) target = v;
-      else if (k !== "user" && k !== "notify" && k !== "autostart") throw new SimulateError("unsupported", `${where}: option '${o}' is not modelled`);
+      else if (k !== "user" && k !== "notify" && k !== "autostart")
+        throw new SimulateError("unsupported", `${where}: option '${o}' is not modelled`);
     }
-    if (target !== undefined && (action === "deny" || target.startsWith("@"))) throw new SimulateError("salt", `${where}: target=${target} is not valid here`);
-    rules.push({ file, line: i + 1, service, argument: argument === "*" ? "*" : argument.slice(1), source, destination, action, target });
+    if (target !== undefined && (action === "deny" || target.startsWith("@")))
+      throw new SimulateError("salt", `${where}: target=${target} is not valid here`);
+    rules.push({
+      file,
+      line: i + 1,
+      service,
+      argument: argument === "*" ? "*" : argument.slice(1),
+      source,
+      destination,
+      action,
+      target,
+    });
   });
   return rules;
 }
@@ -88,7 +109,8 @@ export function evaluate(rules: readonly PolicyRule[], call: QrexecCall): Verdic
   const at = `${rule.file}:${rule.line}`;
   if (rule.action === "deny") return { allow: false, reason: `${name}: denied by ${at}` };
   const target = rule.target ?? call.target;
-  if (target === "@default") return { allow: false, reason: `${name}: ${at} allows @default without target= (qrexec refuses it)` };
+  if (target === "@default")
+    return { allow: false, reason: `${name}: ${at} allows @default without target= (qrexec refuses it)` };
   return { allow: true, target, rule: at };
 }
 

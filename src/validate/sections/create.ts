@@ -31,9 +31,18 @@ const createdClass = z
   .transform((value, ctx): CreatedClass => {
     if (typeof value === "string" && (CLASSES as readonly string[]).includes(value)) return value as CreatedClass;
     const template = value === "TemplateVM";
-    report(ctx, "QW2030", template ? "qwire does not create templates: qvm-create makes a TemplateVM with an empty disk and no operating system" : `'${String(value)}' is not a class qwire creates`, {
-      hint: template ? "install the template with qvm-template install (R4.1+) or qubes-dom0-update, and name it in 'template:' of the qubes made from it" : `use ${CLASSES.join(", ")}`,
-    });
+    report(
+      ctx,
+      "QW2030",
+      template
+        ? "qwire does not create templates: qvm-create makes a TemplateVM with an empty disk and no operating system"
+        : `'${String(value)}' is not a class qwire creates`,
+      {
+        hint: template
+          ? "install the template with qvm-template install (R4.1+) or qubes-dom0-update, and name it in 'template:' of the qubes made from it"
+          : `use ${CLASSES.join(", ")}`,
+      },
+    );
     return z.NEVER;
   });
 
@@ -66,7 +75,10 @@ interface Around {
 
 /** `create:` against the release and the qube's other keys; `c` holds what zod accepted (refused values are raw or missing). */
 export function checkCreate(name: string, c: Partial<CreateBody>, q: Around, profile: ReleaseProfile, ctx: Ctx): void {
-  const at = (key: string, where: "key" | "value" = "value") => ({ path: [name, "create", ...(key === "" ? [] : [key])], at: where });
+  const at = (key: string, where: "key" | "value" = "value") => ({
+    path: [name, "create", ...(key === "" ? [] : [key])],
+    at: where,
+  });
   if (!profile.capabilities.create) {
     report(ctx, "QW4030", `qwire does not create qubes on Qubes R${profile.release}: its qvm-create has no --class`, {
       ...at("", "key"),
@@ -76,7 +88,10 @@ export function checkCreate(name: string, c: Partial<CreateBody>, q: Around, pro
   }
   const cls = typeof c.class === "string" && (CLASSES as readonly string[]).includes(c.class) ? c.class : undefined;
   if (!("label" in c)) {
-    report(ctx, "QW2002", `'create:' of '${name}' needs 'label:': qvm-create refuses a qube without one`, { ...at("", "key"), hint: `add e.g. 'label: orange' (${QUBE_LABELS.join(", ")})` });
+    report(ctx, "QW2002", `'create:' of '${name}' needs 'label:': qvm-create refuses a qube without one`, {
+      ...at("", "key"),
+      hint: `add e.g. 'label: orange' (${QUBE_LABELS.join(", ")})`,
+    });
   }
   if (!("template" in c) && cls !== undefined) {
     const why =
@@ -87,7 +102,10 @@ export function checkCreate(name: string, c: Partial<CreateBody>, q: Around, pro
           : "without one it would get whatever dom0's default template is on the day it is created";
     report(ctx, "QW2032", `'create:' of '${name}' (${cls}) needs 'template:': ${why}`, {
       ...at("", "key"),
-      hint: cls === "DispVM" ? "add e.g. 'template: default-dvm'" : "add e.g. 'template: debian-12-xfce' (qvm-ls --class TemplateVM lists them)",
+      hint:
+        cls === "DispVM"
+          ? "add e.g. 'template: default-dvm'"
+          : "add e.g. 'template: debian-12-xfce' (qvm-ls --class TemplateVM lists them)",
     });
   }
   if (cls === "DispVM" && c.template_for_dispvms === true) {
@@ -98,24 +116,39 @@ export function checkCreate(name: string, c: Partial<CreateBody>, q: Around, pro
   }
   const disposable = typeof q.disposable_template === "string" ? q.disposable_template : undefined;
   if (cls === "DispVM" && q.provides_network === true && disposable === undefined) {
-    report(ctx, "QW3031", `'${name}' is created as a DispVM that provides network, but its /rw (where qwire's files go) is thrown away at every start`, {
-      ...at("class"),
-      hint: `add 'disposable_template: ${typeof c.template === "string" ? c.template : "<its template>"}' beside 'create:' (qwire then puts the files in the disposable template), or create it as an AppVM`,
-    });
+    report(
+      ctx,
+      "QW3031",
+      `'${name}' is created as a DispVM that provides network, but its /rw (where qwire's files go) is thrown away at every start`,
+      {
+        ...at("class"),
+        hint: `add 'disposable_template: ${typeof c.template === "string" ? c.template : "<its template>"}' beside 'create:' (qwire then puts the files in the disposable template), or create it as an AppVM`,
+      },
+    );
   }
   if (disposable !== undefined && cls !== undefined && cls !== "DispVM") {
-    report(ctx, "QW3032", `'${name}' names a disposable template ('disposable_template: ${disposable}'), but 'create:' gives it class ${cls}, not DispVM`, {
-      ...at("class"),
-      hint: `use 'class: DispVM' and 'template: ${disposable}', or remove 'disposable_template'`,
-    });
+    report(
+      ctx,
+      "QW3032",
+      `'${name}' names a disposable template ('disposable_template: ${disposable}'), but 'create:' gives it class ${cls}, not DispVM`,
+      {
+        ...at("class"),
+        hint: `use 'class: DispVM' and 'template: ${disposable}', or remove 'disposable_template'`,
+      },
+    );
   }
   const host = disposable ?? (q.placement === "template" && typeof q.template === "string" ? q.template : undefined);
   if (host !== undefined && typeof c.template === "string" && c.template !== host) {
     const key = disposable !== undefined ? "disposable_template" : "template";
-    report(ctx, "QW3032", `'create:' makes '${name}' from '${c.template}', but '${key}: ${host}' says its files go to '${host}'`, {
-      ...at("template"),
-      hint: `both name the qube's template: write '${host}' in both, or the other one in both`,
-    });
+    report(
+      ctx,
+      "QW3032",
+      `'create:' makes '${name}' from '${c.template}', but '${key}: ${host}' says its files go to '${host}'`,
+      {
+        ...at("template"),
+        hint: `both name the qube's template: write '${host}' in both, or the other one in both`,
+      },
+    );
   }
 }
 

@@ -20,7 +20,9 @@ const version = z
   .meta({ const: 1, description: "the qwire.yaml format: 1" })
   .transform((v, ctx): 1 => {
     if (v === 1) return 1;
-    report(ctx, "QW2007", `qwire.yaml version ${JSON.stringify(v)} is not supported`, { hint: "this qwire reads 'version: 1'" });
+    report(ctx, "QW2007", `qwire.yaml version ${JSON.stringify(v)} is not supported`, {
+      hint: "this qwire reads 'version: 1'",
+    });
     return z.NEVER;
   });
 
@@ -34,7 +36,9 @@ const release = z
   .transform((v, ctx): Release => {
     const found = releaseNamed(v);
     if (found !== undefined) return found;
-    report(ctx, "QW2008", `unknown Qubes release ${JSON.stringify(v)}`, { hint: `use one of ${RELEASES.map((r) => `"${r}"`).join(", ")}` });
+    report(ctx, "QW2008", `unknown Qubes release ${JSON.stringify(v)}`, {
+      hint: `use one of ${RELEASES.map((r) => `"${r}"`).join(", ")}`,
+    });
     return z.NEVER;
   });
 
@@ -62,12 +66,16 @@ function sections({ profile, warnings }: LanguageOptions) {
     qubes: qubesSection(profile),
     forwards: list("forwards", forwardSchema(warnings)),
     links: list("links", linkSchema(profile)),
-    firewall: firewallSection(profile, warnings).optional().transform((f) => f ?? []),
+    firewall: firewallSection(profile, warnings)
+      .optional()
+      .transform((f) => f ?? []),
     expect: list("expect", expectSchema),
   };
 }
 
-const defaultNetvm = qubeName().describe("dom0's default netvm (qubes-prefs default_netvm), which 'netvm: default' follows; dom0 checks it");
+const defaultNetvm = qubeName().describe(
+  "dom0's default netvm (qubes-prefs default_netvm), which 'netvm: default' follows; dom0 checks it",
+);
 
 /** `netvm: default` qubes get the name `default_netvm` gives; the topology stage checks the reference once, at `default_netvm`. */
 function followDefault(qubes: readonly QubeSpec[], name: QubeSpec["name"] | undefined): QubeSpec[] {
@@ -87,18 +95,16 @@ export function documentSchema(options: LanguageOptions) {
       firewall: s.firewall,
       expect: s.expect,
     })
-    .transform(
-      (d): IntentSpec => ({
-        version: d.version,
-        release: d.release ?? DEFAULT_RELEASE,
-        qubes: followDefault(d.qubes, d.default_netvm),
-        forwards: d.forwards,
-        links: d.links,
-        firewall: d.firewall,
-        expect: d.expect,
-        ...(d.default_netvm === undefined ? {} : { defaultNetvm: { name: d.default_netvm, path: ["default_netvm"] } }),
-      }),
-    );
+    .transform((d): IntentSpec => ({
+      version: d.version,
+      release: d.release ?? DEFAULT_RELEASE,
+      qubes: followDefault(d.qubes, d.default_netvm),
+      forwards: d.forwards,
+      links: d.links,
+      firewall: d.firewall,
+      expect: d.expect,
+      ...(d.default_netvm === undefined ? {} : { defaultNetvm: { name: d.default_netvm, path: ["default_netvm"] } }),
+    }));
 }
 
 /**
@@ -106,7 +112,10 @@ export function documentSchema(options: LanguageOptions) {
  * is valid on its own, so that the topology stage can still report wrong
  * references in the same run. Never planned.
  */
-export function salvage(document: Record<string, unknown>, options: LanguageOptions): { spec: IntentSpec; rejectedQubes: ReadonlySet<string> } {
+export function salvage(
+  document: Record<string, unknown>,
+  options: LanguageOptions,
+): { spec: IntentSpec; rejectedQubes: ReadonlySet<string> } {
   const quiet = { ...options, warnings: false };
   const s = sections(quiet);
   const one = <T extends { path: YamlPath }>(key: string, schema: z.ZodType<readonly T[]>): T[] => {

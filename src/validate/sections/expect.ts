@@ -16,7 +16,9 @@ const expectFrom = z
     if (from.startsWith(OUTSIDE)) {
       const address = parseIpv4(from.slice(OUTSIDE.length));
       if (address.ok) return { kind: "outside", address: address.value };
-      report(ctx, "QW2005", address.message, { hint: "write 'outside:' and an IPv4 address, e.g. outside:192.168.1.50" });
+      report(ctx, "QW2005", address.message, {
+        hint: "write 'outside:' and an IPv4 address, e.g. outside:192.168.1.50",
+      });
       return z.NEVER;
     }
     const qube = parseQubeName(from);
@@ -40,4 +42,10 @@ export const expectSchema = z
     proto: z.enum(["tcp", "udp"]).optional(),
     result: z.enum(["open", "closed"]),
   })
-  .transform((e): Unplaced<ExpectSpec> => ({ from: e.from, to: e.to, port: e.port, proto: e.proto ?? "tcp", result: e.result }));
+  .transform((e): Unplaced<ExpectSpec> => ({
+    from: e.from,
+    to: e.to,
+    port: e.port,
+    proto: e.proto ?? "tcp",
+    result: e.result,
+  }));

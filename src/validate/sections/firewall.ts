@@ -11,7 +11,10 @@ import type { FirewallSpec, QubeName } from "../spec.js";
 
 const RULE_INPUT = {
   description: "a qvm-firewall rule: 'accept dsthost=1.1.1.1 proto=tcp dstports=443', or a mapping of the same keys",
-  anyOf: [{ type: "string" }, { type: "object", additionalProperties: { anyOf: [{ type: "string" }, { type: "number" }] } }],
+  anyOf: [
+    { type: "string" },
+    { type: "object", additionalProperties: { anyOf: [{ type: "string" }, { type: "number" }] } },
+  ],
 };
 
 function rule(warnings: boolean) {
@@ -26,9 +29,14 @@ function rule(warnings: boolean) {
       }
       const r = parsed.value;
       if (warnings && r.dsthost?.kind === "host") {
-        warn(ctx, "QW2014", `'${r.dsthost.text}' is resolved once, in the netvm, when the rules are applied, not per connection`, {
-          hint: "a service whose address changes breaks until the next apply, and if the name does not resolve the netvm blocks all of this qube's traffic; prefer addresses",
-        });
+        warn(
+          ctx,
+          "QW2014",
+          `'${r.dsthost.text}' is resolved once, in the netvm, when the rules are applied, not per connection`,
+          {
+            hint: "a service whose address changes breaks until the next apply, and if the name does not resolve the netvm blocks all of this qube's traffic; prefer addresses",
+          },
+        );
       }
       return r;
     });
@@ -51,7 +59,10 @@ function checkFirewall(qube: string, f: Partial<FirewallBody>, profile: ReleaseP
     rules.forEach((r, i) => {
       const refusal = r === undefined ? undefined : r32Refusal(r, policy);
       if (refusal !== undefined) {
-        report(ctx, "QW4007", `outbound rule ${i + 1} of '${qube}' cannot be written on Qubes R${profile.release}`, { path: [qube, "rules", i], hint: refusal });
+        report(ctx, "QW4007", `outbound rule ${i + 1} of '${qube}' cannot be written on Qubes R${profile.release}`, {
+          path: [qube, "rules", i],
+          hint: refusal,
+        });
       }
     });
   }
@@ -81,13 +92,20 @@ export function firewallSection(profile: ReleaseProfile, warnings: boolean) {
     .record(qubeName(), firewallBody(warnings))
     .superRefine(
       (firewalls, ctx) => {
-        if (isMapping(firewalls)) for (const [qube, body] of Object.entries(firewalls)) if (isMapping(body)) checkFirewall(qube, body, profile, ctx);
+        if (isMapping(firewalls))
+          for (const [qube, body] of Object.entries(firewalls))
+            if (isMapping(body)) checkFirewall(qube, body, profile, ctx);
       },
       { when: () => true },
     )
     .transform((firewalls): FirewallSpec[] =>
       Object.entries(firewalls)
-        .map(([qube, f]) => ({ qube: qube as QubeName, policy: f.policy ?? "drop", rules: f.rules ?? [], path: ["firewall", qube] }))
+        .map(([qube, f]) => ({
+          qube: qube as QubeName,
+          policy: f.policy ?? "drop",
+          rules: f.rules ?? [],
+          path: ["firewall", qube],
+        }))
         .sort((a, b) => (a.qube < b.qube ? -1 : a.qube > b.qube ? 1 : 0)),
     );
 }

@@ -9,7 +9,10 @@ import { intentName, interfaceName, isMapping, portRange, qubeName, report, warn
 import type { ForwardSpec, Unplaced, IntentName, Ipv4Cidr, Ipv6Cidr, PortRange } from "../spec.js";
 import { compareIpv4Cidr } from "../../addresses/ipv4.js";
 
-const SOURCE_INPUT = { type: "string", description: "an IPv4 or IPv6 network or address, or 'any' (every IPv4 source)" };
+const SOURCE_INPUT = {
+  type: "string",
+  description: "an IPv4 or IPv6 network or address, or 'any' (every IPv4 source)",
+};
 
 /** IPv4 and IPv6 sources, each sorted; `any` is 0.0.0.0/0 (write ::/0 for IPv6). */
 function sources(warnings: boolean) {
@@ -19,7 +22,9 @@ function sources(warnings: boolean) {
     .transform((raw, ctx): { v4: Ipv4Cidr[]; v6: Ipv6Cidr[] } => {
       const items = Array.isArray(raw) ? raw.map((r, i) => [r, [i]] as const) : [[raw, []] as const];
       if (items.length === 0) {
-        report(ctx, "QW2009", "'from' is empty: nobody could use this forward", { hint: "list the source networks, e.g. [192.168.1.0/24]" });
+        report(ctx, "QW2009", "'from' is empty: nobody could use this forward", {
+          hint: "list the source networks, e.g. [192.168.1.0/24]",
+        });
         return z.NEVER;
       }
       // Keyed by text: a list of 100,000 sources must not be deduplicated in quadratic time (147 s).
@@ -79,10 +84,15 @@ function checkForward(f: Partial<ForwardBody>, ctx: Ctx): void {
     });
   }
   if (f.port !== undefined && f.external_port !== undefined && !fits(f.port, f.external_port)) {
-    report(ctx, "QW2012", `external_port ${formatPortRange(f.external_port)} does not fit port ${formatPortRange(f.port)}`, {
-      path: ["external_port"],
-      hint: "a port range is forwarded as it is: leave external_port out, or give a single port for a single port",
-    });
+    report(
+      ctx,
+      "QW2012",
+      `external_port ${formatPortRange(f.external_port)} does not fit port ${formatPortRange(f.port)}`,
+      {
+        path: ["external_port"],
+        hint: "a port range is forwarded as it is: leave external_port out, or give a single port for a single port",
+      },
+    );
   }
 }
 

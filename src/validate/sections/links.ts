@@ -26,27 +26,46 @@ type RawLink = Partial<Record<keyof LinkBody, unknown>>;
 
 function checkLink(l: RawLink, profile: ReleaseProfile, ctx: Ctx): void {
   if (Array.isArray(l.ports) && l.ports.length === 0) {
-    report(ctx, "QW2004", "'ports' is empty", { path: ["ports"], hint: "list ports, or leave 'ports' out for all traffic" });
+    report(ctx, "QW2004", "'ports' is empty", {
+      path: ["ports"],
+      hint: "list ports, or leave 'ports' out for all traffic",
+    });
   }
   if (l.via !== "qrexec") {
-    if ("local_port" in l) report(ctx, "QW2002", "'local_port' only applies to 'via: qrexec' links", { path: ["local_port"], at: "key", hint: "remove it" });
+    if ("local_port" in l)
+      report(ctx, "QW2002", "'local_port' only applies to 'via: qrexec' links", {
+        path: ["local_port"],
+        at: "key",
+        hint: "remove it",
+      });
     return;
   }
   // qubes.ConnectTCP: TCP only, one port per call, R4.1 and later (reference §5).
   if (!profile.capabilities.qrexecLinks) {
-    report(ctx, "QW2016", `Qubes R${profile.release} has no qubes.ConnectTCP`, { path: ["via"], hint: `use a network link on R${profile.release}` });
+    report(ctx, "QW2016", `Qubes R${profile.release} has no qubes.ConnectTCP`, {
+      path: ["via"],
+      hint: `use a network link on R${profile.release}`,
+    });
   }
   if (l.proto !== undefined && l.proto !== "tcp") {
-    report(ctx, "QW2016", `a qrexec link carries TCP only, not ${JSON.stringify(l.proto)}`, { path: ["proto"], hint: "use a network link for UDP" });
+    report(ctx, "QW2016", `a qrexec link carries TCP only, not ${JSON.stringify(l.proto)}`, {
+      path: ["proto"],
+      hint: "use a network link for UDP",
+    });
   }
   if (!Array.isArray(l.ports)) {
-    report(ctx, "QW2016", "a qrexec link needs 'ports': qubes.ConnectTCP opens one port per call", { hint: "add e.g. 'ports: [22]'" });
+    report(ctx, "QW2016", "a qrexec link needs 'ports': qubes.ConnectTCP opens one port per call", {
+      hint: "add e.g. 'ports: [22]'",
+    });
     return;
   }
   const ports = l.ports as unknown[];
   ports.forEach((p, i) => {
     if (isMapping(p) && "first" in p && p.first !== p.last) {
-      report(ctx, "QW2016", "a qrexec link forwards single ports, not ranges", { path: ["ports", i], hint: "list the ports one by one" });
+      report(ctx, "QW2016", "a qrexec link forwards single ports, not ranges", {
+        path: ["ports", i],
+        hint: "list the ports one by one",
+      });
     }
   });
   if (l.local_port !== undefined) {
@@ -67,7 +86,8 @@ export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
   const out: PortRange[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
-    if (last && r.first <= last.last + 1) out[out.length - 1] = { first: last.first, last: Math.max(last.last, r.last) };
+    if (last && r.first <= last.last + 1)
+      out[out.length - 1] = { first: last.first, last: Math.max(last.last, r.last) };
     else out.push(r);
   }
   return out;
@@ -80,7 +100,10 @@ function networkTraffic(l: LinkBody): NetworkLinkSpec["traffic"] {
   // No ports but a protocol: every port of that protocol.
   if (ports.length === 0 && (proto === undefined || proto === "any")) return "all";
   const protos: Proto[] = proto === "tcp" ? ["tcp"] : proto === "udp" ? ["udp"] : ["tcp", "udp"];
-  return { protos: proto === undefined ? ["tcp"] : protos, ports: ports.length === 0 ? [{ first: 1, last: 65535 }] : mergeRanges(ports) };
+  return {
+    protos: proto === undefined ? ["tcp"] : protos,
+    ports: ports.length === 0 ? [{ first: 1, last: 65535 }] : mergeRanges(ports),
+  };
 }
 
 function qrexecPorts(l: LinkBody): QrexecLinkSpec["ports"] {
@@ -90,8 +113,13 @@ function qrexecPorts(l: LinkBody): QrexecLinkSpec["ports"] {
 }
 
 /** `web-db-tcp-5432`: from, to, what it carries. */
-function defaultName(from: string, to: string, spec: Pick<NetworkLinkSpec, "via" | "traffic"> | Pick<QrexecLinkSpec, "via" | "ports">): IntentName {
-  if (spec.via === "qrexec") return `${from}-${to}-qrexec-${spec.ports.map((p) => String(p.port)).join("+")}` as IntentName;
+function defaultName(
+  from: string,
+  to: string,
+  spec: Pick<NetworkLinkSpec, "via" | "traffic"> | Pick<QrexecLinkSpec, "via" | "ports">,
+): IntentName {
+  if (spec.via === "qrexec")
+    return `${from}-${to}-qrexec-${spec.ports.map((p) => String(p.port)).join("+")}` as IntentName;
   if (spec.traffic === "all") return `${from}-${to}-all` as IntentName;
   return `${from}-${to}-${spec.traffic.protos.join("+")}-${spec.traffic.ports.map(formatPortRange).join("+")}` as IntentName;
 }
@@ -103,6 +131,12 @@ export function linkSchema(profile: ReleaseProfile) {
     .transform((l): Unplaced<LinkSpec> => {
       const spec: Pick<NetworkLinkSpec, "via" | "traffic"> | Pick<QrexecLinkSpec, "via" | "ports"> =
         l.via === "qrexec" ? { via: "qrexec", ports: qrexecPorts(l) } : { via: "network", traffic: networkTraffic(l) };
-      return { name: l.name ?? defaultName(l.from, l.to, spec), from: l.from, to: l.to, bothWays: l.both_ways === true, ...spec };
+      return {
+        name: l.name ?? defaultName(l.from, l.to, spec),
+        from: l.from,
+        to: l.to,
+        bothWays: l.both_ways === true,
+        ...spec,
+      };
     });
 }

@@ -6,17 +6,39 @@
 import { z } from "zod";
 import { type ReleaseProfile } from "../../release/index.js";
 import { parseInterfaceName, parseQubeName, type Parsed } from "../values.js";
-import { grammar, INTERFACE_INPUT, ipv4, isMapping, QUBE_NAME_INPUT, qubeName, releaseList, report, type Ctx } from "../grammar.js";
-import { AUTO_UPLINK, type GuestOf, type InterfaceName, type OutsideInterface, type QubeName, type QubeSpec } from "../spec.js";
+import {
+  grammar,
+  INTERFACE_INPUT,
+  ipv4,
+  isMapping,
+  QUBE_NAME_INPUT,
+  qubeName,
+  releaseList,
+  report,
+  type Ctx,
+} from "../grammar.js";
+import {
+  AUTO_UPLINK,
+  type GuestOf,
+  type InterfaceName,
+  type OutsideInterface,
+  type QubeName,
+  type QubeSpec,
+} from "../spec.js";
 import { checkCreate, createOf, CreateBody, createSpec } from "./create.js";
 
 const uplink = z
   .unknown()
   .meta({
-    description: "the qube's outside interface(s), where forwards arrive; 'auto': its one interface besides lo and vif*, found at run time",
+    description:
+      "the qube's outside interface(s), where forwards arrive; 'auto': its one interface besides lo and vif*, found at run time",
     anyOf: [
       INTERFACE_INPUT,
-      { const: AUTO_UPLINK, description: "the one interface that is neither lo nor vif*, found (and logged) by the qube's script at run time; for a qube without a netvm" },
+      {
+        const: AUTO_UPLINK,
+        description:
+          "the one interface that is neither lo nor vif*, found (and logged) by the qube's script at run time; for a qube without a netvm",
+      },
       { type: "array", items: INTERFACE_INPUT },
     ],
   })
@@ -33,13 +55,20 @@ const uplink = z
   });
 
 /** Qubes forbids a qube named 'default' (validate_name), so `netvm: default` cannot mean a qube. */
-const parseNetvm = (value: unknown): Parsed<QubeName | "default"> => (value === "default" ? { ok: true, value: "default" } : parseQubeName(value));
+const parseNetvm = (value: unknown): Parsed<QubeName | "default"> =>
+  value === "default" ? { ok: true, value: "default" } : parseQubeName(value);
 const netvm = grammar<QubeName | "default">("QW2003", parseNetvm, {
-  anyOf: [{ const: "default", description: "follow dom0's default netvm, named by the top-level 'default_netvm'" }, QUBE_NAME_INPUT],
+  anyOf: [
+    { const: "default", description: "follow dom0's default netvm, named by the top-level 'default_netvm'" },
+    QUBE_NAME_INPUT,
+  ],
 });
 
 const QubeBody = z.strictObject({
-  netvm: netvm.nullable().optional().describe("the qube's netvm, or 'default' to follow dom0's default_netvm; none when left out or null"),
+  netvm: netvm
+    .nullable()
+    .optional()
+    .describe("the qube's netvm, or 'default' to follow dom0's default_netvm; none when left out or null"),
   provides_network: z.boolean().optional(),
   uplink: uplink.optional(),
   role: z.enum(["service"]).optional(),
@@ -54,7 +83,8 @@ const QubeBody = z.strictObject({
 type QubeBody = z.output<typeof QubeBody>;
 
 /** `uplink: auto`, transformed (`[auto]`) or raw. */
-const isAutoUplink = (value: unknown): boolean => value === AUTO_UPLINK || (Array.isArray(value) && value.length === 1 && value[0] === AUTO_UPLINK);
+const isAutoUplink = (value: unknown): boolean =>
+  value === AUTO_UPLINK || (Array.isArray(value) && value.length === 1 && value[0] === AUTO_UPLINK);
 
 /** The settings that depend on each other or on the release; values zod refused are undefined or raw. */
 function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, ctx: Ctx): void {
@@ -62,22 +92,37 @@ function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, 
   if (create !== undefined) checkCreate(name, create, q, profile, ctx);
   const at = (key: string, where: "key" | "value" = "value") => ({ path: [name, key], at: where });
   if (q.netvm === "default" && !profile.capabilities.defaultNetvm) {
-    report(ctx, "QW4009", `'netvm: default' is built for Qubes ${releaseList("defaultNetvm")} only by this version of qwire`, {
-      ...at("netvm"),
-      hint: "name the netvm (e.g. 'netvm: sys-firewall'); dom0 then sets it explicitly",
-    });
+    report(
+      ctx,
+      "QW4009",
+      `'netvm: default' is built for Qubes ${releaseList("defaultNetvm")} only by this version of qwire`,
+      {
+        ...at("netvm"),
+        hint: "name the netvm (e.g. 'netvm: sys-firewall'); dom0 then sets it explicitly",
+      },
+    );
   }
   if (q.ip !== undefined && !profile.capabilities.pinnedIp) {
-    report(ctx, "QW4008", `Qubes R${profile.release} cannot pin the address of '${name}': its qvm-prefs has no 'ip' to set`, {
-      ...at("ip"),
-      hint: "remove 'ip:'; qwire looks addresses up in dom0 when the bundle is applied",
-    });
+    report(
+      ctx,
+      "QW4008",
+      `Qubes R${profile.release} cannot pin the address of '${name}': its qvm-prefs has no 'ip' to set`,
+      {
+        ...at("ip"),
+        hint: "remove 'ip:'; qwire looks addresses up in dom0 when the bundle is applied",
+      },
+    );
   }
   if (q.ipv6 === true && !profile.capabilities.ipv6) {
-    report(ctx, "QW4004", `IPv6 on Qubes R${profile.release} (iptables base rules) is not built by this version of qwire`, {
-      ...at("ipv6", "key"),
-      hint: `remove 'ipv6: true'; on ${releaseList("ipv6")} qwire builds IPv6 rules`,
-    });
+    report(
+      ctx,
+      "QW4004",
+      `IPv6 on Qubes R${profile.release} (iptables base rules) is not built by this version of qwire`,
+      {
+        ...at("ipv6", "key"),
+        hint: `remove 'ipv6: true'; on ${releaseList("ipv6")} qwire builds IPv6 rules`,
+      },
+    );
   }
   if (q.custom_persist === true && profile.capabilities.customPersistSkipsHooks && q.placement !== "template") {
     report(
@@ -95,17 +140,28 @@ function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, 
       ctx,
       "QW3025",
       `'uplink: auto' finds the one interface of '${name}' besides lo and vif*, but a qube with a netvm also has eth0 from it: it would find eth0 or two interfaces`,
-      { ...at("uplink"), hint: `name the interface (see 'ip -br link' in ${name}), e.g. 'uplink: tun0'; 'auto' is for the top of a netvm chain, such as sys-net` },
+      {
+        ...at("uplink"),
+        hint: `name the interface (see 'ip -br link' in ${name}), e.g. 'uplink: tun0'; 'auto' is for the top of a netvm chain, such as sys-net`,
+      },
     );
   }
   const placed = q.placement === "template";
   if ("template" in q && !placed) {
-    report(ctx, "QW2002", "'template' only applies with 'placement: template'", { ...at("template", "key"), hint: "add 'placement: template', or remove 'template'" });
-  } else if (placed && !("template" in q)) {
-    report(ctx, "QW2002", `'placement: template' needs 'template:', the template of '${name}' that receives its scripts`, {
-      ...at("placement", "key"),
-      hint: `add e.g. 'template: debian-12' (qvm-prefs ${name} template)`,
+    report(ctx, "QW2002", "'template' only applies with 'placement: template'", {
+      ...at("template", "key"),
+      hint: "add 'placement: template', or remove 'template'",
     });
+  } else if (placed && !("template" in q)) {
+    report(
+      ctx,
+      "QW2002",
+      `'placement: template' needs 'template:', the template of '${name}' that receives its scripts`,
+      {
+        ...at("placement", "key"),
+        hint: `add e.g. 'template: debian-12' (qvm-prefs ${name} template)`,
+      },
+    );
   } else if (placed && "disposable_template" in q) {
     report(ctx, "QW2002", "'placement: template' and 'disposable_template' exclude each other", {
       ...at("placement", "key"),
@@ -118,7 +174,10 @@ function checkQube(name: string, q: Partial<QubeBody>, profile: ReleaseProfile, 
       placed
         ? `'placement: template' is built for Qubes ${releaseList("guests")} only by this version of qwire`
         : `disposable net qubes are built for Qubes ${releaseList("guests")} only by this version of qwire`,
-      { ...at(placed ? "template" : "disposable_template", "key"), hint: "use a named (non-disposable) net qube with its files in its own /rw on this release" },
+      {
+        ...at(placed ? "template" : "disposable_template", "key"),
+        hint: "use a named (non-disposable) net qube with its files in its own /rw on this release",
+      },
     );
   }
 }
@@ -129,7 +188,13 @@ function qubeSpec(name: QubeName, q: Partial<QubeBody> | null): QubeSpec {
   const placed = body.placement === "template";
   const host = placed ? body.template : body.disposable_template;
   const guestOf: GuestOf | undefined =
-    host === undefined ? undefined : { kind: placed ? "template" : "disposable", host, path: [...path, placed ? "template" : "disposable_template"] };
+    host === undefined
+      ? undefined
+      : {
+          kind: placed ? "template" : "disposable",
+          host,
+          path: [...path, placed ? "template" : "disposable_template"],
+        };
   return {
     name,
     // `netvm: default` gets its name from `default_netvm` (document.ts).
@@ -141,7 +206,9 @@ function qubeSpec(name: QubeName, q: Partial<QubeBody> | null): QubeSpec {
     ipv6: body.ipv6 === true,
     ...(body.ip === undefined ? {} : { ip: body.ip }),
     ...(guestOf === undefined ? {} : { guestOf }),
-    ...(body.create?.template === undefined || body.create.label === undefined ? {} : { create: createSpec(body.create, [...path, "create"]) }),
+    ...(body.create?.template === undefined || body.create.label === undefined
+      ? {}
+      : { create: createSpec(body.create, [...path, "create"]) }),
     path,
   };
 }
@@ -154,7 +221,8 @@ export function qubesSection(profile: ReleaseProfile) {
     .record(qubeName(), QubeBody.nullable())
     .superRefine(
       (qubes, ctx) => {
-        if (isMapping(qubes)) for (const [name, body] of Object.entries(qubes)) if (isMapping(body)) checkQube(name, body, profile, ctx);
+        if (isMapping(qubes))
+          for (const [name, body] of Object.entries(qubes)) if (isMapping(body)) checkQube(name, body, profile, ctx);
       },
       { when: () => true },
     )

@@ -38,7 +38,9 @@ function declaredState(artifacts: readonly { path: string; content: string }[], 
     const [kind, args] = Object.entries(body)[0]!;
     const arg = Object.assign({}, ...args) as Record<string, unknown>;
     const netvm = arg.netvm === "*default*" ? defaultNetvm : (arg.netvm as string | undefined);
-    if (kind === "qvm.prefs")
+    // A created qube without netvm gets `netvm: ''` (qvm-create attached it to the default); like a
+    // qube qwire.yaml gives no netvm, it declares no layout.
+    if (kind === "qvm.prefs" && (netvm || arg["provides-network"] === true))
       state.prefs[arg.name as string] = {
         ...(netvm ? { netvm } : {}),
         providesNetwork: arg["provides-network"] === true,

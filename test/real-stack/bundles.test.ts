@@ -68,8 +68,11 @@ const qwire = (args: string[]) => execa(process.execPath, [join(REPO, "dist/cli.
 /** The machine before the first apply: every declared qube detached, not providing network; a bystander. */
 function inventory(spec: Spec): string {
   const qubes: Record<string, Record<string, unknown>> = {};
+  // R3.2 has no provides_network preference: a qube provides network by its type (NetVM, ProxyVM), which
+  // the machine already has and the bundle cannot change; R4.x bundles set it.
+  const byType = spec.release === "3.2";
   for (const [name, q] of Object.entries(spec.qubes)) {
-    qubes[name] = { netvm: null, provides_network: false };
+    qubes[name] = { netvm: null, provides_network: byType && q.provides_network === true };
     // A template that holds a guest's script: a machine of its own in the twin (which runs no TemplateVM).
     if (q.template !== undefined && !(q.template in spec.qubes)) qubes[q.template] = { netvm: null };
     // The template a `create:` names: a TemplateVM every machine that applies the bundle has.
@@ -78,6 +81,13 @@ function inventory(spec: Spec): string {
   }
   qubes[BYSTANDER] = { netvm: null };
   return yaml.dump({ topology: { qubes } });
+}
+
+/** The qubes at the top of a chain (they provide network and have no netvm): each has a network card. */
+function networkCards(spec: Spec): string[] {
+  return Object.entries(spec.qubes)
+    .filter(([, q]) => q.provides_network === true && (q.netvm === undefined || q.netvm === null))
+    .map(([name]) => name);
 }
 
 /** The same file with every intent deleted (the qubes stay). */
@@ -109,12 +119,13 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
       await writeFile(join(dir, "inventory.yaml"), inventory(spec));
       const out = join(dir, "out");
       await mkdir(out, { recursive: true });
-      run = await runSequence(stack as Stack, out, join(dir, "inventory.yaml"), [
-        `${bundleA}:apply`,
-        `${bundleA}:apply-all`,
-        `vm:${BYSTANDER}`,
-        `${bundleB}:apply`,
-      ]);
+      run = await runSequence(
+        stack as Stack,
+        out,
+        join(dir, "inventory.yaml"),
+        [`${bundleA}:apply`, `${bundleA}:apply-all`, `vm:${BYSTANDER}`, `${bundleB}:apply`],
+        networkCards(spec),
+      );
       console.log(`real stack ${name}: ${run.secs}s; ${summaryLine(run)}; report ${join(out, "report.md")}`);
       expect(run.steps.map((s) => s.label)).toHaveLength(4);
     }, SCENARIO_TIMEOUT);

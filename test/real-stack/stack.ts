@@ -6,10 +6,11 @@
  * (twin-sequence.py), read back as typed data.
  */
 import { existsSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { SYSTEMCTL } from "../../src/simulate/apply/qrexec-stubs.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HERE, "../..");
@@ -56,8 +57,9 @@ export function allScenarios(): { name: string; file: string }[] {
  * What CI runs (.ci/run sets QWIRE_REAL_STACK=ci): one bundle per kind of
  * thing the stack checks (nft forwards on R4.2, qvm.firewall outbound lists,
  * iptables with rc.local blocks on R4.1, two forwards through one firewall).
- * Not the qrexec links: the twin's qubes run no systemd, so their sockets
- * fail there ("Failed to connect to bus"), a twin limit, not a bundle bug. QWIRE_REAL_STACK=all runs every scenario (npm run test:real-stack),
+ * lan-web-https (R4.2) also holds a qrexec link, whose socket units run
+ * under the systemctl stand-in runSequence installs in the twin's qubes.
+ * QWIRE_REAL_STACK=all runs every scenario (npm run test:real-stack),
  * a comma list names them; unset or 0 runs none (a scenario takes minutes
  * of both cores, too much for every local `npm test` on a shared machine).
  */
@@ -128,8 +130,15 @@ export async function runSequence(
   out: string,
   inventory: string,
   steps: readonly string[],
+  /** Qubes that get a network card (a dummy `ens6`), as a real sys-net has; the twin's qubes have only lo. */
+  cards: readonly string[] = [],
 ): Promise<Sequence> {
-  await execa("sh", [join(HERE, "twin-sequence.sh"), stack.twinDir, "--out", out, "--inventory", inventory, ...steps], {
+  // The twin's qubes run no systemd: a qrexec link's socket units get the stand-in qwire simulate uses.
+  const systemctl = join(out, "systemctl");
+  await writeFile(systemctl, SYSTEMCTL);
+  const args = ["--out", out, "--inventory", inventory, "--systemctl", systemctl];
+  for (const q of cards) args.push("--card", q);
+  await execa("sh", [join(HERE, "twin-sequence.sh"), stack.twinDir, ...args, ...steps], {
     env: { QWIRE_VENDOR_TARBALLS: stack.tarballs },
     stdout: ["pipe", { file: join(out, "twin.log") }],
     stderr: ["pipe", { file: join(out, "twin.log"), append: true }],

@@ -9,6 +9,13 @@ that, in the same private mount namespace run.sh enters:
     unshare --mount --propagation private /usr/bin/python3 twin-sequence.py \
         --twin DIR --vendor DIR --out DIR --inventory FILE STEP...
 
+--systemctl FILE installs FILE as /usr/bin/systemctl in every qube (not in dom0
+or the management disposables): the twin's qubes run no systemd (no PID 1 of
+their own), so a qrexec link's socket units need a stand-in; the tests pass
+the one `qwire simulate` uses (src/simulate/apply/qrexec-stubs.ts).
+--card QUBE (repeated) gives QUBE a network card, a dummy interface named
+ens6: the twin's qubes have only lo, a real sys-net has its card.
+
 STEP is BUNDLE_DIR:KIND with KIND apply | dry-run, or vm:QUBE (qubesctl
 applies qwire.vm to QUBE alone, e.g. a bystander qwire has no state for).
 Writes OUT/summary.json (what the tests read) and OUT/report.md (the twin's
@@ -54,6 +61,43 @@ def add_qubes_prefs(tw, vendor):
                   "from qubesadmin.tools.qubes_prefs import main; sys.exit(main())' \"$@\"\n" % pp, 0o755)
 
 
+def add_qube_extras(tw, systemctl, cards):
+    """Every qube machine the twin sets up from now on (also one a `create:` makes) gets the systemctl
+    stand-in, and each qube named in `cards` a network card: a dummy interface `ens6` in its network
+    namespace (the twin's qubes have only lo; `uplink: auto` looks for the one card a sys-net has)."""
+    text = None
+    if systemctl:
+        with open(systemctl) as f:
+            text = f.read()
+    setup_vm = tw.setup_vm
+
+    def setup_qube(name, kind="vm"):
+        m = setup_vm(name, kind)
+        if kind == "vm" and text is not None:
+            m.write("/usr/bin/systemctl", text, 0o755)
+        if kind == "vm" and name in cards:
+            for argv in (["ip", "link", "add", "ens6", "type", "dummy"], ["ip", "link", "set", "ens6", "up"]):
+                r = m.cmd(argv, chroot=False)
+                if r.returncode != 0:
+                    raise RuntimeError("%s: %s: %s" % (name, " ".join(argv), r.stderr.strip()))
+        return m
+
+    tw.setup_vm = setup_qube
+
+
+def release_of(bundle):
+    with open(os.path.join(bundle, "plan.json")) as f:
+        return json.load(f).get("release")
+
+
+def add_release_layout(tw, release):
+    """The twin's dom0 is R4.2-style; what an older dom0 has that a bundle of its release writes into.
+    R4.0's qrexec policy is one file per service in /etc/qubes-rpc/policy, a folder every R4.0 dom0 has
+    (shared/reference/qubes-networking.md) and the twin's R4.2-style dom0 lacks."""
+    if release in ("4.0",):
+        os.makedirs(tw.dom0.p("/etc/qubes-rpc/policy"), exist_ok=True)
+
+
 def creates(bundle):
     """Whether a bundle's dom0 creates qubes (plan.json dom0.creates, from create: in qwire.yaml)."""
     try:
@@ -69,6 +113,8 @@ def main():
     ap.add_argument("--vendor", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--inventory", required=True)
+    ap.add_argument("--systemctl", help="a systemctl stand-in for the qubes (see the header)")
+    ap.add_argument("--card", action="append", default=[], help="a qube with a network card (see the header)")
     ap.add_argument("--timeout", type=int, default=900, help="seconds for one install.sh run (a loaded machine is slow)")
     ap.add_argument("steps", nargs="+")
     args = ap.parse_args()
@@ -88,6 +134,8 @@ def main():
     try:
         tw.setup_dom0()
         add_qubes_prefs(tw, args.vendor)
+        add_qube_extras(tw, args.systemctl, set(args.card))
+        add_release_layout(tw, release_of(first))
         tw.serve_qrexec()
         tw.start_qubesd()
         for n in tw.vmnames:

@@ -19,6 +19,7 @@
  * both cores: CI runs CI_SCENARIOS (QWIRE_REAL_STACK=ci), `npm run
  * test:real-stack` all of them.
  */
+import { readFileSync } from "node:fs";
 import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -96,8 +97,27 @@ function withoutIntents(spec: Spec): string {
   return yaml.dump(rest);
 }
 
+/**
+ * Why the twin cannot apply a scenario, if it cannot: its dom0 runs R4.2's qubesadmin tools, and
+ * R3.2's qvm-firewall (qubes-core-dom0 3.2: `-P`, `-a`, `-l` options) is not among the vendored
+ * sources, so an R3.2 outbound list fails there on usage, not on the bundle.
+ */
+function twinCannot(file: string): string | undefined {
+  const spec = yaml.load(readFileSync(file, "utf8")) as Spec;
+  if (spec.release === "3.2" && spec.firewall !== undefined)
+    return "R3.2's qvm-firewall is not in the twin (it runs R4.2's qubesadmin tools)";
+  return undefined;
+}
+const runnable = scenarios.filter(({ name, file }) => {
+  const reason = twinCannot(file);
+  if (reason === undefined) return true;
+  console.warn(`real-stack scenario ${name} skipped: ${reason}`);
+  it.skip(`${name} (${reason})`, () => undefined);
+  return false;
+});
+
 describe.skipIf(skipped !== undefined)("real stack", () => {
-  describe.each(scenarios)("$name", ({ name, file }) => {
+  describe.each(runnable)("$name", ({ name, file }) => {
     let run: Sequence;
     let spec: Spec;
     let bundleA: string;

@@ -57,8 +57,8 @@ export function allScenarios(): { name: string; file: string }[] {
  * What CI runs (.ci/run sets QWIRE_REAL_STACK=ci): one bundle per kind of
  * thing the stack checks (nft forwards on R4.2, qvm.firewall outbound lists,
  * iptables with rc.local blocks on R4.1, two forwards through one firewall).
- * lan-web-https (R4.2) also holds a qrexec link, whose socket units run
- * under the systemctl stand-in runSequence installs in the twin's qubes.
+ * (qrexec links run too, under the systemctl stand-in runSequence installs
+ * in the twin's qubes: lan-web-https-r41, qrexec-links, formula-qrexec-ssh.)
  * QWIRE_REAL_STACK=all runs every scenario (npm run test:real-stack),
  * a comma list names them; unset or 0 runs none (a scenario takes minutes
  * of both cores, too much for every local `npm test` on a shared machine).

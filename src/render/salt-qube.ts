@@ -178,10 +178,20 @@ function packetRuleStates(q: QubePlan, layout: Layout, p: (suffix: string) => st
  * `--salt` it loads only what is not live yet and ends its stdout with
  * `changed=yes|no comment='...'`, so an apply that changes nothing reports
  * nothing; under test=True Salt runs `--salt-test`, which only reports.
+ * `onlyif` the script is there: a dry run before the first install has no
+ * script to ask (file.managed only says it would write it), and a real
+ * apply checks it after file.managed wrote it, so it always runs there.
  */
-function statefulRun(path: string, args: readonly string[] = []): Pick<StateArgs<"cmd.run">, "name" | "stateful"> {
+function statefulRun(
+  path: string,
+  args: readonly string[] = [],
+): Pick<StateArgs<"cmd.run">, "name" | "stateful" | "onlyif"> {
   const run = (flag: string) => oneCommand([path, ...args, flag]);
-  return { name: run("--salt"), stateful: [{ test_name: run("--salt-test") }] };
+  return {
+    name: run("--salt"),
+    stateful: [{ test_name: run("--salt-test") }],
+    onlyif: oneCommand(["test", "-x", path]),
+  };
 }
 
 /**

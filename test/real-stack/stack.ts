@@ -130,7 +130,7 @@ export async function runSequence(
   out: string,
   inventory: string,
   steps: readonly string[],
-  /** Qubes that get a network card (a dummy `ens6`), as a real sys-net has; the twin's qubes have only lo. */
+  /** Qubes that get a network card (`ens6`, a veth), as a real sys-net has; the twin's qubes have only lo. */
   cards: readonly string[] = [],
 ): Promise<Sequence> {
   // The twin's qubes run no systemd: a qrexec link's socket units get the stand-in qwire simulate uses.

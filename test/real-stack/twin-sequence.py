@@ -13,8 +13,9 @@ that, in the same private mount namespace run.sh enters:
 or the management disposables): the twin's qubes run no systemd (no PID 1 of
 their own), so a qrexec link's socket units need a stand-in; the tests pass
 the one `qwire simulate` uses (src/simulate/apply/qrexec-stubs.ts).
---card QUBE (repeated) gives QUBE a network card, a dummy interface named
-ens6: the twin's qubes have only lo, a real sys-net has its card.
+--card QUBE (repeated) gives QUBE a network card, an interface named ens6
+(a veth whose peer is elsewhere): the twin's qubes have only lo, a real
+sys-net has its card.
 
 STEP is BUNDLE_DIR:KIND with KIND apply | dry-run, or vm:QUBE (qubesctl
 applies qwire.vm to QUBE alone, e.g. a bystander qwire has no state for).
@@ -27,6 +28,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -63,7 +65,7 @@ def add_qubes_prefs(tw, vendor):
 
 def add_qube_extras(tw, systemctl, cards):
     """Every qube machine the twin sets up from now on (also one a `create:` makes) gets the systemctl
-    stand-in, and each qube named in `cards` a network card: a dummy interface `ens6` in its network
+    stand-in, and each qube named in `cards` a network card: an interface `ens6` in its network
     namespace (the twin's qubes have only lo; `uplink: auto` looks for the one card a sys-net has)."""
     text = None
     if systemctl:
@@ -76,13 +78,27 @@ def add_qube_extras(tw, systemctl, cards):
         if kind == "vm" and text is not None:
             m.write("/usr/bin/systemctl", text, 0o755)
         if kind == "vm" and name in cards:
-            for argv in (["ip", "link", "add", "ens6", "type", "dummy"], ["ip", "link", "set", "ens6", "up"]):
-                r = m.cmd(argv, chroot=False)
-                if r.returncode != 0:
-                    raise RuntimeError("%s: %s: %s" % (name, " ".join(argv), r.stderr.strip()))
+            add_card(tw, m)
         return m
 
     tw.setup_vm = setup_qube
+
+
+def add_card(tw, m):
+    """ens6 in the qube's network namespace: one end of a veth pair whose other end is in a namespace
+    of its own (a holder process the twin kills at cleanup), so the qube sees exactly one card and
+    this machine's namespace gets nothing (no dummy driver is needed either)."""
+    holder = subprocess.Popen(["unshare", "--net", "sleep", "infinity"], start_new_session=True)
+    tw.pids.append(holder.pid)
+    for _ in range(100):  # wait for the unshare to happen
+        if os.readlink("/proc/%d/ns/net" % holder.pid) != os.readlink("/proc/self/ns/net"):
+            break
+        time.sleep(0.01)
+    for argv in (["ip", "link", "add", "ens6", "type", "veth", "peer", "name", "wire", "netns", str(holder.pid)],
+                 ["ip", "link", "set", "ens6", "up"]):
+        r = m.cmd(argv, chroot=False)
+        if r.returncode != 0:
+            raise RuntimeError("%s: %s: %s" % (m.name, " ".join(argv), r.stderr.strip()))
 
 
 def release_of(bundle):

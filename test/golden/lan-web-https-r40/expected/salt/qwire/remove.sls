@@ -27,6 +27,7 @@ qwire-uninstall-teardown:
     - name: /run/qwire/teardown --salt
     - stateful:
         - test_name: /run/qwire/teardown --salt-test
+    - onlyif: test -x /run/qwire/teardown
     - require:
         - file: qwire-uninstall-teardown-script
         - file: qwire-uninstall-remove-hooks

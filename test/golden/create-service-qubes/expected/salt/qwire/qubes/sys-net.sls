@@ -31,6 +31,7 @@ qwire-sys-net-load:
     - name: /rw/config/qubes-firewall.d/50-qwire --salt
     - stateful:
         - test_name: /rw/config/qubes-firewall.d/50-qwire --salt-test
+    - onlyif: test -x /rw/config/qubes-firewall.d/50-qwire
     - require:
         - file: qwire-sys-net-addresses
         - file: qwire-sys-net-script

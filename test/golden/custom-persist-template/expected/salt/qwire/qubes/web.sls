@@ -31,6 +31,7 @@ qwire-web-load:
     - name: /rw/config/rc.local.d/50-qwire.rc --salt
     - stateful:
         - test_name: /rw/config/rc.local.d/50-qwire.rc --salt-test
+    - onlyif: test -x /rw/config/rc.local.d/50-qwire.rc
     - require:
         - file: qwire-web-addresses
         - file: qwire-web-script

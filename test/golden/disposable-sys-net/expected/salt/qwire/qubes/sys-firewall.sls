@@ -31,6 +31,7 @@ qwire-sys-firewall-load:
     - name: /rw/config/qubes-firewall.d/50-qwire --salt
     - stateful:
         - test_name: /rw/config/qubes-firewall.d/50-qwire --salt-test
+    - onlyif: test -x /rw/config/qubes-firewall.d/50-qwire
     - require:
         - file: qwire-sys-firewall-addresses
         - file: qwire-sys-firewall-script

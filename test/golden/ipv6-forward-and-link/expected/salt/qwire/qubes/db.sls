@@ -31,6 +31,7 @@ qwire-db-load:
     - name: /rw/config/rc.local.d/50-qwire.rc --salt
     - stateful:
         - test_name: /rw/config/rc.local.d/50-qwire.rc --salt-test
+    - onlyif: test -x /rw/config/rc.local.d/50-qwire.rc
     - require:
         - file: qwire-db-addresses
         - file: qwire-db-script

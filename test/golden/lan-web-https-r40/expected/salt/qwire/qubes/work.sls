@@ -42,6 +42,7 @@ qwire-work-connect:
     - name: /rw/config/qwire/connect.sh --salt
     - stateful:
         - test_name: /rw/config/qwire/connect.sh --salt-test
+    - onlyif: test -x /rw/config/qwire/connect.sh
     - require:
         - file: qwire-work-connect-script
 qwire-work-rc-local:

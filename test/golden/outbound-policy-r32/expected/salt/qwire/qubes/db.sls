@@ -28,6 +28,7 @@ qwire-db-load:
     - name: /rw/config/qwire/rules.sh --salt
     - stateful:
         - test_name: /rw/config/qwire/rules.sh --salt-test
+    - onlyif: test -x /rw/config/qwire/rules.sh
     - require:
         - file: qwire-db-addresses
         - file: qwire-db-script

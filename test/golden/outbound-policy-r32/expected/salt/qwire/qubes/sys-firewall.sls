@@ -28,6 +28,7 @@ qwire-sys-firewall-load:
     - name: /rw/config/qwire/rules.sh --salt
     - stateful:
         - test_name: /rw/config/qwire/rules.sh --salt-test
+    - onlyif: test -x /rw/config/qwire/rules.sh
     - require:
         - file: qwire-sys-firewall-addresses
         - file: qwire-sys-firewall-script

@@ -42,5 +42,6 @@ qwire-work-connect:
     - name: /rw/config/rc.local.d/51-qwire-connect.rc --salt
     - stateful:
         - test_name: /rw/config/rc.local.d/51-qwire-connect.rc --salt-test
+    - onlyif: test -x /rw/config/rc.local.d/51-qwire-connect.rc
     - require:
         - file: qwire-work-connect-script

@@ -22,6 +22,7 @@ qwire-old-web-teardown:
     - name: /run/qwire/teardown --salt
     - stateful:
         - test_name: /run/qwire/teardown --salt-test
+    - onlyif: test -x /run/qwire/teardown
     - require:
         - file: qwire-old-web-teardown-script
         - file: qwire-old-web-remove-hooks

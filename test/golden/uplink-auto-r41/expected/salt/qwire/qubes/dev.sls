@@ -31,6 +31,7 @@ qwire-dev-load:
     - name: /rw/config/qwire/rules.sh --salt
     - stateful:
         - test_name: /rw/config/qwire/rules.sh --salt-test
+    - onlyif: test -x /rw/config/qwire/rules.sh
     - require:
         - file: qwire-dev-addresses
         - file: qwire-dev-script

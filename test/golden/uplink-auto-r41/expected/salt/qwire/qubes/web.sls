@@ -31,6 +31,7 @@ qwire-web-load:
     - name: /rw/config/qwire/rules.sh --salt
     - stateful:
         - test_name: /rw/config/qwire/rules.sh --salt-test
+    - onlyif: test -x /rw/config/qwire/rules.sh
     - require:
         - file: qwire-web-addresses
         - file: qwire-web-script

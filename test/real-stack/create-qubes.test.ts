@@ -22,10 +22,10 @@
  *    (qubesctl shuts a qube down after applying it when it was halted
  *    before: a new net qube whose new client is running then refuses,
  *    "There are other VMs connected to this VM", which is Qubes' own
- *    behaviour; that qube's states applied, and the next run applies it
- *    again with no change);
+ *    behaviour; that qube's states applied, and install.sh says so and
+ *    that it stays running, instead of calling it failed);
  * 2. the same bundle again, twice: dom0 changes nothing, and no qube is
- *    targeted (but the one qubesctl reported failed, which changes nothing);
+ *    targeted;
  * 3. a bundle whose new qube names a template that does not exist: dom0's
  *    part fails with that template's name and a hint, exit 3, the qube is
  *    not created;
@@ -152,10 +152,12 @@ describe.skipIf(missing.length > 0)("create: with the real management stack", ()
     expect(verdict(s.text, "dom0")).toMatch(/^applied \d+ state\(s\) changed$/);
     expect(targeted(s.text).sort()).toEqual(["sys-firewall", "sys-net", "sys-vpn", "web"]);
     for (const q of ["sys-net", "sys-firewall", "web"]) expect(verdict(s.text, q)).toMatch(/^applied /);
-    // See the file comment: qubesctl's shutdown of the new net qube while its new client runs.
-    const vpn = verdict(s.text, "sys-vpn");
-    expect(vpn).toMatch(/^applied |^failed ERROR \(exception There are other VMs connected to this VM: web\)/);
-    expect(s.rc, s.text).toBe(vpn.startsWith("applied") ? 0 : 3);
+    // See the file comment: qubesctl's shutdown of the new net qube while its new client runs
+    // fails after its states applied; install.sh judges the states and says the qube stays running.
+    expect(verdict(s.text, "sys-vpn")).toMatch(
+      /^applied \d+ state\(s\) changed(; left running: qubesctl could not shut it down again, qubes connected to it run)?$/,
+    );
+    expect(s.rc, s.text).toBe(0);
     const shown = step(out, "show").text;
     console.log(`create: qubesd after the first apply:\n${shown}`);
     expect(shown).toMatch(
@@ -169,13 +171,11 @@ describe.skipIf(missing.length > 0)("create: with the real management stack", ()
     expect(shown).toMatch(/accept .*192\.0\.2\.10.*443/);
   });
 
-  it("the same bundle again: dom0 changes nothing; only a qube reported failed is applied again, with no change", () => {
+  it("the same bundle again: dom0 changes nothing and no qube is targeted", () => {
     const s = step(out, "again");
     expect(s.rc, s.text).toBe(0);
     expect(verdict(s.text, "dom0")).toBe("unchanged Salt changed nothing");
-    const again = targeted(s.text);
-    expect(again.filter((q) => q !== "sys-vpn")).toEqual([]);
-    for (const q of again) expect(verdict(s.text, q)).toMatch(/^unchanged /);
+    expect(targeted(s.text)).toEqual([]);
   });
 
   it("and once more: dom0 changes nothing and no qube is targeted", () => {

@@ -308,6 +308,7 @@ vm_phase() {
 	targets=$3
 	list=$(paste -s -d, "$targets")
 	rc=0
+	excused=0
 	# shellcheck disable=SC2086 # $test_arg is empty or one word
 	run_logged "$logs/qwire-vm.log" qubesctl --skip-dom0 "--targets=$list" state.apply "$1" saltenv=user $test_arg || rc=$?
 	while read -r q; do
@@ -320,19 +321,31 @@ vm_phase() {
 		failed=$1 changed=$2 nones=$(($3 + $4))
 		shift 5
 		first=$*
+		running=
+		case $status in
+		"ERROR (exception There are other VMs connected to this VM"*)
+			# qubesctl shuts a qube down after applying it when it was halted before; a net
+			# qube whose clients run refuses. Its states ran and are judged on their own.
+			if [ "$failed" -eq 0 ] && grep -q 'Succeeded:' "$logs/mgmt-$q.log" 2>/dev/null; then
+				status=OK
+				running="; left running: qubesctl could not shut it down again, qubes connected to it run"
+				excused=$((excused + 1))
+			fi
+			;;
+		esac
 		case $status in
 		OK*)
 			if [ "$failed" -gt 0 ]; then
 				verdict_line "$q" failed "$first (log: $logs/mgmt-$q.log)"
 				bad=1
 			elif [ -n "$test_arg" ]; then
-				verdict_line "$q" dry-run "$nones state(s) would change or run (Result None under test=True)"
+				verdict_line "$q" dry-run "$nones state(s) would change or run (Result None under test=True)$running"
 				echo "$q" >>"$work/ok"
 			elif [ "$changed" -gt 0 ]; then
-				verdict_line "$q" "$verb" "$changed state(s) changed"
+				verdict_line "$q" "$verb" "$changed state(s) changed$running"
 				echo "$q" >>"$work/ok"
 			else
-				verdict_line "$q" unchanged "Salt changed nothing"
+				verdict_line "$q" unchanged "Salt changed nothing$running"
 				echo "$q" >>"$work/ok"
 			fi
 			;;
@@ -356,7 +369,8 @@ vm_phase() {
 			;;
 		esac
 	done <"$targets"
-	[ "$rc" -eq 0 ] || bad=1
+	# qubesctl's exit status also counts the shutdowns excused above; every real failure set bad.
+	[ "$rc" -eq 0 ] || [ "$excused" -gt 0 ] || bad=1
 }
 
 mkdir -p "$logs"

@@ -60,6 +60,7 @@ interface QubeSpec {
   provides_network?: boolean;
   ip?: string;
   template?: string;
+  disposable_template?: string;
   create?: { template?: string };
 }
 type Spec = { qubes: Record<string, QubeSpec> } & Record<string, unknown>;
@@ -76,6 +77,9 @@ function inventory(spec: Spec): string {
     qubes[name] = { netvm: null, provides_network: byType && q.provides_network === true };
     // A template that holds a guest's script: a machine of its own in the twin (which runs no TemplateVM).
     if (q.template !== undefined && !(q.template in spec.qubes)) qubes[q.template] = { netvm: null };
+    // The disposable template a disposable's files live in: a qube of its own, as on a real machine.
+    if (q.disposable_template !== undefined && !(q.disposable_template in spec.qubes))
+      qubes[q.disposable_template] = { netvm: null, template_for_dispvms: true };
     // The template a `create:` names: a TemplateVM every machine that applies the bundle has.
     if (q.create?.template !== undefined && !(q.create.template in spec.qubes))
       qubes[q.create.template] = { class: "TemplateVM", netvm: null };

@@ -83,11 +83,14 @@ if (isRoot) {
   const reps = smoke ? 1 : 5;
   const seconds = smoke ? 0.5 : 2;
   for (const kind of ["forwards", "links"]) {
+    // Every repetition measures every size, so that "vs 10" compares cells
+    // measured minutes apart as little as the pairs do (the machine's load drifts).
+    const runs = sizes.map(() => []);
+    for (let i = 0; i < reps; i++) sizes.forEach((n, j) => runs[j].push(connectionPair(kind, n, seconds)));
     let base;
-    for (const n of sizes) {
-      const runs = Array.from({ length: reps }, () => connectionPair(kind, n, seconds));
-      const q = median(runs.map((r) => r.qwire));
-      const l = median(runs.map((r) => r.linear));
+    for (const [j, n] of sizes.entries()) {
+      const q = median(runs[j].map((r) => r.qwire));
+      const l = median(runs[j].map((r) => r.linear));
       base ??= q;
       rows.push({
         rules: `${n} ${kind}`,

@@ -19,7 +19,7 @@ export async function runBuild(
   let previous: PreviousPlan | undefined;
   try {
     // An interrupted earlier build may have left the previous bundle aside: put it back before reading its plan.json.
-    for (const note of await recoverOutput(opts.output)) process.stderr.write(`qwire: note: ${note}\n`);
+    for (const note of recoverOutput(opts.output)) process.stderr.write(`qwire: note: ${note}\n`);
     previous =
       opts.previous !== undefined ? await readPreviousPlanFile(opts.previous) : await readPreviousPlan(opts.output);
   } catch (e) {
@@ -40,7 +40,7 @@ export async function runBuild(
   ]);
   if (!result.artifacts || !result.plan) return EXIT.diagnostics;
   try {
-    await emit(opts.output, result.artifacts);
+    emit(opts.output, result.artifacts);
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     process.stderr.write(`qwire: ${e.message}\n`);

@@ -2,11 +2,10 @@
  * Stage 5, render: Plan -> the bundle's files (DESIGN.md §3), sorted by path.
  * Formats only; every decision was made in plan/.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Plan } from "../plan/index.js";
-import type { Artifact } from "./artifact.js";
+import { digestOf, type Artifact } from "./artifact.js";
 import type { Backend } from "./backend.js";
 import { iptablesBackend } from "./backends/iptables.js";
 import { nftBackend } from "./backends/nft.js";
@@ -178,7 +177,7 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
     files: files.map((f) => ({
       path: f.path,
       mode: f.mode.toString(8).padStart(4, "0"),
-      sha256: createHash("sha256").update(f.content).digest("hex"),
+      sha256: digestOf(f),
     })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import type { Plan, QubePlan } from "../plan/index.js";
 import type { QubeName } from "../validate/index.js";
 import { profileOf } from "../release/index.js";
-import { BANNER, type Artifact } from "./artifact.js";
+import { BANNER, digestOf, type Artifact } from "./artifact.js";
 
 export const INSTALL_LIST_FORMAT = 1;
 
@@ -23,7 +23,7 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 /** `sha256sum` output for `files`, in their (sorted) order. */
 export function sha256sums(files: readonly Artifact[]): Artifact {
-  return { path: "SHA256SUMS", content: files.map((f) => `${sha256(f.content)}  ${f.path}\n`).join(""), mode: 0o644 };
+  return { path: "SHA256SUMS", content: files.map((f) => `${digestOf(f)}  ${f.path}\n`).join(""), mode: 0o644 };
 }
 
 /**
@@ -81,7 +81,7 @@ export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
       if (stem === undefined) throw new Error(`install list: target ${t} is no qube, host or teardown of the plan`);
       const digest = sha256(
         inputsOf(stem, byPath)
-          .map((a) => `${sha256(a.content)}  ${a.path}\n`)
+          .map((a) => `${digestOf(a)}  ${a.path}\n`)
           .join(""),
       );
       const needs = [...new Set(lookups.get(t) ?? [])].sort();

@@ -39,10 +39,10 @@ export function snapshotOf(artifacts: readonly Artifact[]): BundleSnapshot {
 
 /** What `qwire build yaml -o dir` does, without the process: returns the repairs recoverOutput made. */
 export async function buildInto(yaml: string, dir: string): Promise<string[]> {
-  const notes = await recoverOutput(dir);
+  const notes = recoverOutput(dir);
   const previous = await readPreviousPlan(dir);
   const built = compileOk(yaml, { previousQubes: previous?.qubes ?? [], previousHosts: previous?.hosts ?? [] });
-  await emit(dir, built.artifacts);
+  emit(dir, built.artifacts);
   return notes;
 }
 

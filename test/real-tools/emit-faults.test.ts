@@ -107,9 +107,10 @@ interface KillPoint {
 }
 
 /**
- * Emit's file operations in a traced build of B over A, with one libuv worker
- * thread so that they all happen, in order, in one thread (strace counts per
- * thread and per syscall).
+ * Emit's file operations in a traced build of B over A: emit makes them as
+ * synchronous calls, so they all happen, in order, in the thread that makes
+ * the staging folder (strace counts per thread and per syscall). One libuv
+ * worker thread keeps the other threads' calls (reading plan.json) few.
  */
 async function killPoints(dir: string): Promise<KillPoint[]> {
   const out = join(dir, "out");
@@ -292,9 +293,9 @@ describe.skipIf(NO_MOUNT !== undefined)("full disk and read-only folders (real t
       const out = join(dir, "out");
       let outcome: string;
       try {
-        await emit(out, bundleA.artifacts);
+        emit(out, bundleA.artifacts);
         try {
-          await emit(out, afterA.artifacts);
+          emit(out, afterA.artifacts);
           outcome = "B written";
           if (whichBundle(await snapshotDir(out)) !== "B")
             failures.push(`${options(i)}: B reported written but the folder is ${whichBundle(await snapshotDir(out))}`);
@@ -309,7 +310,7 @@ describe.skipIf(NO_MOUNT !== undefined)("full disk and read-only folders (real t
           if (state !== "A") failures.push(`${options(i)}: after a full disk the folder is ${state}`);
           // Room again: the same folder is taken, and B replaces A.
           await execa("mount", ["-o", "remount,size=1m,nr_inodes=1000", dir]);
-          await emit(out, afterA.artifacts);
+          emit(out, afterA.artifacts);
           if (whichBundle(await snapshotDir(out)) !== "B")
             failures.push(`${options(i)}: with room again the folder is not B`);
         }

@@ -112,7 +112,7 @@ export async function applyBundle(bundle: string, env: ApplyEnv): Promise<ApplyR
       saltFile,
       hostPath: (p) => {
         const abs = absolute(p);
-        // /run: volatile by design (the teardown script, the loaded-rules record).
+        // /run: volatile by design (the teardown script, Salt-mode notes).
         if (abs.startsWith("/run/")) return join(q.runDir, abs.slice(4));
         if (abs !== "/rw" && !abs.startsWith("/rw/")) {
           throw new SimulateError(

@@ -11,7 +11,8 @@ import { qubesFirewallTable, qubesTable } from "../dist/simulate/model/qubes-tab
 import { qubesIptablesRules } from "../dist/simulate/model/qubes-iptables.js";
 
 const NEXT = "10.137.0.6";
-const appIp = (i) => `10.137.${1 + Math.floor(i / 250)}.${10 + (i % 240)}`;
+/** The address of app-I in the links scenario. */
+export const appIp = (i) => `10.137.${1 + Math.floor(i / 250)}.${10 + (i % 240)}`;
 
 /** qwire.yaml with `n` forwards entering sys-net on ens6 (kind "forwards") or `n` links behind sys-firewall ("links"). */
 export function loadScenario(kind, n, release) {
@@ -32,12 +33,24 @@ export function loadScenario(kind, n, release) {
       );
   } else {
     lines.push("links:");
-    let k = 0;
-    for (let a = 0; a < apps && k < n; a++)
-      for (let b = 0; b < apps && k < n; b++)
-        if (a !== b) lines.push(`  - { name: l-${k++}, from: app-${a}, to: app-${b}, ports: [22] }`);
+    for (const [k, [a, b]] of linkPairs(n, apps).entries())
+      lines.push(`  - { name: l-${k}, from: app-${a}, to: app-${b}, ports: [22] }`);
   }
   return { text: lines.join("\n") + "\n", apps };
+}
+
+/** The [from, to] app numbers of the links scenario's `n` links, in order. */
+function linkPairs(n, apps) {
+  const pairs = [];
+  for (let a = 0; a < apps && pairs.length < n; a++)
+    for (let b = 0; b < apps && pairs.length < n; b++) if (a !== b) pairs.push([a, b]);
+  return pairs;
+}
+
+/** The app numbers of the last of `n` links (the one a new connection matches last). */
+export function lastLink(n) {
+  const [from, to] = linkPairs(n, loadScenario("links", n, "4.2").apps).at(-1);
+  return { from, to };
 }
 
 /** The script qwire writes for the qube under test, and the addresses file qubesctl would give it. */
@@ -87,24 +100,18 @@ export function manualCommands(kind, n, backend) {
       }
     }
   } else {
-    const apps = loadScenario(kind, n, "4.2").apps;
-    let k = 0;
-    for (let a = 0; a < apps && k < n; a++)
-      for (let b = 0; b < apps && k < n; b++)
-        if (a !== b) {
-          k++;
-          cmds.push(
-            backend === "nft"
-              ? [
-                  "nft",
-                  `add rule ip qubes custom-forward ct state new ip saddr ${appIp(a)} ip daddr ${appIp(b)} tcp dport 22 accept`,
-                ]
-              : [
-                  "iptables",
-                  `-w -I FORWARD 1 -s ${appIp(a)}/32 -d ${appIp(b)}/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT`,
-                ],
-          );
-        }
+    for (const [a, b] of linkPairs(n, loadScenario(kind, n, "4.2").apps))
+      cmds.push(
+        backend === "nft"
+          ? [
+              "nft",
+              `add rule ip qubes custom-forward ct state new ip saddr ${appIp(a)} ip daddr ${appIp(b)} tcp dport 22 accept`,
+            ]
+          : [
+              "iptables",
+              `-w -I FORWARD 1 -s ${appIp(a)}/32 -d ${appIp(b)}/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT`,
+            ],
+      );
   }
   return cmds;
 }
@@ -127,41 +134,80 @@ function drop(ns) {
   spawnSync("ip", ["netns", "delete", ns]);
 }
 
-/** Seconds to run qwire's script once in a fresh qube (its /rw bind-mounted, as the tests do). */
-export function timeScript(script, backend) {
-  const ns = freshQube(backend);
+/** Runs the script in namespace `ns` with `rw` on /rw and `run` on /run; seconds. */
+function runScript(ns, rw, run, args) {
+  const t0 = performance.now();
+  const r = spawnSync(
+    "ip",
+    [
+      "netns",
+      "exec",
+      ns,
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "/bin/sh",
+      "-c",
+      'mount --bind "$1" /rw && mount --bind "$2" /run && shift 2 && exec /rw/script "$@"',
+      "qwbench",
+      rw,
+      run,
+      ...args,
+    ],
+    { encoding: "utf8" },
+  );
+  const s = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`qwire script failed (${r.status}): ${r.stderr}`);
+  return s;
+}
+
+/** A qube's /rw holding `script` and its addresses file, for runScript. */
+function qubeRw(script) {
   const rw = mkdtempSync(join(tmpdir(), "qwbench-rw-"));
+  mkdirSync(join(rw, "config", "qwire"), { recursive: true });
+  writeFileSync(join(rw, "config", "qwire", "addresses"), script.addresses);
+  writeFileSync(join(rw, "script"), script.content);
+  chmodSync(join(rw, "script"), 0o755);
+  mkdirSync("/rw", { recursive: true });
+  return rw;
+}
+
+/** Runs `script` once as a boot hook in namespace `ns` (its own /rw and /run); seconds. */
+export function bootOnce(ns, script) {
+  const rw = qubeRw(script);
+  const run = mkdtempSync(join(tmpdir(), "qwbench-run-"));
   try {
-    mkdirSync(join(rw, "config", "qwire"), { recursive: true });
-    writeFileSync(join(rw, "config", "qwire", "addresses"), script.addresses);
-    writeFileSync(join(rw, "script"), script.content);
-    chmodSync(join(rw, "script"), 0o755);
-    mkdirSync("/rw", { recursive: true });
-    const t0 = performance.now();
-    const r = spawnSync(
-      "ip",
-      [
-        "netns",
-        "exec",
-        ns,
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "/bin/sh",
-        "-c",
-        'mount --bind "$1" /rw && exec /rw/script',
-        "qwbench",
-        rw,
-      ],
-      { encoding: "utf8" },
-    );
-    const s = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`qwire script failed (${r.status}): ${r.stderr}`);
-    return s;
+    return runScript(ns, rw, run, []);
   } finally {
-    rmSync(rw, { recursive: true, force: true });
-    drop(ns);
+    for (const d of [rw, run]) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Seconds of qwire's script in a fresh qube, its /rw and /run bind-mounted
+ * (as the tests do): `apply` is Salt's first apply (`--salt` with nothing
+ * recorded: it loads, then lists the live objects to record them), `boot`
+ * the boot hook of that qube after a reboot (a fresh namespace and /run,
+ * the same /rw: it loads, finds its transaction recorded and lists nothing).
+ */
+export function timeScript(script, backend) {
+  const rw = qubeRw(script);
+  const runs = [];
+  const namespaces = [];
+  /** Runs the script with `args` in a fresh namespace with a fresh /run and the same /rw. */
+  const inFreshQube = (args) => {
+    runs.push(mkdtempSync(join(tmpdir(), "qwbench-run-")));
+    namespaces.push(freshQube(backend));
+    return runScript(namespaces.at(-1), rw, runs.at(-1), args);
+  };
+  try {
+    const apply = inFreshQube(["--salt"]);
+    const boot = inFreshQube([]);
+    return { apply, boot };
+  } finally {
+    for (const d of [rw, ...runs]) rmSync(d, { recursive: true, force: true });
+    for (const ns of namespaces) drop(ns);
   }
 }
 

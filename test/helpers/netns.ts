@@ -146,6 +146,8 @@ export interface QubeOptions {
   readonly args?: readonly string[];
   /** A host folder mounted on the qube's /run, kept between runs (a qube's /run lives until it stops); default: a fresh one. */
   readonly run?: string;
+  /** A host folder mounted on the qube's /rw, kept between runs (a qube's private volume outlives a reboot); default: a fresh one. */
+  readonly rw?: string;
 }
 
 async function readOr(path: string, fallback: string): Promise<string> {
@@ -177,7 +179,7 @@ export async function runInQube(
   if (!file.path.startsWith("/rw/")) throw new Error(`not under /rw: ${file.path}`);
   const addressesPath = options.addressesPath ?? "/rw/config/qwire/addresses";
   if (!addressesPath.startsWith("/rw/")) throw new Error(`not under /rw: ${addressesPath}`);
-  const rw = await tempDir("rw");
+  const rw = options.rw ?? (await tempDir("rw"));
   const state = await tempDir("state");
   const run = options.run ?? (await tempDir("run"));
   try {
@@ -230,7 +232,7 @@ export async function runInQube(
       rebootCalled: (await readOr(join(state, "reboot"), "")) !== "",
     };
   } finally {
-    await removeDir(rw);
+    if (options.rw === undefined) await removeDir(rw);
     await removeDir(state);
     if (options.run === undefined) await removeDir(run);
   }

@@ -5,7 +5,9 @@
  * would load; lost rules (a flushed chain, a deleted jump, a flushed
  * ruleset) and changed addresses reload and report the change;
  * `--salt-test` (test=True) reports and loads nothing; a missing address
- * carries its reason into the comment. nft (R4.2) and iptables (R4.1)
+ * carries its reason into the comment. The record of what was loaded lives
+ * in /rw: after a reboot the boot hook's load is not reported as a change,
+ * and a loss after the boot still is. nft (R4.2) and iptables (R4.1)
  * scripts and both teardowns. Needs root, ip, unshare, nft and iptables.
  */
 import { readFileSync } from "node:fs";
@@ -42,6 +44,13 @@ async function qubeRun(): Promise<string> {
   return d;
 }
 
+/** A qube's /rw (its private volume: it outlives reboots), kept across the runs of one test. */
+async function qubeRw(): Promise<string> {
+  const d = await tempDir("rw");
+  runDirs.push(d);
+  return d;
+}
+
 /** The verdict of a Salt-mode run: stdout must be that one line and nothing else. */
 function verdict(r: ScriptRun): { changed: string; comment: string } {
   const m = /^changed=(yes|no) comment='([^'=\n]*)'$/.exec(r.stdout);
@@ -57,7 +66,9 @@ describe("nft script (R4.2) in Salt mode", () => {
   it("loads once, then reports no change until the live rules or the addresses differ", async () => {
     const ns = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
     const run = await qubeRun();
-    const salt = (addresses: string, args = ["--salt"]) => runInQube(ns, installed(script), addresses, { args, run });
+    const rw = await qubeRw();
+    const salt = (addresses: string, args = ["--salt"]) =>
+      runInQube(ns, installed(script), addresses, { args, run, rw });
 
     const first = await salt(ips);
     expect(first.exitCode, first.stderr).toBe(0);
@@ -102,17 +113,59 @@ describe("nft script (R4.2) in Salt mode", () => {
 
     // The same qube's rules gone with Qubes' tables fresh (a firewall restart): a new namespace, the same /run.
     const restarted = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
-    expect(verdict(await runInQube(restarted, installed(script), moved, { args: ["--salt"], run })).changed).toBe(
+    expect(verdict(await runInQube(restarted, installed(script), moved, { args: ["--salt"], run, rw })).changed).toBe(
       "yes",
     );
-    expect(verdict(await runInQube(restarted, installed(script), moved, { args: ["--salt"], run })).changed).toBe("no");
+    expect(verdict(await runInQube(restarted, installed(script), moved, { args: ["--salt"], run, rw })).changed).toBe(
+      "no",
+    );
+  });
+
+  it("after a reboot the boot hook loads and the next apply reports no change, yet still sees what is lost", async () => {
+    const run = await qubeRun();
+    const rw = await qubeRw();
+    const applied = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
+    expect(verdict(await runInQube(applied, installed(script), ips, { args: ["--salt"], run, rw })).changed).toBe(
+      "yes",
+    );
+    const loaded = await listRuleset(applied);
+
+    // A reboot: Qubes' tables fresh, /run empty, /rw kept; the boot hook loads.
+    const rebooted = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
+    const bootRun = await qubeRun();
+    const boot = await runInQube(rebooted, installed(script), ips, { run: bootRun, rw });
+    expect(boot.exitCode, boot.stderr).toBe(0);
+    expect(await listRuleset(rebooted)).toBe(loaded);
+    const salt = () => runInQube(rebooted, installed(script), ips, { args: ["--salt"], run: bootRun, rw });
+    expect(verdict(await salt())).toEqual({ changed: "no", comment: "qwire rules of sys-firewall already loaded" });
+
+    // An element lost after the boot (db-pg's DNAT), then an element added by hand.
+    await nftIn(rebooted, ["delete", "element", "ip", "qubes", "qwire-dnat-1", "{ 192.168.1.10 . tcp . 5432 }"]);
+    expect(verdict(await salt()).changed).toBe("yes");
+    expect(await listRuleset(rebooted)).toBe(loaded);
+    await nftIn(rebooted, ["add", "element", "ip", "qubes", "qwire-in-all", "{ 10.137.0.99 }"]);
+    expect(verdict(await salt()).changed).toBe("yes");
+    expect(verdict(await salt()).changed).toBe("no");
+
+    // A boot with addresses no apply has recorded yet: the boot hook records
+    // them, so the apply after it finds them loaded.
+    const moved = addressesFile({ db: STUB_IPS.db!, web: "10.137.0.77" });
+    const again = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
+    const againRun = await qubeRun();
+    expect((await runInQube(again, installed(script), moved, { run: againRun, rw })).exitCode).toBe(0);
+    expect(await listRuleset(again)).toContain("10.137.0.77");
+    expect(verdict(await runInQube(again, installed(script), moved, { args: ["--salt"], run: againRun, rw }))).toEqual({
+      changed: "no",
+      comment: "qwire rules of sys-firewall already loaded",
+    });
   });
 
   it("a missing address: the reason is logged and in Salt's comment, the rest loads, exit 3 on every apply", async () => {
     const ns = await standUpQube(pool, built, TWO_FORWARDS.yaml, script);
     const run = await qubeRun();
+    const rw = await qubeRw();
     const addresses = `db ${STUB_IPS.db}\nweb - qube does not exist\n`;
-    const first = await runInQube(ns, installed(script), addresses, { args: ["--salt"], run });
+    const first = await runInQube(ns, installed(script), addresses, { args: ["--salt"], run, rw });
     expect(first.exitCode).toBe(3);
     const v = verdict(first);
     expect(v.changed).toBe("yes");
@@ -121,7 +174,7 @@ describe("nft script (R4.2) in Salt mode", () => {
     expect(first.logged).toContain("address of web missing: qube does not exist");
     expect(await listRuleset(ns)).toContain(`5432 comment "db-pg" : ${STUB_IPS.db}`);
 
-    const second = await runInQube(ns, installed(script), addresses, { args: ["--salt"], run });
+    const second = await runInQube(ns, installed(script), addresses, { args: ["--salt"], run, rw });
     expect(second.exitCode).toBe(3);
     expect(verdict(second).changed).toBe("no");
     expect(verdict(second).comment).toContain("address of web missing: qube does not exist");
@@ -171,7 +224,8 @@ describe("iptables script (R4.1) in Salt mode", () => {
     const ns = await pool.create();
     await execa("ip", ["netns", "exec", ns, "iptables-restore"], { input: qubesIptablesRules("4.1") });
     const run = await qubeRun();
-    const salt = (args = ["--salt"]) => runInQube(ns, script, ips, { args, run });
+    const rw = await qubeRw();
+    const salt = (args = ["--salt"]) => runInQube(ns, script, ips, { args, run, rw });
 
     expect(verdict(await salt())).toEqual({ changed: "yes", comment: "qwire rules of sys-firewall loaded" });
     const loaded = await save(ns);

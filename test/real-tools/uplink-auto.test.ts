@@ -52,6 +52,13 @@ async function qubeRun(): Promise<string> {
   return d;
 }
 
+/** A qube's /rw (its private volume, where the script records what it loaded), kept across the runs of one test. */
+async function qubeRw(): Promise<string> {
+  const d = await tempDir("rw");
+  runDirs.push(d);
+  return d;
+}
+
 describe("nft (R4.2): sys-net with uplink: auto", () => {
   const yaml = yamlFor("4.2");
   const built = build(yaml);
@@ -62,7 +69,8 @@ describe("nft (R4.2): sys-net with uplink: auto", () => {
     const ns = await standUpQube(pool, built, yaml, script);
     await withInterfaces(ns, [NIC]);
     const run = await qubeRun();
-    const first = await runInQube(ns, installed(script), addresses, { run });
+    const rw = await qubeRw();
+    const first = await runInQube(ns, installed(script), addresses, { run, rw });
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.nftChecks).toBe(1);
     expect(first.logged).toContain(`uplink auto: ${NIC}, the one interface besides lo and vif*`);
@@ -73,12 +81,12 @@ describe("nft (R4.2): sys-net with uplink: auto", () => {
     );
     const loaded = await listRuleset(ns);
 
-    const again = await runInQube(ns, installed(script), addresses, { run });
+    const again = await runInQube(ns, installed(script), addresses, { run, rw });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(await listRuleset(ns)).toBe(loaded);
 
     // qubesctl after the boot hook: nothing to load, and it says which interface.
-    const salt = await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] });
+    const salt = await runInQube(ns, installed(script), addresses, { run, rw, args: ["--salt"] });
     expect(salt.exitCode, salt.stderr).toBe(0);
     expect(salt.stdout).toBe(
       `changed=no comment='qwire rules of sys-net already loaded: uplink auto: ${NIC}, the one interface besides lo and vif*'`,
@@ -90,11 +98,12 @@ describe("nft (R4.2): sys-net with uplink: auto", () => {
     const ns = await standUpQube(pool, built, yaml, script);
     await withInterfaces(ns, ["wlp0s20f3"]);
     const run = await qubeRun();
-    expect((await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] })).stdout).toMatch(
+    const rw = await qubeRw();
+    expect((await runInQube(ns, installed(script), addresses, { run, rw, args: ["--salt"] })).stdout).toMatch(
       /^changed=yes/,
     );
     await execa("ip", ["-n", ns, "link", "set", "wlp0s20f3", "name", NIC]);
-    const moved = await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] });
+    const moved = await runInQube(ns, installed(script), addresses, { run, rw, args: ["--salt"] });
     expect(moved.stdout).toMatch(/^changed=yes/);
     expect(tableBlocks(await listTable(ns, "qubes")).get("chain qwire-dnat")).toContain(`iifname "${NIC}"`);
     expect(await listRuleset(ns)).not.toContain("wlp0s20f3");
@@ -146,7 +155,8 @@ describe("iptables (R4.1): sys-net with uplink: auto", () => {
   it("finds the one interface and DNATs what arrives on it; a second run changes nothing", async () => {
     const ns = await standUp([NIC]);
     const run = await qubeRun();
-    const first = await runInQube(ns, installed(script), addresses, { run });
+    const rw = await qubeRw();
+    const first = await runInQube(ns, installed(script), addresses, { run, rw });
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.logged).toContain(`uplink auto: ${NIC}`);
     expect(await nat(ns)).toContain(
@@ -154,8 +164,10 @@ describe("iptables (R4.1): sys-net with uplink: auto", () => {
     );
     const save = async () => (await execa("ip", ["netns", "exec", ns, "iptables-save"])).stdout.replace(/^#.*$/gm, "");
     const loaded = await save();
-    expect((await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] })).stdout).toMatch(/^changed=/);
-    expect((await runInQube(ns, installed(script), addresses, { run, args: ["--salt"] })).stdout).toMatch(
+    expect((await runInQube(ns, installed(script), addresses, { run, rw, args: ["--salt"] })).stdout).toMatch(
+      /^changed=/,
+    );
+    expect((await runInQube(ns, installed(script), addresses, { run, rw, args: ["--salt"] })).stdout).toMatch(
       /^changed=no/,
     );
     expect(await save()).toBe(loaded);

@@ -53,7 +53,8 @@ log_lines() {
 # passes the checks below ever reaches a rule: a group with a missing or
 # malformed address is left out (its "%else" lines, if any, are written
 # instead) and named in the file SKIPPED with the reason, fail closed: one
-# line per missing address.
+# line per missing address. The set elements the groups add come last, one
+# "add element" per set (see the end of the awk program).
 fill_in() {
 	awk -v file="$QWIRE_ADDRESSES" -v skipped="$1" '
 	function ipv4(a,   n, i, o) {
@@ -132,18 +133,63 @@ fill_in() {
 		next
 	}
 	$1 == "%else" { alt = 1; next }
-	alt != ok { print fill($0) }
+	alt != ok {
+		line = fill($0)
+		# nft parses and checks each command on its own: thousands of
+		# one-element "add element" commands take several times as long as
+		# one command per set listing them all, so the elements are gathered
+		# per set (in their order) and added at the end of the transaction.
+		if (index(line, "add element ") == 1 && substr(line, length(line) - 1) == " }") {
+			p = index(line, " { ")
+			head = substr(line, 1, p - 1)
+			if (!(head in set)) {
+				set[head] = ++nsets
+				sets[nsets] = head
+			}
+			of[++nelements] = set[head]
+			element[nelements] = substr(line, p + 3, length(line) - p - 4)
+		} else {
+			print line
+		}
+	}
+	END {
+		for (i = 1; i <= nsets; i++) {
+			print sets[i] " {"
+			last = 0
+			for (j = 1; j <= nelements; j++)
+				if (of[j] == i) last = j
+			for (j = 1; j <= nelements; j++)
+				if (of[j] == i) print "\t" element[j] (j < last ? "," : "")
+			print "}"
+		}
+	}
 	'
 }
 
 # Run by qubesctl as `SCRIPT --salt` (`--salt-test` under test=True), the
 # script tells Salt whether it changed anything, on its last stdout line
 # (cmd.run's stateful protocol); everything else goes to stderr. It loads
-# only when the live ruleset does not already hold what it would load: the
-# digest of that transaction (addresses resolved) and of qwire's live objects
-# after the last load are kept in /run/qwire (tmpfs, so a
-# reboot forgets them with the rules). Without an argument (boot hooks) it
-# always loads.
+# only when the live ruleset does not already hold what it would load.
+# Without an argument (boot hooks) it always loads.
+#
+# How it knows: $QWIRE_LOADED records two digests, that of the transaction
+# (addresses filled in) and that of qwire's objects as the kernel listed them
+# right after that transaction was loaded. An apply lists them again and
+# loads unless both match: whatever was lost since (a flushed chain, a
+# deleted set element or jump, a firewall restart, a reboot) or added to
+# qwire's objects shows in the live listing, new addresses in the
+# transaction. The listing is the costly part (every set element passes
+# through nft's printer), so it is done only when needed:
+# - an apply lists before loading only if the transaction is the recorded
+#   one, and after loading to record what is live;
+# - a boot hook never lists before (it always loads) and lists after only
+#   when the record is of another transaction: loading the recorded
+#   transaction rebuilds every qwire object from scratch, so the kernel then
+#   lists what was recorded. The record is kept in /rw, which outlives a
+#   reboot, so that the apply after a reboot is not reported as a change. A
+#   record can never hide a loss: an apply always compares it with the live
+#   listing. At worst (nft upgraded and printing differently) one apply
+#   reloads and reports a change it did not need.
 salt_mode=
 case ${1-} in
 --salt) salt_mode=run ;;
@@ -152,7 +198,7 @@ esac
 if [ -n "$salt_mode" ]; then
 	exec 3>&1 1>&2
 fi
-QWIRE_LOADED=/run/qwire/loaded-sys-firewall
+QWIRE_LOADED=/rw/config/qwire/loaded-sys-firewall
 # What log() says in Salt mode, for the state's comment (log() may run in a subshell).
 QWIRE_NOTES=
 if [ -n "$salt_mode" ]; then
@@ -162,9 +208,10 @@ if [ -n "$salt_mode" ]; then
 fi
 loaded=0
 wanted=
+recorded=
 
-# live_digest: qwire's objects as the kernel holds them now (its own chains
-# and sets, and the jumps to them from Qubes' chains).
+# live_digest: qwire's objects as the kernel holds them now (its own chains,
+# sets and maps, and the jumps to them from Qubes' chains).
 live_digest() {
 	{ iptables -w -t nat -S; iptables -w -t filter -S; } 2>/dev/null | grep -e QWIRE | sha256sum | cut -d' ' -f1
 }
@@ -174,7 +221,8 @@ live_digest() {
 # what is wanted: if they are needed, the live digest differs anyway.
 should_load() {
 	wanted=$(grep -v -e '^-A PREROUTING ' -e '^-I ' "$1" | sha256sum | cut -d' ' -f1)
-	if [ -n "$salt_mode" ] && [ -r "$QWIRE_LOADED" ] && [ "$(cat "$QWIRE_LOADED")" = "$wanted $(live_digest)" ]; then
+	recorded=$(cat "$QWIRE_LOADED" 2>/dev/null || :)
+	if [ -n "$salt_mode" ] && [ "${recorded% *}" = "$wanted" ] && [ "$recorded" = "$wanted $(live_digest)" ]; then
 		return 1
 	fi
 	loaded=1
@@ -184,7 +232,7 @@ should_load() {
 # salt_verdict: record what is live, and in Salt mode print the verdict line
 # (one line; no ' or = in the comment, which Salt would misparse).
 salt_verdict() {
-	if [ "$salt_mode" != dry ] && [ "$loaded" -eq 1 ]; then
+	if [ "$loaded" -eq 1 ] && { [ "$salt_mode" = run ] || { [ -z "$salt_mode" ] && [ "${recorded% *}" != "$wanted" ]; }; }; then
 		mkdir -p "${QWIRE_LOADED%/*}"
 		printf '%s %s\n' "$wanted" "$(live_digest)" >"$QWIRE_LOADED"
 	fi

@@ -44,17 +44,9 @@ export function parse(
   diag: DiagnosticBag,
 ): (ParsedDocument & { readonly positions: PositionIndex }) | undefined {
   const source = BOM.test(input.text) ? { ...input, text: input.text.replace(BOM, "") } : input;
-  const recorder = new PositionRecorder();
   let value: unknown;
   try {
-    value = yaml.load(source.text, {
-      filename: source.name,
-      // CORE_SCHEMA: no timestamps or other surprises from the default schema.
-      schema: yaml.CORE_SCHEMA,
-      // Not in @types/js-yaml, but an option of js-yaml 4's loader.
-      ...({ maxDepth: MAX_DEPTH } as yaml.LoadOptions),
-      listener: recorder.listener,
-    });
+    value = load(source);
   } catch (e) {
     if (e instanceof yaml.YAMLException) {
       // From the offset, not js-yaml's line and column: those are off for a NUL
@@ -84,7 +76,12 @@ export function parse(
     }
     throw e;
   }
-  const positions = recorder.index(source.text);
+  // Positions only when a diagnostic asks: the same text loaded again, this time with the listener.
+  const positions = new PositionIndex(source.text, () => {
+    const recorder = new PositionRecorder();
+    load(source, recorder.listener);
+    return recorder.root();
+  });
   const added = aliasExpansion(value, ALIAS_EXPANSION_LIMIT);
   if (added > ALIAS_EXPANSION_LIMIT) {
     diag.error(
@@ -96,6 +93,17 @@ export function parse(
     return undefined;
   }
   return { source, value, positions };
+}
+
+function load(source: SourceFile, listener?: PositionRecorder["listener"]): unknown {
+  return yaml.load(source.text, {
+    filename: source.name,
+    // CORE_SCHEMA: no timestamps or other surprises from the default schema.
+    schema: yaml.CORE_SCHEMA,
+    // Not in @types/js-yaml, but an option of js-yaml 4's loader.
+    ...({ maxDepth: MAX_DEPTH } as yaml.LoadOptions),
+    ...(listener === undefined ? {} : { listener }),
+  });
 }
 
 /**

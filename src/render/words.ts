@@ -45,9 +45,17 @@ function outside(interfaces: readonly OutsideInterface[]): string {
   return interfaces.map(interfaceWords).join(", ");
 }
 
+/** Sentences already said, per decision list: a qube's script header and the bundle README both say them. */
+const said = new WeakMap<QubePlan["decisions"], readonly string[]>();
+
 /** A qube's decisions, one sentence each, in the plan's order. */
-export function sentences(q: Pick<QubePlan, "decisions">): string[] {
-  return q.decisions.map(sentence);
+export function sentences(q: Pick<QubePlan, "decisions">): readonly string[] {
+  let words = said.get(q.decisions);
+  if (words === undefined) {
+    words = q.decisions.map(sentence);
+    said.set(q.decisions, words);
+  }
+  return words;
 }
 
 function trafficWords(traffic: readonly Traffic[]): string {

@@ -458,6 +458,9 @@ if [ -z "$test_arg" ]; then
 		mv "$state/.incoming" "$state/current"
 		rm -rf "$state/previous"
 		if [ -d "$state/.outgoing" ]; then mv "$state/.outgoing" "$state/previous"; fi
+		# From here on the bundle is its copy: for --rollback, previous/ now holds the
+		# bundle being rolled back from.
+		bundle=$state/current
 	fi
 fi
 

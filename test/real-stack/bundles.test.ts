@@ -209,11 +209,11 @@ describe.skipIf(skipped !== undefined)("real stack", () => {
     it("every file the bundle has for a qube is in that qube", async () => {
       const plan = JSON.parse(await readFile(join(bundleA, "plan.json"), "utf8")) as {
         qubes: { name: string }[];
-        hosts?: { host: string }[];
+        hosts?: { name: string }[];
       };
       const names = [
         ...plan.qubes.map((q) => q.name),
-        ...(plan.hosts ?? []).map((h) => h.host),
+        ...(plan.hosts ?? []).map((h) => h.name),
         ...Object.keys(spec.qubes),
       ];
       const rw = run.steps[1]!.rw!;

@@ -34,14 +34,13 @@
  * One twin run (~5-10 minutes of the machine): only with QWIRE_REAL_STACK=1
  * (or =all, or a list naming create-qubes) and the twin present.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
 import { writeBundle } from "../helpers/tools.js";
-import { run, step, TARBALLS, targeted, TWIN, twinExec, verdict } from "./install-steps.js";
+import { run, step, TARBALLS, targeted, TWIN, TWIN_DOM0_GAPS, twinExec, verdict } from "./install-steps.js";
 
 const choice = process.env.QWIRE_REAL_STACK ?? "0";
 const missing = [
@@ -96,7 +95,6 @@ const INVENTORY = `topology:
 `;
 
 /** What qvm.present needs in dom0 that the twin's dom0 does not have (the file says what and why). */
-const TWIN_DOM0_GAPS = readFileSync(fileURLToPath(new URL("twin-dom0-gaps.sh", import.meta.url)), "utf8");
 
 const SHOW =
   'for q in sys-vpn web vault mail; do echo "$q class=$(qvm-prefs -- $q klass) template=$(qvm-prefs -- $q template) label=$(qvm-prefs -- $q label) netvm=$(qvm-prefs -- $q netvm) provides_network=$(qvm-prefs -- $q provides_network)"; done; qvm-firewall web list | tail -n +2';

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
 import { writeBundle } from "../helpers/tools.js";
-import { run, step, TARBALLS, targeted, TWIN, twinExec, verdict } from "./install-steps.js";
+import { run, step, TARBALLS, targeted, TWIN, TWIN_DOM0_GAPS, twinExec, verdict } from "./install-steps.js";
 
 const missing = [
   ...(process.env.QWIRE_REAL_STACK === "1" ? [] : ["QWIRE_REAL_STACK=1 (one twin run takes ~10 minutes)"]),
@@ -75,6 +75,7 @@ describe.skipIf(missing.length > 0)(`install.sh with the real management stack: 
       "twenty",
       twentyQubes(false),
       [
+        TWIN_DOM0_GAPS,
         run("first", `cd ${a} && sh install.sh`),
         run("again", `cd ${a} && sh install.sh`),
         run("edit", `cd ${b} && sh install.sh`),
@@ -148,6 +149,7 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
       "three",
       THREE(true),
       [
+        TWIN_DOM0_GAPS,
         run("first", `cd ${a} && sh install.sh`),
         run("dry-run", `cd ${a} && sh install.sh --dry-run`),
         "qubes-prefs management_dispvm ''",

@@ -3,8 +3,10 @@
  * script of steps, each one's output between markers, and readers for what
  * install.sh prints (the qubes it targets, the verdict line of a qube).
  */
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 
 export const TWIN = process.env.QWIRE_TWIN ?? "/work/shared/twin/run.sh";
@@ -29,6 +31,9 @@ export function verdict(text: string, qube: string): string {
   );
   return m ? `${m[1]} ${m[2]}` : "(no verdict line)";
 }
+
+/** What a real dom0 has and the twin's lacks (qubes-prefs, qvm-remove, qvm-shutdown...): run first in twinExec scripts. */
+export const TWIN_DOM0_GAPS = readFileSync(fileURLToPath(new URL("twin-dom0-gaps.sh", import.meta.url)), "utf8");
 
 /** Runs `script` in the twin's dom0 after provisioning it from `inventory`; the bundles are under `root`. */
 export async function twinExec(root: string, name: string, inventory: string, script: string): Promise<string> {

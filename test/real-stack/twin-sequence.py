@@ -101,26 +101,26 @@ def add_card(tw, m):
             raise RuntimeError("%s: %s: %s" % (m.name, " ".join(argv), r.stderr.strip()))
 
 
-def release_of(bundle):
-    with open(os.path.join(bundle, "plan.json")) as f:
-        return json.load(f).get("release")
+def plan_of(bundle):
+    """A bundle's plan.json, or {} when it cannot be read."""
+    try:
+        with open(os.path.join(bundle, "plan.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 def add_release_layout(tw, release):
     """The twin's dom0 is R4.2-style; what an older dom0 has that a bundle of its release writes into.
     R4.0's qrexec policy is one file per service in /etc/qubes-rpc/policy, a folder every R4.0 dom0 has
     (shared/reference/qubes-networking.md) and the twin's R4.2-style dom0 lacks."""
-    if release in ("4.0",):
+    if release == "4.0":
         os.makedirs(tw.dom0.p("/etc/qubes-rpc/policy"), exist_ok=True)
 
 
 def creates(bundle):
     """Whether a bundle's dom0 creates qubes (plan.json dom0.creates, from create: in qwire.yaml)."""
-    try:
-        with open(os.path.join(bundle, "plan.json")) as f:
-            return bool(json.load(f).get("dom0", {}).get("creates"))
-    except (OSError, ValueError):
-        return False
+    return bool(plan_of(bundle).get("dom0", {}).get("creates"))
 
 
 def main():
@@ -151,7 +151,7 @@ def main():
         tw.setup_dom0()
         add_qubes_prefs(tw, args.vendor)
         add_qube_extras(tw, args.systemctl, set(args.card))
-        add_release_layout(tw, release_of(first))
+        add_release_layout(tw, plan_of(first).get("release"))
         tw.serve_qrexec()
         tw.start_qubesd()
         for n in tw.vmnames:

@@ -1,6 +1,8 @@
 // qwire benchmarks: `npm run bench` (builds first; Linux and root for the
 // load tables). Prints tables; never a test, and nothing here asserts a time.
-// QWIRE_BENCH=smoke runs every table at a tiny size once (CI's smoke test).
+// QWIRE_BENCH=smoke runs every table at a tiny size once (CI's smoke test);
+// QWIRE_BENCH_TABLES=load,connections,compile (any of them) runs only those
+// (the whole run takes ~20 minutes, the load table most of it).
 //
 // Ratios come from pairs measured back to back in the same run; each cell is
 // the median of the repetitions. The manual way at 10,000 rules is not run
@@ -12,6 +14,11 @@ import { connectionPair } from "./connections.js";
 import { manualCommands, qwireScript, timeManual, timeScript } from "./load.js";
 
 const smoke = process.env.QWIRE_BENCH === "smoke";
+const TABLES = ["load", "connections", "compile"];
+const chosen = (process.env.QWIRE_BENCH_TABLES ?? TABLES.join(",")).split(",");
+for (const t of chosen)
+  if (!TABLES.includes(t)) throw new Error(`QWIRE_BENCH_TABLES: no table '${t}' (${TABLES.join(", ")})`);
+const runs = (t) => chosen.includes(t);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
 const times = (r) => `${r.toFixed(r < 10 ? 1 : 0)}x`;
@@ -25,8 +32,8 @@ function table(title, rows) {
 }
 
 const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.log("load tables skipped: they need root (network namespaces)");
-else {
+if (!isRoot) console.log("load and connections tables skipped: they need root (network namespaces)");
+else if (runs("load")) {
   const rows = [];
   const sizes = smoke
     ? [[10, 1, 1]]
@@ -77,7 +84,7 @@ else {
   );
 }
 
-if (isRoot) {
+if (isRoot && runs("connections")) {
   const rows = [];
   const sizes = smoke ? [10] : [10, 1000, 5000];
   const reps = smoke ? 1 : 5;
@@ -109,7 +116,7 @@ if (isRoot) {
   );
 }
 
-{
+if (runs("compile")) {
   const rows = [];
   const sizes = smoke
     ? [[10, 20, 1]]

@@ -25,7 +25,6 @@ own report of every install.sh run, for a human).
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -49,18 +48,6 @@ def states(report, apply_):
     for host, (sts, _raw) in report.vm_state_returns(apply_).items():
         out[host] = slim(sts)
     return out
-
-
-def add_qubes_prefs(tw, vendor):
-    """Every dom0 has qubes-prefs (qubes-core-admin-client's qubesadmin.tools.qubes_prefs,
-    which qwire.dom0 asks for default_netvm); the twin installs only the qvm-* launchers.
-    This is the same real code, launched the way the twin launches qvm-prefs."""
-    with open(os.path.join(vendor, "env.sh")) as f:
-        pp = re.search(r'export PYTHONPATH="([^$"]*)', f.read()).group(1)
-    tw.dom0.write("/usr/bin/qubes-prefs",
-                  "#!/bin/sh\n# real qubesadmin qubes-prefs (added by qwire's real-stack tests)\n"
-                  "PYTHONPATH=\"%s\" exec /usr/bin/python3 -c 'import sys; sys.argv[0] = \"qubes-prefs\"; "
-                  "from qubesadmin.tools.qubes_prefs import main; sys.exit(main())' \"$@\"\n" % pp, 0o755)
 
 
 def add_qube_extras(tw, systemctl, cards):
@@ -118,11 +105,6 @@ def add_release_layout(tw, release):
         os.makedirs(tw.dom0.p("/etc/qubes-rpc/policy"), exist_ok=True)
 
 
-def creates(bundle):
-    """Whether a bundle's dom0 creates qubes (plan.json dom0.creates, from create: in qwire.yaml)."""
-    return bool(plan_of(bundle).get("dom0", {}).get("creates"))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--twin", required=True)
@@ -149,7 +131,6 @@ def main():
     t0 = time.time()
     try:
         tw.setup_dom0()
-        add_qubes_prefs(tw, args.vendor)
         add_qube_extras(tw, args.systemctl, set(args.card))
         add_release_layout(tw, plan_of(first).get("release"))
         tw.serve_qrexec()
@@ -160,12 +141,12 @@ def main():
                 tw.setup_vm(n)
         prov = tw.provision_dom0_salt()
         summary["provision_failed"] = [p["cmd"] for p in prov if p["rc"] != 0]
-        if any(creates(s.rsplit(":", 1)[0]) for s in args.steps):
-            # qvm.present runs qvm-check and qvm-create as "user" (twin-dom0-gaps.sh says what the twin lacks for that).
-            with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "twin-dom0-gaps.sh")) as f:
-                r, _ = tw.dom0_sh(f.read())
-            if r.returncode != 0:
-                summary["provision_failed"].append("twin-dom0-gaps.sh: " + r.stderr[-300:])
+        # What a real dom0 has and the twin's lacks: dom0's qubes-prefs (qwire.dom0 asks it for
+        # default_netvm), and what qvm.present needs to run qvm-check and qvm-create as "user".
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "twin-dom0-gaps.sh")) as f:
+            r, _ = tw.dom0_sh(f.read())
+        if r.returncode != 0:
+            summary["provision_failed"].append("twin-dom0-gaps.sh: " + r.stderr[-300:])
         summary["model_before"] = tw.model()
         current = None
         for i, step in enumerate(args.steps):

@@ -9,7 +9,7 @@
  *
  * What the twin's dom0 lacks for qvm.present, and a real dom0 has, is added
  * by the script first (twin-dom0-gaps.sh, which twin-sequence.py also runs
- * for a bundle that creates qubes): the qvm module runs qvm-check and
+ * before every bundle): the qvm module runs qvm-check and
  * qvm-create as the first member of group `qubes` ("user"), through
  * `su`, which needs a shadow entry, read access to the vendored client
  * under /root, and the qubesd socket in group qubes; and the twin installs

@@ -1,7 +1,7 @@
 // The whole `qwire build` process (start-up, compile, write the bundle) on
 // qwire.yaml files of growing size, with the process's peak RSS.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -33,9 +33,23 @@ export function compileScenario(n, q, f = q >= 200 ? 20 : 2) {
   return { text: lines.join("\n") + "\n", qubes: apps + f + 1 };
 }
 
+/**
+ * Where the bundles are written: tmpfs (/dev/shm) when there is one, as the
+ * goal is stated, so that the table times qwire and not a disk's write-back
+ * of 50 MB; the system's temporary folder otherwise.
+ */
+function scratchRoot() {
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return tmpdir();
+  }
+}
+
 /** Wall seconds and peak RSS (MiB) of one `qwire build` process. */
 export function timeBuild(text) {
-  const dir = mkdtempSync(join(tmpdir(), "qwbench-build-"));
+  const dir = mkdtempSync(join(scratchRoot(), "qwbench-build-"));
   try {
     writeFileSync(join(dir, "qwire.yaml"), text);
     const t0 = performance.now();

@@ -134,8 +134,11 @@ function drop(ns) {
   spawnSync("ip", ["netns", "delete", ns]);
 }
 
-/** Runs the script in namespace `ns` with `rw` on /rw and `run` on /run; seconds. */
-function runScript(ns, rw, run, args) {
+/**
+ * Runs the script in namespace `ns` with `rw` on /rw and a fresh tmpfs on
+ * /run (a qube's /run is a tmpfs, cleared at each boot); seconds.
+ */
+function runScript(ns, rw, args) {
   const t0 = performance.now();
   const r = spawnSync(
     "ip",
@@ -149,10 +152,9 @@ function runScript(ns, rw, run, args) {
       "private",
       "/bin/sh",
       "-c",
-      'mount --bind "$1" /rw && mount --bind "$2" /run && shift 2 && exec /rw/script "$@"',
+      'mount --bind "$1" /rw && mount -t tmpfs qwbench-run /run && shift && exec /rw/script "$@"',
       "qwbench",
       rw,
-      run,
       ...args,
     ],
     { encoding: "utf8" },
@@ -176,37 +178,34 @@ function qubeRw(script) {
 /** Runs `script` once as a boot hook in namespace `ns` (its own /rw and /run); seconds. */
 export function bootOnce(ns, script) {
   const rw = qubeRw(script);
-  const run = mkdtempSync(join(tmpdir(), "qwbench-run-"));
   try {
-    return runScript(ns, rw, run, []);
+    return runScript(ns, rw, []);
   } finally {
-    for (const d of [rw, run]) rmSync(d, { recursive: true, force: true });
+    rmSync(rw, { recursive: true, force: true });
   }
 }
 
 /**
- * Seconds of qwire's script in a fresh qube, its /rw and /run bind-mounted
- * (as the tests do): `apply` is Salt's first apply (`--salt` with nothing
+ * Seconds of qwire's script in a fresh qube, its /rw bind-mounted and a
+ * tmpfs on /run: `apply` is Salt's first apply (`--salt` with nothing
  * recorded: it loads, then lists the live objects to record them), `boot`
  * the boot hook of that qube after a reboot (a fresh namespace and /run,
  * the same /rw: it loads, finds its transaction recorded and lists nothing).
  */
 export function timeScript(script, backend) {
   const rw = qubeRw(script);
-  const runs = [];
   const namespaces = [];
   /** Runs the script with `args` in a fresh namespace with a fresh /run and the same /rw. */
   const inFreshQube = (args) => {
-    runs.push(mkdtempSync(join(tmpdir(), "qwbench-run-")));
     namespaces.push(freshQube(backend));
-    return runScript(namespaces.at(-1), rw, runs.at(-1), args);
+    return runScript(namespaces.at(-1), rw, args);
   };
   try {
     const apply = inFreshQube(["--salt"]);
     const boot = inFreshQube([]);
     return { apply, boot };
   } finally {
-    for (const d of [rw, ...runs]) rmSync(d, { recursive: true, force: true });
+    rmSync(rw, { recursive: true, force: true });
     for (const ns of namespaces) drop(ns);
   }
 }

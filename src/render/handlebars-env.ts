@@ -39,8 +39,10 @@ for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
  *   under the tests) has no import of the helpers and calls them as
  *   Handlebars does.
  *
- * The last two: 11% fewer instructions for a whole `qwire build` of 1,000
- * intents over 200 qubes (valgrind, 3.65 -> 3.24 billion).
+ * Instructions of a whole `qwire build` (valgrind, which varies by ~3%
+ * between runs): the last two, 3.65 -> 3.24-3.37 billion at 1,000 intents
+ * over 200 qubes; all three with the view fix of script-view.ts, 20.9 ->
+ * 18.3 billion at 10,000 intents over 2,000 qubes.
  * test/precompiled-templates.test.ts renders every golden bundle through
  * dist/ byte for byte.
  */

@@ -53,7 +53,7 @@ export function parse(
       // (it counts no newline before it) and point past the line's end.
       const mark = e.mark as { position?: number } | undefined;
       const offset = Math.min(Math.max(mark?.position ?? 0, 0), source.text.length);
-      const span = { ...new PositionIndex(source.text, undefined).position(offset), length: 1 };
+      const span = { ...new PositionIndex(source.text).position(offset), length: 1 };
       const duplicate = e.reason.startsWith("duplicated mapping key");
       const tooDeep = e.reason.startsWith("nesting exceeded maxDepth");
       diag.error(

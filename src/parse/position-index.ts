@@ -63,11 +63,10 @@ export class PositionIndex {
   #tree: FrameTree | undefined;
   #rootMemo: Frame | undefined;
 
-  /** `root`: the recorded tree, or how to record it when a position is first asked for. */
-  constructor(text: string, root: Frame | undefined | FrameTree) {
+  /** `tree`: how to record the document's nodes when a position is first asked for; without it, only offsets. */
+  constructor(text: string, tree?: FrameTree) {
     this.#text = text;
-    if (typeof root === "function") this.#tree = root;
-    else this.#rootMemo = root;
+    this.#tree = tree;
   }
 
   get #root(): Frame | undefined {

@@ -94,8 +94,6 @@ const INVENTORY = `topology:
     mail: { netvm: null, label: blue }
 `;
 
-/** What qvm.present needs in dom0 that the twin's dom0 does not have (the file says what and why). */
-
 const SHOW =
   'for q in sys-vpn web vault mail; do echo "$q class=$(qvm-prefs -- $q klass) template=$(qvm-prefs -- $q template) label=$(qvm-prefs -- $q label) netvm=$(qvm-prefs -- $q netvm) provides_network=$(qvm-prefs -- $q provides_network)"; done; qvm-firewall web list | tail -n +2';
 

@@ -5,23 +5,13 @@
  * ': ', ' #', numbers, YAML 1.1 booleans, leading spaces, line feeds,
  * trailing newlines, quotes, tabs, non-ASCII), at every nesting depth.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockYaml } from "../../src/render/yaml-block.js";
 import { jsYamlDump } from "../../src/render/yaml.js";
 import { compileOk } from "../helpers/compile.js";
 import { scenarios } from "../helpers/golden.js";
 import yaml from "js-yaml";
-
-/** A small deterministic generator (mulberry32), so a failure is reproducible. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Whole strings YAML reads as something else, or writes in a special way. */
 const SPECIAL = [
@@ -91,32 +81,34 @@ const ALPHABET = [
   "é",
 ];
 
-function generate(next: () => number, depth: number): unknown {
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
-  const r = next();
-  if (depth > 0 && r < 0.25) return Array.from({ length: Math.floor(next() * 4) }, () => generate(next, depth - 1));
-  if (depth > 0 && r < 0.5) {
-    const object: Record<string, unknown> = {};
-    for (let i = Math.floor(next() * 4); i > 0; i--)
-      object[pick([...SPECIAL, "name", "require"])] = generate(next, depth - 1);
-    return object;
-  }
-  if (r < 0.55) return pick([true, false, 0, 7, -3, 443, 65535]);
-  if (r < 0.75) return pick(SPECIAL);
-  return Array.from({ length: Math.floor(next() * 12) }, () => pick(ALPHABET)).join("");
-}
+/**
+ * Values as Salt data is made of, to depth 4: lists and mappings of up to 3
+ * entries (keys among the special strings), integers, booleans, the special
+ * strings, and strings of up to 11 characters from ALPHABET.
+ */
+const { value: generated } = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small", maxDepth: 4 },
+    fc.constantFrom(true, false, 0, 7, -3, 443, 65535),
+    fc.constantFrom(...SPECIAL),
+    fc.array(fc.constantFrom(...ALPHABET), { maxLength: 11 }).map((cs) => cs.join("")),
+    fc.array(tie("value"), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom(...SPECIAL, "name", "require"), tie("value"), { maxKeys: 3 }),
+  ),
+}));
 
 describe("blockYaml", () => {
   it("writes js-yaml's bytes for generated values, or refuses them", () => {
-    const next = random(20261129);
     let written = 0;
-    for (let i = 0; i < 20000; i++) {
-      const value = generate(next, 4);
-      const ours = blockYaml(value);
-      if (ours === undefined) continue;
-      written++;
-      expect(ours, JSON.stringify(value)).toBe(jsYamlDump(value));
-    }
+    fc.assert(
+      fc.property(generated, (value) => {
+        const ours = blockYaml(value);
+        if (ours === undefined) return;
+        written++;
+        expect(ours, JSON.stringify(value)).toBe(jsYamlDump(value));
+      }),
+      { seed: 20261129, numRuns: 20000 },
+    );
     // Most values are within what it writes (refusals are tabs, non-ASCII, CR, line separators).
     expect(written).toBeGreaterThan(10000);
   });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { TEMPLATE_DIR, templateKey } from "../src/render/handlebars-env.js";
+import { HELPERS } from "../src/render/helpers.js";
 import { listFiles, scenarios } from "./helpers/golden.js";
 
 const DIST = new URL("../dist/", import.meta.url).pathname;
@@ -17,7 +18,10 @@ const BUILT = join(DIST, "templates.js");
 describe("precompiled templates (npm run build)", () => {
   it("has every template under templates/, each compiled from its current text", async () => {
     expect(existsSync(BUILT), `${BUILT} is missing: run npm run build`).toBe(true);
-    const { TEMPLATES } = (await import(BUILT)) as { TEMPLATES: Record<string, { key: string }> };
+    const { templates } = (await import(BUILT)) as {
+      templates: (helpers: typeof HELPERS) => Record<string, { key: string }>;
+    };
+    const TEMPLATES = templates(HELPERS);
     const names = readdirSync(TEMPLATE_DIR, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .flatMap((d) => readdirSync(join(TEMPLATE_DIR, d.name)).map((f) => `${d.name}/${f}`))

@@ -36,8 +36,8 @@ for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
  *   values only: not through the wrapper Handlebars makes for every helper
  *   on every render, which copies `arguments` to add to the options object
  *   none of them reads. A template compiled at run time (from its file, e.g.
- *   under the tests) has no import of the helpers and calls them as
- *   Handlebars does.
+ *   under the tests) has no HELPERS in scope and calls them as Handlebars
+ *   does.
  *
  * Instructions of a whole `qwire build` (valgrind, which varies by ~3%
  * between runs): the last two, 3.65 -> 3.24-3.37 billion at 1,000 intents
@@ -85,7 +85,7 @@ class QwireCompiler extends Compiler {
 /** Changes when the code the templates compile to changes (part of templateKey). */
 const COMPILER = "qwire-compiler-1";
 
-/** The name dist/templates.js imports HELPERS (helpers.ts) under, for its direct calls. */
+/** The name of dist/templates.js's parameter that holds HELPERS (helpers.ts), for its direct calls. */
 export const HELPERS_BINDING = "QWIRE_HELPERS";
 
 export const COMPILE_OPTIONS = {
@@ -115,11 +115,19 @@ export interface Precompiled {
  * dist/templates.js, written by `npm run build`: parsing and compiling the
  * templates took a third of a second of every build. Absent when qwire runs
  * from src/ (the tests): then every template is compiled from its file.
+ * Found next to dist/render/ and dist/bin/ alike (both one folder below
+ * dist/). Its templates call the HELPERS given here: the module imports
+ * nothing, so the bundle (dist/bin/) loads no second copy of helpers.js. A
+ * templates.js of an older build, without that function, counts as absent
+ * (the build that follows rewrites it).
  */
 const PRECOMPILED: Readonly<Record<string, Precompiled>> = await import(
   new URL("../templates.js", import.meta.url).href
 ).then(
-  (m: { TEMPLATES: Record<string, Precompiled> }) => m.TEMPLATES,
+  (m: { templates?: unknown }) =>
+    typeof m.templates === "function"
+      ? (m.templates as (helpers: typeof HELPERS) => Record<string, Precompiled>)(HELPERS)
+      : {},
   (e: NodeJS.ErrnoException) => {
     if (e.code === "ERR_MODULE_NOT_FOUND") return {};
     throw e;
@@ -179,7 +187,7 @@ function flattened(text: string): string {
 
 /**
  * A template's source as Handlebars' precompiler writes it (a JavaScript
- * object literal), by qwire's compiler, for a module that imports HELPERS as
+ * object literal), by qwire's compiler, for a module that holds HELPERS as
  * HELPERS_BINDING.
  */
 export function precompileTemplate(source: string): string {

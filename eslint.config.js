@@ -1,6 +1,6 @@
 // `npm run lint`: typescript-eslint's recommendedTypeChecked over the
 // TypeScript (src/, test/, fuzz/, the vitest configs), ESLint's recommended
-// rules over bench/'s plain JavaScript. No stylistic rules: layout is
+// rules over bench/'s and build/'s plain JavaScript. No stylistic rules: layout is
 // Prettier's (neither config holds a rule Prettier would fight).
 import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
@@ -29,11 +29,22 @@ export default tseslint.config(
           ignoreRestSiblings: true,
         },
       ],
+      // zod's `z` is a namespace object holding all of zod (64 locales, JSON Schema import...): esbuild
+      // keeps every part of it in the bundle (build/bundle.js). `import * as z from "zod"`, read as
+      // z.object(...), keeps only the parts used: a third less code for `qwire check` to compile at start.
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "ImportDeclaration[source.value='zod'][importKind!='type'] > :matches(ImportSpecifier[importKind!='type'][imported.name='z'], ImportDefaultSpecifier)",
+          message: 'import * as z from "zod": the bundle then leaves out the parts of zod qwire does not use.',
+        },
+      ],
     },
   },
   {
-    // Benchmarks: plain JavaScript run by node, outside every tsconfig.
-    files: ["bench/**/*.js"],
+    // Benchmarks and the bundle step: plain JavaScript run by node, outside every tsconfig.
+    files: ["bench/**/*.js", "build/**/*.js"],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },

@@ -7,7 +7,7 @@
  * Our issues are `continue: true`, so an object's checks still run when one
  * of its values was refused: the user sees every mistake of a mapping at once.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { DiagnosticCode } from "../diagnostics/codes.js";
 import { releasesWith, type ReleaseProfile } from "../release/index.js";
 import type { YamlPath } from "../parse/index.js";

@@ -5,7 +5,7 @@
  * and checks as you type; qwire's own validation still decides (values with
  * a grammar, the release's limits and cross-references are qwire's).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_RELEASE, profileOf } from "../release/index.js";
 import { documentSchema } from "./sections/document.js";
 

@@ -17,7 +17,7 @@
  * Checks that need the other qubes (a template declared in qwire.yaml as
  * something else) are in topology/create.ts.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ReleaseProfile } from "../../release/index.js";
 import { isMapping, qubeName, releaseList, report, type Ctx } from "../grammar.js";
 import { QUBE_LABELS, type CreatedClass, type CreateSpec, type QubeLabel, type QubeName } from "../spec.js";

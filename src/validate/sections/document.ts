@@ -4,7 +4,7 @@
  * (test/unit/language.test.ts proves the types equal), and `qwire schema`
  * prints what it takes in.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_RELEASE, RELEASES, releaseNamed, type Release, type ReleaseProfile } from "../../release/index.js";
 import type { YamlPath } from "../../parse/index.js";
 import { isMapping, qubeName, report } from "../grammar.js";

@@ -2,7 +2,7 @@
  * `expect:` — what `qwire simulate` must find: a connection from a qube or
  * from an address outside the machine is open or closed (DESIGN.md §2).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseIpv4, parseQubeName } from "../values.js";
 import { portRange, qubeName, report } from "../grammar.js";
 import type { ExpectSpec, Unplaced } from "../spec.js";

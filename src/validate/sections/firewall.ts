@@ -2,7 +2,7 @@
  * `firewall:` — a qube's outbound policy, keyed by qube: its qvm-firewall
  * rules in order, then the policy for everything else (DESIGN.md §2).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_FIREWALL_RULES, type ReleaseProfile } from "../../release/index.js";
 import { parseFirewallRule, type FirewallRule } from "../firewall-rule.js";
 import { r32Refusal } from "../firewall-r32.js";

@@ -3,7 +3,7 @@
  * port, from which source networks, arriving at which entry qube and
  * interface (DESIGN.md §2).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { formatPortRange, parseCidr } from "../values.js";
 import { intentName, interfaceName, isMapping, portRange, qubeName, report, warn, type Ctx } from "../grammar.js";
 import type { ForwardSpec, Unplaced, IntentName, Ipv4Cidr, Ipv6Cidr, PortRange } from "../spec.js";

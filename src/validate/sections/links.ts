@@ -3,7 +3,7 @@
  * behind (`via: network`), or through dom0's qrexec policy and
  * qubes.ConnectTCP (`via: qrexec`), with no route between them (DESIGN.md §2).
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ReleaseProfile } from "../../release/index.js";
 import { formatPortRange, parsePortRange } from "../values.js";
 import { intentName, isMapping, PORT_INPUT, portRange, qubeName, report, type Ctx } from "../grammar.js";

@@ -3,7 +3,7 @@
  * provides network, its outside interfaces, a pinned address, IPv6, and
  * where a net qube's files live (DESIGN.md §2).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type ReleaseProfile } from "../../release/index.js";
 import { parseInterfaceName, parseQubeName, type Parsed } from "../values.js";
 import {

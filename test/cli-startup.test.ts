@@ -65,7 +65,7 @@ describe("qwire start-up", () => {
     expect([...r.packages]).toEqual(["commander"]);
     expect(r.own).toContain("cli/main.js");
     // The declarations may use small modules of src/cli and the list of simulate's events, nothing of the pipeline.
-    expect(r.own.filter((m) => !(m === "cli.js" || m.startsWith("cli/") || m === "simulate/events.js"))).toEqual([]);
+    expect(r.own.filter((m) => !(m === "qwire.js" || m.startsWith("cli/") || m === "simulate/events.js"))).toEqual([]);
   });
 
   it("check loads neither the renderer nor Handlebars nor the simulator, in a few files", async () => {

@@ -72,6 +72,15 @@ const result = await esbuild.build({
   logLevel: "warning",
 });
 
+// A module loaded by its URL beside the caller (a worker thread's entry) that is not an entry above would be
+// missing from dist/bin/: the caller would fail there, or quietly do without it. Refused before anything is written.
+for (const f of result.outputFiles) {
+  for (const [, name] of f.text.matchAll(/new URL\(\s*["']\.\/([^"'/]+\.js)["']\s*,\s*import\.meta\.url\s*\)/g)) {
+    if (!result.outputFiles.some((o) => o.path === OUT + name))
+      throw new Error(`${f.path} loads ./${name} by its URL: add its source to ENTRIES in build/bundle.js`);
+  }
+}
+
 /** Writes bytes to path unless it holds them already; the new file replaces the old one whole. */
 function writeIfChanged(path, bytes) {
   if (existsSync(path) && Buffer.compare(readFileSync(path), bytes) === 0) return;

@@ -92,8 +92,9 @@ describe("qwire start-up", () => {
 
   it("build loads the bundle and the precompiled templates, no second copy of a module", async () => {
     const tmp = mkdtempSync(join(tmpdir(), "qwire-startup-"));
-    const r = await loaded(["build", FORMULA, "-o", join(tmp, "out")]);
-    rmSync(tmp, { recursive: true, force: true });
+    const r = await loaded(["build", FORMULA, "-o", join(tmp, "out")]).finally(() =>
+      rmSync(tmp, { recursive: true, force: true }),
+    );
     expect(r.exitCode).toBe(0);
     // dist/templates.js imports nothing (its templates call the HELPERS handlebars-env.ts passes): from the bundle,
     // an import of dist/render/helpers.js would load that module and its imports a second time.

@@ -89,13 +89,19 @@ export interface ScriptRun {
  * Test doubles put first on PATH:
  * - nft: every transaction loaded with -f/--file is first dry-run with
  *   `nft -c` and the same arguments, so a transaction nft would reject in
- *   check mode fails the run even if the real load happened to pass;
+ *   check mode fails the run even if the real load happened to pass (a
+ *   script's own dry run, -c, is passed through: it loads nothing);
  * - logger: records what the script logs (its message, or each line of stdin) instead of writing to the host's syslog;
  * - reboot: records that it ran (it must never run);
  * - qubesdb-read: answers /name with the qube name the run was given (none: fails, as outside Qubes).
  */
 const STUBS: Readonly<Record<string, string>> = {
   nft: `#!/bin/sh
+for arg in "$@"; do
+	case $arg in
+	-c | --check) exec ${NFT} "$@" ;;
+	esac
+done
 for arg in "$@"; do
 	case $arg in
 	-f | --file)

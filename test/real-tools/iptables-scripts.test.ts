@@ -165,6 +165,59 @@ describe("lan-web-https-r41, by hand", () => {
     }
   });
 
+  it("a filter that iptables-restore refuses leaves the rules as they were; nat is checked first when it has DNAT rules", async () => {
+    // The same script with one rule no iptables accepts in its filter part.
+    const refusedFilter = (s: LegacyScript): LegacyScript => {
+      const line = "\tprintf 'COMMIT\\n*filter\\n:QWIRE-FWD - [0:0]\\n:QWIRE-IN - [0:0]\\n'\n";
+      expect(s.content).toContain(line);
+      return {
+        ...s,
+        content: s.content.replace(line, `${line}\tprintf -- '-A QWIRE-IN -m nosuchmatch -j ACCEPT\\n'\n`),
+      };
+    };
+    const dnatRules = async (ns: string) =>
+      (await inNs(ns, ["iptables", "-t", "nat", "-S"])).split("\n").filter((l) => l.startsWith("-A QWIRE-DNAT"));
+    // sys-net has DNAT rules: --test refuses the whole input, nothing changes.
+    // db has none: the check is skipped, and only an empty QWIRE-DNAT may be new.
+    for (const stem of ["sys-net", "db"]) {
+      const ns = await qubeWithBase("4.1");
+      const base = await save(ns);
+      expect((await runInQube(ns, refusedFilter(of(stem)), addresses(of(stem)))).exitCode, stem).not.toBe(0);
+      const afterRefused = await save(ns);
+      if (stem === "sys-net") expect(afterRefused).toBe(base);
+      else {
+        expect(withoutQwire(afterRefused)).toBe(withoutQwire(base));
+        expect(afterRefused).not.toContain("QWIRE-IN");
+        expect(await dnatRules(ns)).toEqual([]);
+      }
+      expect((await runInQube(ns, of(stem), addresses(of(stem)))).exitCode, stem).toBe(0);
+      const applied = await save(ns);
+      expect((await runInQube(ns, refusedFilter(of(stem)), addresses(of(stem)))).exitCode, stem).not.toBe(0);
+      expect(await save(ns), stem).toBe(applied);
+    }
+    // No DNAT rule in db's script, but one live (here added by hand): checked first, kept.
+    const ns = await qubeWithBase("4.1");
+    expect((await runInQube(ns, of("db"), addresses(of("db")))).exitCode).toBe(0);
+    await inNs(ns, [
+      "iptables",
+      "-t",
+      "nat",
+      "-A",
+      "QWIRE-DNAT",
+      "-p",
+      "tcp",
+      "--dport",
+      "1",
+      "-j",
+      "DNAT",
+      "--to-destination",
+      "10.137.0.99",
+    ]);
+    const withDnat = await save(ns);
+    expect((await runInQube(ns, refusedFilter(of("db")), addresses(of("db")))).exitCode).not.toBe(0);
+    expect(await save(ns)).toBe(withDnat);
+  });
+
   it("fails closed: a missing address leaves that rule group out, logs it, exits 3, and installs the rest", async () => {
     const ns = await qubeWithBase("4.1");
     const run = await runInQube(ns, of("sys-firewall"), addresses(of("sys-firewall"), ["db"]));

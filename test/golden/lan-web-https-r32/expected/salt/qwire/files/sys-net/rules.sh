@@ -12,13 +12,13 @@
 # It writes only to qwire's own chains, QWIRE-DNAT (table nat) and QWIRE-FWD,
 # QWIRE-IN (table filter), jumped to once from PREROUTING, from FORWARD before
 # the vif-to-vif drop and from INPUT before the final rejects, and rebuilds
-# them with one `iptables-restore --noflush` (checked with --test first):
-# running it again gives the same rules, a failure leaves the previous ones,
-# and an intent removed from qwire.yaml is gone after the next run. Qube
-# addresses come from /rw/config/qwire/addresses, which qubesctl fills in
-# from dom0 at apply time. A rule whose address is missing or malformed is
-# left out (fail closed), logged, and the script exits 3 once the rest is
-# applied.
+# them with one `iptables-restore --noflush` (checked with --test first when
+# DNAT rules are involved): running it again gives the same rules, a failure
+# leaves the previous ones, and an intent removed from qwire.yaml is gone
+# after the next run. Qube addresses come from /rw/config/qwire/addresses,
+# which qubesctl fills in from dom0 at apply time. A rule whose address is
+# missing or malformed is left out (fail closed), logged, and the script
+# exits 3 once the rest is applied.
 set -eu
 
 QWIRE_ADDRESSES=/rw/config/qwire/addresses
@@ -302,7 +302,13 @@ sed -n 's/^filter //p' "$rules" >>"$filter"
 } >"$rules"
 
 if should_load "$rules"; then
-	iptables-restore --noflush --test <"$rules"
+	# iptables-restore commits nat, then filter: --test first, so that a
+	# filter it refuses cannot leave a new nat behind. Without DNAT rules now
+	# or before, nat changes nothing a packet sees (at most an empty
+	# QWIRE-DNAT and the jump to it), and the check is skipped.
+	if [ -s "$nat" ] || iptables -w -t nat -S QWIRE-DNAT 2>/dev/null | grep -q '^-A '; then
+		iptables-restore --noflush --test <"$rules"
+	fi
 	iptables-restore --noflush <"$rules"
 fi
 

@@ -10,6 +10,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { TEMPLATE_DIR, templateKey } from "../src/render/handlebars-env.js";
 import { HELPERS } from "../src/render/helpers.js";
+import { BLOCKS } from "../src/render/template-blocks.js";
 import { listFiles, scenarios } from "./helpers/golden.js";
 
 const DIST = new URL("../dist/", import.meta.url).pathname;
@@ -19,9 +20,9 @@ describe("precompiled templates (npm run build)", () => {
   it("has every template under templates/, each compiled from its current text", async () => {
     expect(existsSync(BUILT), `${BUILT} is missing: run npm run build`).toBe(true);
     const { templates } = (await import(BUILT)) as {
-      templates: (helpers: typeof HELPERS) => Record<string, { key: string }>;
+      templates: (helpers: typeof HELPERS, blocks: typeof BLOCKS) => Record<string, { key: string }>;
     };
-    const TEMPLATES = templates(HELPERS);
+    const TEMPLATES = templates(HELPERS, BLOCKS);
     const names = readdirSync(TEMPLATE_DIR, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .flatMap((d) => readdirSync(join(TEMPLATE_DIR, d.name)).map((f) => `${d.name}/${f}`))

@@ -8,15 +8,28 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { HELPERS } from "./helpers.js";
+import { BLOCKS } from "./template-blocks.js";
 
 /** templates/ at the package root, next to dist/ and src/. */
 export const TEMPLATE_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
 
 const hb = Handlebars.create();
-for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
+// Every template calls qwire's helpers and blocks directly (QwireCompiler, below): Handlebars' own helpers
+// would only be wrapped again on every render. The two hooks stay, for the errors Handlebars reports with them.
+for (const name of Object.keys(hb.helpers))
+  if (!["helperMissing", "blockHelperMissing"].includes(name)) hb.unregisterHelper(name);
+
+/** Handlebars' block helpers whose blocks qwire's compiled code runs itself (template-blocks.ts). */
+const INLINE_BLOCKS = new Set(["if", "unless", "each"]);
 
 /**
- * qwire's compiler: Handlebars' own, with three changes to the code it writes
+ * A block's code as Handlebars writes it into a helper's options:
+ * `container.program(index, data, declared block parameters[, blockParams][, depths])`.
+ */
+const PROGRAM = /^container\.program\((\d+), data, (\d+)(?:, blockParams)?(?:, depths)?\)$/;
+
+/**
+ * qwire's compiler: Handlebars' own, with four changes to the code it writes
  * (none to what a template renders). A 10,000-intent bundle makes about a
  * million helper calls, and each was allocating and calling more than its
  * helper does:
@@ -29,35 +42,43 @@ for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
  *   the compiler's documented override point.
  * - A helper call's options carry no `loc` (its line and column in the
  *   template, three objects per call), which only error messages of helpers
- *   that read it use: qwire's name the value they refuse themselves, and the
- *   built-in each, if and unless never read it.
- * - In dist/templates.js (precompileTemplate), a call of one of qwire's
- *   helpers is a plain call of the function itself, with the template's
- *   values only: not through the wrapper Handlebars makes for every helper
- *   on every render, which copies `arguments` to add to the options object
- *   none of them reads. A template compiled at run time (from its file, e.g.
- *   under the tests) has no HELPERS in scope and calls them as Handlebars
- *   does.
+ *   that read it use: qwire's name the value they refuse themselves.
+ * - A call of one of qwire's helpers is a plain call of the function itself,
+ *   with the template's values only: not through the wrapper Handlebars makes
+ *   for every helper on every render, which copies `arguments` to add to the
+ *   options object none of them reads.
+ * - {{#if}}, {{#unless}} and {{#each}} run their blocks through
+ *   template-blocks.ts: no wrapper, options object or closure per call, one
+ *   data frame per {{#each}} (see there).
+ * Every template is compiled this way, from dist/templates.js or, under the
+ * tests and for a template edited since the build, from its file
+ * (compiled()): the tests render with the code qwire ships.
  *
  * Instructions of a whole `qwire build` (valgrind, which varies by ~3%
- * between runs): the last two, 3.65 -> 3.24-3.37 billion at 1,000 intents
- * over 200 qubes; all three with the view fix of script-view.ts, 20.9 ->
- * 18.3 billion at 10,000 intents over 2,000 qubes.
+ * between runs): the first three, 3.65 -> 3.24-3.37 billion at 1,000 intents
+ * over 200 qubes; with the view fix of script-view.ts, 20.9 -> 18.3 billion
+ * at 10,000 intents over 2,000 qubes.
  * test/precompiled-templates.test.ts renders every golden bundle through
  * dist/ byte for byte.
  */
 interface HandlebarsCompiler {
-  options?: { qwireHelpers?: boolean };
+  options: { data?: boolean };
+  useDepths?: boolean;
+  useBlockParams?: boolean;
   objectLiteral(obj: Record<string, unknown>): unknown;
   invokeKnownHelper(paramSize: number, name: string): void;
-  setupHelper(paramSize: number, name: string): { name: unknown; params: unknown[] };
+  setupHelper(paramSize: number, name: string): { name: unknown; params: unknown[]; callParams: unknown[] };
+  setupParams(helper: string, paramSize: number, params: unknown[]): Record<string, unknown>;
   push(code: unknown): void;
   source: { functionCall(fn: unknown, type: string, params: unknown[]): unknown };
 }
 const Compiler = (hb as unknown as { JavaScriptCompiler: new () => HandlebarsCompiler }).JavaScriptCompiler;
 class QwireCompiler extends Compiler {
+  /** The options setupParams made for the helper call being compiled. */
+  private lastOptions: Record<string, unknown> = {};
+
   nameLookup(parent: unknown, name: string, type: string): unknown[] {
-    if (type === "helper" && this.callsHelpersDirectly(name)) return [`${HELPERS_BINDING}[`, JSON.stringify(name), "]"];
+    if (type === "helper" && Object.hasOwn(HELPERS, name)) return [`${HELPERS_BINDING}[`, JSON.stringify(name), "]"];
     return [parent, "[", JSON.stringify(name), "]"];
   }
 
@@ -67,26 +88,79 @@ class QwireCompiler extends Compiler {
     return super.objectLiteral(obj);
   }
 
-  override invokeKnownHelper(paramSize: number, name: string): void {
-    if (!this.callsHelpersDirectly(name)) return super.invokeKnownHelper(paramSize, name);
-    // params: the template's values, then Handlebars' options object, which qwire's helpers never read.
-    const helper = this.setupHelper(paramSize, name);
-    this.push(this.source.functionCall(helper.name, "", helper.params.slice(0, -1)));
+  override setupParams(helper: string, paramSize: number, params: unknown[]): Record<string, unknown> {
+    this.lastOptions = super.setupParams(helper, paramSize, params);
+    return this.lastOptions;
   }
 
-  private callsHelpersDirectly(name: string): boolean {
-    return this.options?.qwireHelpers === true && Object.hasOwn(HELPERS, name);
+  override invokeKnownHelper(paramSize: number, name: string): void {
+    if (Object.hasOwn(HELPERS, name)) {
+      // params: the template's values, then Handlebars' options object, which qwire's helpers never read.
+      const helper = this.setupHelper(paramSize, name);
+      this.push(this.source.functionCall(helper.name, "", helper.params.slice(0, -1)));
+      return;
+    }
+    if (!INLINE_BLOCKS.has(name))
+      throw new Error(`templates: {{${name}}} is a Handlebars helper qwire does not provide`);
+    const helper = this.setupHelper(paramSize, name);
+    const options = this.lastOptions;
+    const [fn, inverse] = [options.fn ?? "container.noop", options.inverse ?? "container.noop"].map(programIndex);
+    if (this.useBlockParams === true || fn === "block parameters" || inverse === "block parameters")
+      throw new Error(`templates: {{#${name}}} with block parameters (as |x|)`);
+    if (paramSize !== 1 || options.hash !== "{}" || fn === undefined || inverse === undefined)
+      throw new Error(`templates: {{#${name}}} takes one value and no hash= in qwire's templates`);
+    if (this.options.data === false) throw new Error("templates: qwire's blocks need Handlebars' data frames");
+    const [context, value] = [helper.callParams[0], helper.params[0]];
+    const depths = this.useDepths === true ? "depths" : "undefined";
+    const [then, otherwise] = name === "unless" ? [inverse, fn] : [fn, inverse];
+    this.push(
+      name === "each"
+        ? this.source.functionCall(`${BLOCKS_BINDING}.each`, "", [
+            "container",
+            value,
+            String(fn),
+            String(inverse),
+            context,
+            "data",
+            depths,
+          ])
+        : [
+            "(",
+            this.source.functionCall(`${BLOCKS_BINDING}.truthy`, "", [value]),
+            " ? ",
+            this.source.functionCall(`${BLOCKS_BINDING}.run`, "", ["container", String(then), context, "data", depths]),
+            " : ",
+            this.source.functionCall(`${BLOCKS_BINDING}.run`, "", [
+              "container",
+              String(otherwise),
+              context,
+              "data",
+              depths,
+            ]),
+            ")",
+          ],
+    );
   }
 }
+
+/** The index of a block's program from its code (PROGRAM); -1 for none (`container.noop`); undefined if unknown. */
+function programIndex(code: unknown): number | "block parameters" | undefined {
+  if (code === "container.noop") return -1;
+  const m = typeof code === "string" ? PROGRAM.exec(code) : null;
+  if (m === null) return undefined;
+  return m[2] === "0" ? Number(m[1]) : "block parameters";
+}
+
 // The compiler of a template's nested blocks ({{#each}} bodies), as Handlebars' documentation of the override shows.
 (QwireCompiler.prototype as unknown as { compiler: unknown }).compiler = QwireCompiler;
 (hb as unknown as { JavaScriptCompiler: typeof QwireCompiler }).JavaScriptCompiler = QwireCompiler;
 
 /** Changes when the code the templates compile to changes (part of templateKey). */
-const COMPILER = "qwire-compiler-1";
+const COMPILER = "qwire-compiler-2";
 
-/** The name of dist/templates.js's parameter that holds HELPERS (helpers.ts), for its direct calls. */
+/** The names of dist/templates.js's parameters that hold HELPERS (helpers.ts) and BLOCKS (template-blocks.ts). */
 export const HELPERS_BINDING = "QWIRE_HELPERS";
+export const BLOCKS_BINDING = "QWIRE_BLOCKS";
 
 export const COMPILE_OPTIONS = {
   noEscape: true,
@@ -116,8 +190,8 @@ export interface Precompiled {
  * templates took a third of a second of every build. Absent when qwire runs
  * from src/ (the tests): then every template is compiled from its file.
  * Found next to dist/render/ and dist/bin/ alike (both one folder below
- * dist/). Its templates call the HELPERS given here: the module imports
- * nothing, so the bundle (dist/bin/) loads no second copy of helpers.js. A
+ * dist/). Its templates call the HELPERS and BLOCKS given here: the module
+ * imports nothing, so the bundle (dist/bin/) loads no second copy of them. A
  * templates.js of an older build, without that function, counts as absent
  * (the build that follows rewrites it).
  */
@@ -126,7 +200,10 @@ const PRECOMPILED: Readonly<Record<string, Precompiled>> = await import(
 ).then(
   (m: { templates?: unknown }) =>
     typeof m.templates === "function"
-      ? (m.templates as (helpers: typeof HELPERS) => Record<string, Precompiled>)(HELPERS)
+      ? (m.templates as (helpers: typeof HELPERS, blocks: typeof BLOCKS) => Record<string, Precompiled>)(
+          HELPERS,
+          BLOCKS,
+        )
       : {},
   (e: NodeJS.ErrnoException) => {
     if (e.code === "ERR_MODULE_NOT_FOUND") return {};
@@ -141,9 +218,22 @@ const PRECOMPILED: Readonly<Record<string, Precompiled>> = await import(
 function compiled(name: string): Handlebars.TemplateDelegate {
   const source = readFileSync(TEMPLATE_DIR + name, "utf8");
   const pre = PRECOMPILED[name];
-  return pre !== undefined && pre.key === templateKey(source)
-    ? hb.template(pre.spec)
-    : hb.compile(source, COMPILE_OPTIONS);
+  return pre !== undefined && pre.key === templateKey(source) ? hb.template(pre.spec) : compileTemplate(source);
+}
+
+/**
+ * A template from its text, compiled to what dist/templates.js would hold
+ * for it and made a function as Handlebars' own compile() makes the code it
+ * writes one (with Function): the code of a template of qwire's, never of
+ * any input.
+ */
+export function compileTemplate(source: string): Handlebars.TemplateDelegate {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const spec = new Function(HELPERS_BINDING, BLOCKS_BINDING, `return ${precompileTemplate(source)};`) as (
+    helpers: typeof HELPERS,
+    blocks: typeof BLOCKS,
+  ) => TemplateSpecification;
+  return hb.template(spec(HELPERS, BLOCKS));
 }
 
 /**
@@ -192,7 +282,7 @@ function flattened(text: string): string {
  */
 export function precompileTemplate(source: string): string {
   // precompile writes into the options it is given (compile copies them first), hence a copy.
-  const options = { ...COMPILE_OPTIONS, qwireHelpers: true } as PrecompileOptions;
+  const options = { ...COMPILE_OPTIONS } as PrecompileOptions;
   return hb.precompile(source, options) as unknown as string;
 }
 

@@ -111,32 +111,21 @@ class QwireCompiler extends Compiler {
       throw new Error(`templates: {{#${name}}} takes one value and no hash= in qwire's templates`);
     if (this.options.data === false) throw new Error("templates: qwire's blocks need Handlebars' data frames");
     const [context, value] = [helper.callParams[0], helper.params[0]];
-    const depths = this.useDepths === true ? "depths" : "undefined";
     const [then, otherwise] = name === "unless" ? [inverse, fn] : [fn, inverse];
+    // What every block runs in: the context of the call, its data frame, the enclosing contexts (for ../).
+    const around = [context, "data", this.useDepths === true ? "depths" : "undefined"];
+    const call = (block: keyof typeof BLOCKS, args: unknown[]) =>
+      this.source.functionCall(`${BLOCKS_BINDING}.${block}`, "", args);
     this.push(
       name === "each"
-        ? this.source.functionCall(`${BLOCKS_BINDING}.each`, "", [
-            "container",
-            value,
-            String(fn),
-            String(inverse),
-            context,
-            "data",
-            depths,
-          ])
+        ? call("each", ["container", value, String(fn), String(inverse), ...around])
         : [
             "(",
-            this.source.functionCall(`${BLOCKS_BINDING}.truthy`, "", [value]),
+            call("truthy", [value]),
             " ? ",
-            this.source.functionCall(`${BLOCKS_BINDING}.run`, "", ["container", String(then), context, "data", depths]),
+            call("run", ["container", String(then), ...around]),
             " : ",
-            this.source.functionCall(`${BLOCKS_BINDING}.run`, "", [
-              "container",
-              String(otherwise),
-              context,
-              "data",
-              depths,
-            ]),
+            call("run", ["container", String(otherwise), ...around]),
             ")",
           ],
     );

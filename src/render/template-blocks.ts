@@ -45,15 +45,14 @@ function program(container: Container, index: number): Program {
 }
 
 /** Views are data: a function in one would be called by Handlebars' helpers, and is a qwire bug here. */
-function plain(helper: string, value: unknown): unknown {
+function assertPlain(helper: string, value: unknown): void {
   if (typeof value === "function") throw new TemplateValueError(`${helper}: refusing a function in a view`);
-  return value;
 }
 
 export const BLOCKS = {
   /** {{#if}}'s test: falsy values (0 included) and empty arrays take the {{else}}. */
   truthy(value: unknown): boolean {
-    plain("if", value);
+    assertPlain("if", value);
     return Boolean(value) && !(Array.isArray(value) && value.length === 0);
   },
 
@@ -86,7 +85,7 @@ export const BLOCKS = {
     data: unknown,
     depths?: readonly unknown[],
   ): string {
-    plain("each", list);
+    assertPlain("each", list);
     if (list !== undefined && list !== null && list !== false && !Array.isArray(list))
       throw new TemplateValueError(
         `each: refusing ${typeof list} ${JSON.stringify(list)}; qwire's views iterate arrays`,

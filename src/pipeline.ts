@@ -61,6 +61,15 @@ export function reconnect(
 }
 
 export function compile(source: SourceFile, options: CompileOptions = {}): CompileResult {
+  const planned = compilePlan(source, options);
+  return planned.plan ? { ...planned, artifacts: render(planned.plan) } : planned;
+}
+
+/**
+ * Every stage but render: the diagnostics, and the plan when there are no
+ * errors. `qwire build` renders that plan straight into emit (renderTo).
+ */
+export function compilePlan(source: SourceFile, options: CompileOptions = {}): Omit<CompileResult, "artifacts"> {
   const checked = check(source, options.fleet);
   if (!checked.topology) return checked;
   const diag = new DiagnosticBag();
@@ -85,7 +94,7 @@ export function compile(source: SourceFile, options: CompileOptions = {}): Compi
   const diagnostics = [...checked.diagnostics, ...diag.sorted()];
   if (diag.hasErrors()) return { diagnostics };
   const thePlan = plan(checked.topology, { previousQubes, previousHosts });
-  return { diagnostics, topology: checked.topology, plan: thePlan, artifacts: render(thePlan) };
+  return { diagnostics, topology: checked.topology, plan: thePlan };
 }
 
 /** Where `needle` first occurs in a file other than the document (plan.json); its first line when it is not found. */

@@ -9,6 +9,7 @@ import {
   writeFileSync,
   mkdirSync,
 } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -51,6 +52,13 @@ describe("qwire build", () => {
     ]) {
       expect(existsSync(join(dir, "out", f)), f).toBe(true);
     }
+    // The count and the digest come from the files as they were written, one by one: they must be the folder's.
+    const written = readdirSync(join(dir, "out"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(r.stdout).toContain(`(${written.length} files)`);
+    const digest = createHash("sha256")
+      .update(readFileSync(join(dir, "out", "plan.json")))
+      .digest("hex");
+    expect(r.stdout).toContain(`bundle digest: sha256 ${digest} `);
   });
 
   it("writes nothing and leaves an earlier bundle untouched when qwire.yaml has errors", async () => {

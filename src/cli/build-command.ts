@@ -1,9 +1,9 @@
 /** `qwire build [file] -o <dir>`: compile qwire.yaml and write the bundle; prints what was written and what to do next. */
-import { emit, EmitError, readPreviousPlan, recoverOutput, type PreviousPlan } from "../emit/index.js";
-import { compile } from "../pipeline.js";
+import { emitAsProduced, EmitError, readPreviousPlan, recoverOutput, type PreviousPlan } from "../emit/index.js";
+import { compilePlan } from "../pipeline.js";
 import { dirname } from "node:path";
 import type { QubePlan } from "../plan/index.js";
-import { bundleDigest } from "../render/install-list.js";
+import { renderTo } from "../render/index.js";
 import { installPaths, layoutOf, runsFromHookFolder } from "../render/layout.js";
 import { EXIT } from "./exit-codes.js";
 import { readFleet, sourcesOf } from "./read-source.js";
@@ -28,7 +28,7 @@ export async function runBuild(
     return EXIT.usage;
   }
   const hadPrevious = previous !== undefined;
-  const result = compile(source, {
+  const result = compilePlan(source, {
     previousQubes: previous?.qubes ?? [],
     previousHosts: previous?.hosts ?? [],
     ...(previous === undefined ? {} : { previousPlan: previous.source }),
@@ -38,16 +38,19 @@ export async function runBuild(
     ...(previous === undefined ? [] : [previous.source]),
     ...sourcesOf(files.texts),
   ]);
-  if (!result.artifacts || !result.plan) return EXIT.diagnostics;
+  if (!result.plan) return EXIT.diagnostics;
+  const plan = result.plan;
+  let bundle: ReturnType<typeof renderTo>;
   try {
-    emit(opts.output, result.artifacts);
+    // Each file is written as soon as it is rendered, then let go (renderTo).
+    bundle = emitAsProduced(opts.output, (write) => renderTo(plan, write));
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     process.stderr.write(`qwire: ${e.message}\n`);
     return EXIT.usage;
   }
   if (opts.format === "text") {
-    const p = result.plan;
+    const p = plan;
     const layout = layoutOf(p.release);
     // "in /rw/config/qubes-firewall.d" for hook folders; the file itself when a marked block calls it.
     const scriptWhere = (q: QubePlan) => {
@@ -55,7 +58,7 @@ export async function runBuild(
       return runsFromHookFolder(q.placement) ? `in ${dirname(script)}` : `${script} (called from ${q.placement})`;
     };
     const lines = [
-      `qwire: wrote ${opts.output}/ (${result.artifacts.length} files) for Qubes R${p.release}`,
+      `qwire: wrote ${opts.output}/ (${bundle.files.length} files) for Qubes R${p.release}`,
       ...p.qubes.map((q) =>
         q.host !== undefined
           ? `  ${q.qube}: ${q.decisions.length} intent line(s), ${p.backend} script ${installPaths(q, layout).script} in ${q.host.kind === "disposable" ? "the disposable template" : "the template"} ${q.host.qube}; loaded when ${q.qube} next starts`
@@ -81,7 +84,7 @@ export async function runBuild(
             "      loads its qwire rules only when it starts (once that template has shut down; qubesctl shuts it down if it was not running)",
           ]
         : []),
-      `bundle digest: sha256 ${bundleDigest(result.artifacts)} (sha256sum plan.json; install.sh prints it too: compare them in dom0)`,
+      `bundle digest: sha256 ${bundle.digest} (sha256sum plan.json; install.sh prints it too: compare them in dom0)`,
       `next: read ${opts.output}/README.md, copy ${opts.output}/ to dom0, run: sudo ./install.sh --dry-run`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

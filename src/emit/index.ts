@@ -22,6 +22,10 @@
  * thread: a bundle of 2,000 qubes has ~6,000 files, and the promise API
  * made each mkdir/open/write/chmod/close a thread-pool round trip (most of
  * a 10,000-intent build was spent waiting on them).
+ * `qwire build` writes each file as soon as it is rendered
+ * (emitAsProduced): the staging folder fills while render runs, and a
+ * rendered file is let go once written, so a build holds its plan, not its
+ * bundle (peak RSS of a 10,000-intent build: 256 -> 177 MiB).
  */
 import {
   closeSync,
@@ -50,13 +54,29 @@ interface Leftover {
 }
 
 export function emit(dir: string, artifacts: readonly Artifact[]): void {
+  emitAsProduced(dir, (write) => {
+    for (const a of artifacts) write(a);
+  });
+}
+
+/**
+ * emit() for files as they are produced: `produce` gets the function that
+ * writes one file into the staging folder and calls it for each, as soon as
+ * it has the file (`qwire build` renders straight into it, so no file is
+ * kept once written). All or nothing as emit(): the folder is swapped in
+ * only after `produce` has returned; should it throw, the staging folder is
+ * removed, `dir` is unchanged and the error goes on as it is. Returns what
+ * `produce` returns.
+ */
+export function emitAsProduced<T>(dir: string, produce: (write: (file: Artifact) => void) => T): T {
   const target = resolve(dir);
   recoverOutput(target);
   assertOwnedByQwire(target);
   const staging = `${target}.qwire-new-${process.pid}`;
   const old = `${target}.qwire-old-${process.pid}`;
+  let result: T;
   try {
-    writeStaging(staging, artifacts);
+    result = produce(stagingWriter(staging));
   } catch (e) {
     removeQuietly(staging);
     throw ioError(e, `cannot write the new bundle beside ${target}`, `${target} is unchanged`);
@@ -89,6 +109,7 @@ export function emit(dir: string, artifacts: readonly Artifact[]): void {
   // The new bundle is in place; a failure to delete the old one is only clutter,
   // which the next build removes.
   if (hadOld) removeQuietly(old);
+  return result;
 }
 
 /** Removes a folder of ours, ignoring failure (what is left is removed by the next build). */
@@ -136,11 +157,12 @@ export function recoverOutput(dir: string): string[] {
   return notes;
 }
 
-function writeStaging(staging: string, artifacts: readonly Artifact[]): void {
+/** Makes the staging folder and returns the function that writes one file into it. */
+function stagingWriter(staging: string): (file: Artifact) => void {
   makeFolder(staging); // also the parents of -o, as before
   // Folders made so far: most files share theirs, and each mkdir is a system call.
   const made = new Set<string>([staging]);
-  for (const a of artifacts) {
+  return (a) => {
     const path = join(staging, ...a.path.split("/"));
     const folder = dirname(path);
     if (!made.has(folder)) {
@@ -154,7 +176,7 @@ function writeStaging(staging: string, artifacts: readonly Artifact[]): void {
     } finally {
       closeSync(fd);
     }
-  }
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Plan } from "../plan/index.js";
-import { digestOf, type Artifact } from "./artifact.js";
+import { digestOf, type Artifact, type FileEntry } from "./artifact.js";
 import type { Backend } from "./backend.js";
 import { iptablesBackend } from "./backends/iptables.js";
 import { nftBackend } from "./backends/nft.js";
@@ -17,7 +17,7 @@ import { removeState, renderSalt } from "./salt.js";
 import { sentences } from "./words.js";
 import { profileOf } from "../release/index.js";
 
-export type { Artifact } from "./artifact.js";
+export type { Artifact, FileEntry } from "./artifact.js";
 
 /** salt/ at the package root: hand-written pieces copied into every bundle. */
 const SALT_DIR = fileURLToPath(new URL("../../salt/", import.meta.url));
@@ -34,25 +34,58 @@ export function backendFor(plan: Plan): Backend {
   }
 }
 
-export function render(plan: Plan): Artifact[] {
+/** Where render hands each file as soon as it is rendered. */
+export type FileSink = (file: Artifact) => void;
+
+/** The state of each qube in the bundle (salt/qwire/qubes/<stem>.sls). */
+const QUBE_STATES = "salt/qwire/qubes/";
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/**
+ * The bundle's files, each handed to `write` as soon as it is rendered,
+ * keeping back only what the bundle-wide files (install.list, SHA256SUMS,
+ * plan.json, rendered last) need of it: its path, mode and sha256 (and the
+ * text of the qubes' states, which install.list reads). `qwire build`
+ * writes each file and lets it go, so a large bundle (57 MB for 10,000
+ * intents) never sits in memory whole. Returns those entries in the
+ * bundle's order (by path, then SHA256SUMS and plan.json) and the bundle
+ * digest (the sha256 of plan.json).
+ */
+export function renderTo(plan: Plan, write: FileSink): { files: FileEntry[]; digest: string } {
   const backend = backendFor(plan);
-  const files: Artifact[] = [...renderSalt(plan, backend)];
-  files.push({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
+  const files: FileEntry[] = [];
+  const states = new Map<string, string>();
+  const put = (a: Artifact) => {
+    files.push({ path: a.path, mode: a.mode, sha256: digestOf(a) });
+    if (a.path.startsWith(QUBE_STATES)) states.set(a.path, a.content);
+    write(a);
+  };
+  renderSalt(plan, backend, put);
+  put({ path: "salt/qwire/vm.sls", content: readFileSync(SALT_DIR + "vm.sls", "utf8"), mode: 0o644 });
   // Every bundle carries the teardown: `install.sh --uninstall` applies qwire.remove with it.
-  files.push({ path: `salt/qwire/${backend.teardown.bundleName}`, content: backend.teardown.render(), mode: 0o755 });
-  files.push(removeState(plan, backend));
+  put({ path: `salt/qwire/${backend.teardown.bundleName}`, content: backend.teardown.render(), mode: 0o755 });
+  put(removeState(plan, backend));
   const layout = layoutOf(plan.release);
   const view = docsView(plan, layout);
-  files.push({ path: "install.sh", content: renderTemplate("bundle/install.sh.hbs", view), mode: 0o755 });
-  files.push({ path: "README.md", content: renderTemplate("bundle/README.md.hbs", view), mode: 0o644 });
-  const byPath = (a: Artifact, b: Artifact) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  put({ path: "install.sh", content: renderTemplate("bundle/install.sh.hbs", view), mode: 0o755 });
+  put({ path: "README.md", content: renderTemplate("bundle/README.md.hbs", view), mode: 0o644 });
   files.sort(byPath);
-  files.push(installList(plan, files));
+  put(installList(plan, files, states));
   files.sort(byPath);
   // SHA256SUMS covers every file but plan.json; plan.json lists SHA256SUMS: its sha256 is the bundle digest.
-  files.push(sha256sums(files));
-  files.push({ path: "plan.json", content: planJson(plan, layout, files), mode: 0o644 });
-  return files;
+  put(sha256sums(files));
+  const planFile: Artifact = { path: "plan.json", content: planJson(plan, layout, files), mode: 0o644 };
+  put(planFile);
+  return { files, digest: digestOf(planFile) };
+}
+
+/** Stage 5 whole: the bundle's files in memory, in the order of renderTo's entries. */
+export function render(plan: Plan): Artifact[] {
+  const all: Artifact[] = [];
+  renderTo(plan, (a) => all.push(a));
+  // SHA256SUMS and plan.json, rendered last, stay last.
+  return [...all.slice(0, -2).sort(byPath), ...all.slice(-2)];
 }
 
 function docsView(plan: Plan, layout: Layout) {
@@ -142,7 +175,7 @@ function docsView(plan: Plan, layout: Layout) {
  * Machine-readable plan. `qubes` (with the files each carries) is what the
  * next build reads to know which qubes need a teardown.
  */
-function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): string {
+function planJson(plan: Plan, layout: Layout, files: readonly FileEntry[]): string {
   const doc = {
     generator: "qwire",
     format: PLAN_FORMAT,
@@ -177,7 +210,7 @@ function planJson(plan: Plan, layout: Layout, files: readonly Artifact[]): strin
     files: files.map((f) => ({
       path: f.path,
       mode: f.mode.toString(8).padStart(4, "0"),
-      sha256: digestOf(f),
+      sha256: f.sha256,
     })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

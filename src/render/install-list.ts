@@ -15,15 +15,15 @@ import { createHash } from "node:crypto";
 import type { Plan, QubePlan } from "../plan/index.js";
 import type { QubeName } from "../validate/index.js";
 import { profileOf } from "../release/index.js";
-import { BANNER, digestOf, type Artifact } from "./artifact.js";
+import { BANNER, digestOf, type Artifact, type FileEntry } from "./artifact.js";
 
 export const INSTALL_LIST_FORMAT = 1;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** `sha256sum` output for `files`, in their (sorted) order. */
-export function sha256sums(files: readonly Artifact[]): Artifact {
-  return { path: "SHA256SUMS", content: files.map((f) => `${digestOf(f)}  ${f.path}\n`).join(""), mode: 0o644 };
+export function sha256sums(files: readonly FileEntry[]): Artifact {
+  return { path: "SHA256SUMS", content: files.map((f) => `${f.sha256}  ${f.path}\n`).join(""), mode: 0o644 };
 }
 
 /**
@@ -39,22 +39,32 @@ function lookupsOf(q: QubePlan, pins: ReadonlyMap<QubeName, string>): string[] {
 
 /**
  * The files one target's `state.apply qwire.vm` reads: vm.sls, its state,
- * its pillar, and every salt:// file its state names.
+ * its pillar, and every salt:// file its state names (read from the state's
+ * text, `states`, as Salt will read it).
  */
-function inputsOf(stem: string, byPath: ReadonlyMap<string, Artifact>): Artifact[] {
-  const state = byPath.get(`salt/qwire/qubes/${stem}.sls`);
-  if (state === undefined) throw new Error(`install list: no state salt/qwire/qubes/${stem}.sls in the bundle`);
-  const sources = [...state.content.matchAll(/salt:\/\/([A-Za-z0-9_./-]+)/g)].map((m) => `salt/${m[1]}`);
-  const paths = new Set(["salt/qwire/vm.sls", state.path, `pillar/qwire/qubes/${stem}.sls`, ...sources]);
+function inputsOf(
+  stem: string,
+  byPath: ReadonlyMap<string, FileEntry>,
+  states: ReadonlyMap<string, string>,
+): FileEntry[] {
+  const state = `salt/qwire/qubes/${stem}.sls`;
+  const text = states.get(state);
+  if (text === undefined || !byPath.has(state)) throw new Error(`install list: no state ${state} in the bundle`);
+  const sources = [...text.matchAll(/salt:\/\/([A-Za-z0-9_./-]+)/g)].map((m) => `salt/${m[1]}`);
+  const paths = new Set(["salt/qwire/vm.sls", state, `pillar/qwire/qubes/${stem}.sls`, ...sources]);
   return [...paths].sort().flatMap((p) => {
     const a = byPath.get(p);
     if (a === undefined && p !== `pillar/qwire/qubes/${stem}.sls`)
-      throw new Error(`install list: ${state.path} names ${p}, which is not in the bundle`);
+      throw new Error(`install list: ${state} names ${p}, which is not in the bundle`);
     return a === undefined ? [] : [a];
   });
 }
 
-export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
+/**
+ * install.list for a bundle of `files`; `states` holds the text of every
+ * qube's state (salt/qwire/qubes/*.sls), which names the files its apply reads.
+ */
+export function installList(plan: Plan, files: readonly FileEntry[], states: ReadonlyMap<string, string>): Artifact {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const stems = new Map<QubeName, string>([
     ...plan.qubes.map((q) => [q.qube, q.stem] as const),
@@ -80,8 +90,8 @@ export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
       const stem = stems.get(t);
       if (stem === undefined) throw new Error(`install list: target ${t} is no qube, host or teardown of the plan`);
       const digest = sha256(
-        inputsOf(stem, byPath)
-          .map((a) => `${digestOf(a)}  ${a.path}\n`)
+        inputsOf(stem, byPath, states)
+          .map((a) => `${a.sha256}  ${a.path}\n`)
           .join(""),
       );
       const needs = [...new Set(lookups.get(t) ?? [])].sort();
@@ -104,5 +114,5 @@ export function installList(plan: Plan, files: readonly Artifact[]): Artifact {
 export function bundleDigest(files: readonly Artifact[]): string {
   const plan = files.find((f) => f.path === "plan.json");
   if (plan === undefined) throw new Error("bundle digest: the bundle has no plan.json");
-  return sha256(plan.content);
+  return digestOf(plan);
 }

@@ -23,11 +23,14 @@ import { dumpYaml } from "./yaml.js";
 
 export { removeState } from "./salt-qube.js";
 
-export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
+/**
+ * The Salt side of the bundle (dom0's state, tops, and per qube its state,
+ * script and pillar), each file handed to `put` as soon as it is rendered.
+ */
+export function renderSalt(plan: Plan, backend: Backend, put: (file: Artifact) => void): void {
   const layout = layoutOf(plan.release);
-  const files: Artifact[] = [];
   const yamlFile = (path: string, data: SaltStates | Top, comment: string[] = []) =>
-    files.push({ path, content: dumpYaml(data, comment), mode: 0o644 });
+    put({ path, content: dumpYaml(data, comment), mode: 0o644 });
 
   yamlFile("salt/qwire/dom0.sls", dom0State(plan), [
     ...dom0Comment(plan.release),
@@ -63,12 +66,12 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
     if (q.host !== undefined) continue;
     if (q.hasPacketRules) {
       const script = layout.scriptPath(q.placement);
-      files.push({
+      put({
         path: `salt/qwire/files/${q.stem}/${fileName(script)}`,
         content: backend.renderScript(q, plan.release, script, ADDRESSES),
         mode: 0o755,
       });
-      files.push({
+      put({
         path: `pillar/qwire/qubes/${q.stem}.sls`,
         content: pillar(q, plan.pins, plan.release),
         mode: 0o644,
@@ -80,7 +83,7 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
         : `Qube ${q.qube}: no packet rules (its old ones, if any, are removed); qrexec link sockets only.`,
     ]);
     if (q.connects.length > 0) {
-      files.push({
+      put({
         path: `salt/qwire/files/${q.stem}/${fileName(layout.connectPath)}`,
         content: renderConnectScript(q, plan.release, layout),
         mode: 0o755,
@@ -91,14 +94,14 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
     const guests = h.guests.map((g) => plan.qubes.find((q) => q.qube === g.qube)!);
     for (const g of guests) {
       const where = guestFiles(g.host!.kind, g.qube);
-      files.push({
+      put({
         path: `salt/qwire/files/${h.stem}/${fileName(where.script)}`,
         content: backend.renderScript(g, plan.release, where.script, where.addresses),
         mode: 0o755,
       });
     }
     if (guests.length > 0)
-      files.push({
+      put({
         path: `pillar/qwire/qubes/${h.stem}.sls`,
         content: hostPillar(h, guests, plan.pins, plan.release),
         mode: 0o644,
@@ -121,7 +124,6 @@ export function renderSalt(plan: Plan, backend: Backend): Artifact[] {
       ]);
     }
   }
-  return files;
 }
 
 function dom0Comment(release: Release): string[] {

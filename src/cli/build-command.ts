@@ -3,7 +3,7 @@ import { emitAsProduced, EmitError, readPreviousPlan, recoverOutput, type Previo
 import { compilePlan } from "../pipeline.js";
 import { dirname } from "node:path";
 import type { QubePlan } from "../plan/index.js";
-import { renderTo } from "../render/index.js";
+import { renderTo, type RenderedBundle } from "../render/index.js";
 import { installPaths, layoutOf, runsFromHookFolder } from "../render/layout.js";
 import { EXIT } from "./exit-codes.js";
 import { readFleet, sourcesOf } from "./read-source.js";
@@ -39,18 +39,17 @@ export async function runBuild(
     ...sourcesOf(files.texts),
   ]);
   if (!result.plan) return EXIT.diagnostics;
-  const plan = result.plan;
-  let bundle: ReturnType<typeof renderTo>;
+  const p = result.plan;
+  let bundle: RenderedBundle;
   try {
     // Each file is written as soon as it is rendered, then let go (renderTo).
-    bundle = emitAsProduced(opts.output, (write) => renderTo(plan, write));
+    bundle = emitAsProduced(opts.output, (write) => renderTo(p, write));
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     process.stderr.write(`qwire: ${e.message}\n`);
     return EXIT.usage;
   }
   if (opts.format === "text") {
-    const p = plan;
     const layout = layoutOf(p.release);
     // "in /rw/config/qubes-firewall.d" for hook folders; the file itself when a marked block calls it.
     const scriptWhere = (q: QubePlan) => {

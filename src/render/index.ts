@@ -40,6 +40,14 @@ export type FileSink = (file: Artifact) => void;
 /** The state of each qube in the bundle (salt/qwire/qubes/<stem>.sls). */
 const QUBE_STATES = "salt/qwire/qubes/";
 
+/** What renderTo keeps of the bundle it handed over. */
+export interface RenderedBundle {
+  /** Each file's path, mode and sha256, in the bundle's order (by path, then SHA256SUMS and plan.json). */
+  readonly files: readonly FileEntry[];
+  /** The sha256 of plan.json, which covers every other file through SHA256SUMS. */
+  readonly digest: string;
+}
+
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /**
@@ -48,11 +56,9 @@ const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? 
  * plan.json, rendered last) need of it: its path, mode and sha256 (and the
  * text of the qubes' states, which install.list reads). `qwire build`
  * writes each file and lets it go, so a large bundle (57 MB for 10,000
- * intents) never sits in memory whole. Returns those entries in the
- * bundle's order (by path, then SHA256SUMS and plan.json) and the bundle
- * digest (the sha256 of plan.json).
+ * intents) never sits in memory whole.
  */
-export function renderTo(plan: Plan, write: FileSink): { files: FileEntry[]; digest: string } {
+export function renderTo(plan: Plan, write: FileSink): RenderedBundle {
   const backend = backendFor(plan);
   const files: FileEntry[] = [];
   const states = new Map<string, string>();

@@ -65,8 +65,9 @@ export function emit(dir: string, artifacts: readonly Artifact[]): void {
  * it has the file (`qwire build` renders straight into it, so no file is
  * kept once written). All or nothing as emit(): the folder is swapped in
  * only after `produce` has returned; should it throw, the staging folder is
- * removed, `dir` is unchanged and the error goes on as it is. Returns what
- * `produce` returns.
+ * removed and `dir` is unchanged (a file-system error is reported as an
+ * EmitError, any other error goes on as it is). Returns what `produce`
+ * returns.
  */
 export function emitAsProduced<T>(dir: string, produce: (write: (file: Artifact) => void) => T): T {
   const target = resolve(dir);

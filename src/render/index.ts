@@ -86,7 +86,7 @@ export function renderTo(plan: Plan, write: FileSink): RenderedBundle {
   return { files, digest: digestOf(planFile) };
 }
 
-/** Stage 5 whole: the bundle's files in memory, in the order of renderTo's entries. */
+/** The whole bundle in memory (`qwire plan`, simulate, the tests), in the order of renderTo's entries. */
 export function render(plan: Plan): Artifact[] {
   const all: Artifact[] = [];
   renderTo(plan, (a) => all.push(a));

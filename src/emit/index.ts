@@ -40,7 +40,7 @@ import {
 } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import type { Artifact } from "../render/index.js";
+import type { Artifact, FileSink } from "../render/index.js";
 
 export class EmitError extends Error {
   override readonly name = "EmitError";
@@ -69,7 +69,7 @@ export function emit(dir: string, artifacts: readonly Artifact[]): void {
  * EmitError, any other error goes on as it is). Returns what `produce`
  * returns.
  */
-export function emitAsProduced<T>(dir: string, produce: (write: (file: Artifact) => void) => T): T {
+export function emitAsProduced<T>(dir: string, produce: (write: FileSink) => T): T {
   const target = resolve(dir);
   recoverOutput(target);
   assertOwnedByQwire(target);
@@ -159,7 +159,7 @@ export function recoverOutput(dir: string): string[] {
 }
 
 /** Makes the staging folder and returns the function that writes one file into it. */
-function stagingWriter(staging: string): (file: Artifact) => void {
+function stagingWriter(staging: string): FileSink {
   makeFolder(staging); // also the parents of -o, as before
   // Folders made so far: most files share theirs, and each mkdir is a system call.
   const made = new Set<string>([staging]);

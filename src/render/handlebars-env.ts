@@ -132,7 +132,11 @@ class QwireCompiler extends Compiler {
   }
 }
 
-/** The index of a block's program from its code (PROGRAM); -1 for none (`container.noop`); undefined if unknown. */
+/**
+ * The index of a block's program from its code (PROGRAM): -1 for none
+ * (`container.noop`), "block parameters" for a block that declares them,
+ * undefined for code qwire does not know.
+ */
 function programIndex(code: unknown): number | "block parameters" | undefined {
   if (code === "container.noop") return -1;
   const m = typeof code === "string" ? PROGRAM.exec(code) : null;

@@ -5,19 +5,19 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Plan } from "../plan/index.js";
-import { digestOf, type Artifact, type FileEntry } from "./artifact.js";
+import { digestOf, type Artifact, type FileEntry, type FileSink } from "./artifact.js";
 import type { Backend } from "./backend.js";
 import { iptablesBackend } from "./backends/iptables.js";
 import { nftBackend } from "./backends/nft.js";
 import { renderTemplate } from "./handlebars-env.js";
 import { installPaths, layoutOf, type Layout } from "./layout.js";
 import { reconnectWords } from "./reconnect.js";
-import { installList, sha256sums } from "./install-list.js";
+import { installList, QUBE_STATES, sha256sums } from "./install-list.js";
 import { removeState, renderSalt } from "./salt.js";
 import { sentences } from "./words.js";
 import { profileOf } from "../release/index.js";
 
-export type { Artifact, FileEntry } from "./artifact.js";
+export type { Artifact, FileEntry, FileSink } from "./artifact.js";
 
 /** salt/ at the package root: hand-written pieces copied into every bundle. */
 const SALT_DIR = fileURLToPath(new URL("../../salt/", import.meta.url));
@@ -33,12 +33,6 @@ export function backendFor(plan: Plan): Backend {
       return iptablesBackend;
   }
 }
-
-/** Where render hands each file as soon as it is rendered. */
-export type FileSink = (file: Artifact) => void;
-
-/** The state of each qube in the bundle (salt/qwire/qubes/<stem>.sls). */
-const QUBE_STATES = "salt/qwire/qubes/";
 
 /** What renderTo keeps of the bundle it handed over. */
 export interface RenderedBundle {

@@ -21,9 +21,17 @@ export const INSTALL_LIST_FORMAT = 1;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-/** `sha256sum` output for `files`, in their (sorted) order. */
+/** The folder of the qubes' states: installList reads their text (each names the files its apply reads). */
+export const QUBE_STATES = "salt/qwire/qubes/";
+
+/** `sha256sum` output for `files`, in their order. */
+function sumLines(files: readonly FileEntry[]): string {
+  return files.map((f) => `${f.sha256}  ${f.path}\n`).join("");
+}
+
+/** SHA256SUMS: `sha256sum -c` lines for `files`, in their (sorted) order. */
 export function sha256sums(files: readonly FileEntry[]): Artifact {
-  return { path: "SHA256SUMS", content: files.map((f) => `${f.sha256}  ${f.path}\n`).join(""), mode: 0o644 };
+  return { path: "SHA256SUMS", content: sumLines(files), mode: 0o644 };
 }
 
 /**
@@ -47,9 +55,9 @@ function inputsOf(
   byPath: ReadonlyMap<string, FileEntry>,
   states: ReadonlyMap<string, string>,
 ): FileEntry[] {
-  const state = `salt/qwire/qubes/${stem}.sls`;
+  const state = `${QUBE_STATES}${stem}.sls`;
   const text = states.get(state);
-  if (text === undefined || !byPath.has(state)) throw new Error(`install list: no state ${state} in the bundle`);
+  if (text === undefined) throw new Error(`install list: no state ${state} in the bundle`);
   const sources = [...text.matchAll(/salt:\/\/([A-Za-z0-9_./-]+)/g)].map((m) => `salt/${m[1]}`);
   const paths = new Set(["salt/qwire/vm.sls", state, `pillar/qwire/qubes/${stem}.sls`, ...sources]);
   return [...paths].sort().flatMap((p) => {
@@ -60,10 +68,7 @@ function inputsOf(
   });
 }
 
-/**
- * install.list for a bundle of `files`; `states` holds the text of every
- * qube's state (salt/qwire/qubes/*.sls), which names the files its apply reads.
- */
+/** install.list for a bundle of `files`; `states` holds the text of each file under QUBE_STATES. */
 export function installList(plan: Plan, files: readonly FileEntry[], states: ReadonlyMap<string, string>): Artifact {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const stems = new Map<QubeName, string>([
@@ -89,11 +94,7 @@ export function installList(plan: Plan, files: readonly FileEntry[], states: Rea
     ...plan.targets.map((t) => {
       const stem = stems.get(t);
       if (stem === undefined) throw new Error(`install list: target ${t} is no qube, host or teardown of the plan`);
-      const digest = sha256(
-        inputsOf(stem, byPath, states)
-          .map((a) => `${a.sha256}  ${a.path}\n`)
-          .join(""),
-      );
+      const digest = sha256(sumLines(inputsOf(stem, byPath, states)));
       const needs = [...new Set(lookups.get(t) ?? [])].sort();
       return ["target", t, digest, ...needs].join(" ");
     }),

@@ -8,7 +8,7 @@
 import type { OutboundPolicy, Plan, QubePlan } from "../plan/index.js";
 import type { QubeName, Release } from "../validate/index.js";
 import { profileOf } from "../release/index.js";
-import { BANNER, type Artifact } from "./artifact.js";
+import { BANNER, type FileSink } from "./artifact.js";
 import { renderTemplate } from "./handlebars-env.js";
 import type { Backend } from "./backend.js";
 import { ADDRESSES, fileName, guestFiles, layoutOf, type Layout } from "./layout.js";
@@ -27,7 +27,7 @@ export { removeState } from "./salt-qube.js";
  * The Salt side of the bundle (dom0's state, tops, and per qube its state,
  * script and pillar), each file handed to `put` as soon as it is rendered.
  */
-export function renderSalt(plan: Plan, backend: Backend, put: (file: Artifact) => void): void {
+export function renderSalt(plan: Plan, backend: Backend, put: FileSink): void {
   const layout = layoutOf(plan.release);
   const yamlFile = (path: string, data: SaltStates | Top, comment: string[] = []) =>
     put({ path, content: dumpYaml(data, comment), mode: 0o644 });

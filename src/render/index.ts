@@ -70,7 +70,6 @@ export function renderTo(plan: Plan, write: FileSink): RenderedBundle {
   const view = docsView(plan, layout);
   put({ path: "install.sh", content: renderTemplate("bundle/install.sh.hbs", view), mode: 0o755 });
   put({ path: "README.md", content: renderTemplate("bundle/README.md.hbs", view), mode: 0o644 });
-  files.sort(byPath);
   put(installList(plan, files, states));
   files.sort(byPath);
   // SHA256SUMS covers every file but plan.json; plan.json lists SHA256SUMS: its sha256 is the bundle digest.
@@ -82,10 +81,12 @@ export function renderTo(plan: Plan, write: FileSink): RenderedBundle {
 
 /** The whole bundle in memory (`qwire plan`, simulate, the tests), in the order of renderTo's entries. */
 export function render(plan: Plan): Artifact[] {
-  const all: Artifact[] = [];
-  renderTo(plan, (a) => all.push(a));
-  // SHA256SUMS and plan.json, rendered last, stay last.
-  return [...all.slice(0, -2).sort(byPath), ...all.slice(-2)];
+  const all = new Map<string, Artifact>();
+  const { files } = renderTo(plan, (a) => {
+    if (all.has(a.path)) throw new Error(`render: ${a.path} rendered twice`);
+    all.set(a.path, a);
+  });
+  return files.map((f) => all.get(f.path)!);
 }
 
 function docsView(plan: Plan, layout: Layout) {

@@ -9,15 +9,14 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { HELPERS } from "./helpers.js";
 import { BLOCKS } from "./template-blocks.js";
+import { type CompiledSpec, type Partials, runtimeTemplate, type Template } from "./template-runtime.js";
 
 /** templates/ at the package root, next to dist/ and src/. */
 export const TEMPLATE_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
 
+// Handlebars' compiler only: templates run on template-runtime.ts and call qwire's helpers and blocks directly
+// (QwireCompiler, below), never Handlebars' own helpers.
 const hb = Handlebars.create();
-// Every template calls qwire's helpers and blocks directly (QwireCompiler, below): Handlebars' own helpers
-// would only be wrapped again on every render. The two hooks stay, for the errors Handlebars reports with them.
-for (const name of Object.keys(hb.helpers))
-  if (!["helperMissing", "blockHelperMissing"].includes(name)) hb.unregisterHelper(name);
 
 /** Handlebars' block helpers whose blocks qwire's compiled code runs itself (template-blocks.ts). */
 const INLINE_BLOCKS = new Set(["if", "unless", "each"]);
@@ -175,7 +174,7 @@ export function templateKey(source: string): string {
 /** A template precompiled by `npm run build` (precompile-templates.ts), with the key it was compiled under. */
 export interface Precompiled {
   readonly key: string;
-  readonly spec: TemplateSpecification;
+  readonly spec: CompiledSpec;
 }
 
 /**
@@ -205,45 +204,66 @@ const PRECOMPILED: Readonly<Record<string, Precompiled>> = await import(
 );
 
 /**
+ * Partials shared between backends (the script skeleton: header, logging,
+ * address lookup, fail-closed tail): templates/_partials/<name>.sh.hbs is
+ * `{{> name}}`. Each is compiled once, when this module loads (a partial
+ * registered as text would be compiled again on every render, which cost
+ * seconds with thousands of qubes); no prototype, so that a name a template
+ * gets wrong is a missing partial, not an inherited field.
+ */
+const PARTIALS: Partials = Object.create(null) as Partials;
+
+/**
  * templates/<name>: its precompiled form when that was compiled from the
  * same text (a template edited since the build is compiled from the file).
  */
-function compiled(name: string): Handlebars.TemplateDelegate {
+function compiled(name: string): Template {
   const source = readFileSync(TEMPLATE_DIR + name, "utf8");
   const pre = PRECOMPILED[name];
-  return pre !== undefined && pre.key === templateKey(source) ? hb.template(pre.spec) : compileTemplate(source);
+  return runtimeTemplate(
+    name,
+    pre !== undefined && pre.key === templateKey(source) ? pre.spec : specOf(source),
+    PARTIALS,
+  );
 }
 
 /**
- * A template from its text, compiled to what dist/templates.js would hold
- * for it and made a function as Handlebars' own compile() makes the code it
- * writes one (with Function): the code of a template of qwire's, never of
- * any input.
+ * A template's code from its text, compiled to what dist/templates.js would
+ * hold for it and made a function as Handlebars' own compile() makes the
+ * code it writes one (with Function): the code of a template of qwire's,
+ * never of any input.
  */
-export function compileTemplate(source: string): Handlebars.TemplateDelegate {
+function specOf(source: string): CompiledSpec {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const spec = new Function(HELPERS_BINDING, BLOCKS_BINDING, `return ${precompileTemplate(source)};`) as (
     helpers: typeof HELPERS,
     blocks: typeof BLOCKS,
-  ) => TemplateSpecification;
-  return hb.template(spec(HELPERS, BLOCKS));
+  ) => CompiledSpec;
+  return spec(HELPERS, BLOCKS);
 }
 
 /**
- * Partials shared between backends (the script skeleton: header, logging,
- * address lookup, fail-closed tail): templates/_partials/<name>.sh.hbs is
- * `{{> name}}`. Compiled once (on first use) with the templates' options: a
- * partial registered as text is compiled again on every render, which cost
- * seconds with thousands of qubes.
+ * A template from its text, rendered as renderTemplate renders one. Its
+ * partials are templates/_partials', or those given (name -> text).
  */
+export function compileTemplate(source: string, partials?: Readonly<Record<string, string>>): (view: object) => string {
+  let registry = PARTIALS;
+  if (partials !== undefined) {
+    registry = Object.create(null) as Partials;
+    for (const [name, text] of Object.entries(partials))
+      registry[name] = runtimeTemplate(name, specOf(text), registry).partial;
+  }
+  return runtimeTemplate("a template", specOf(source), registry).render;
+}
+
 const PARTIAL_DIR = `${TEMPLATE_DIR}_partials/`;
 for (const file of readdirSync(PARTIAL_DIR)
   .filter((f) => f.endsWith(".hbs"))
   .sort()) {
-  hb.registerPartial(file.replace(/\.sh\.hbs$|\.hbs$/, ""), compiled(`_partials/${file}`));
+  PARTIALS[file.replace(/\.sh\.hbs$|\.hbs$/, "")] = compiled(`_partials/${file}`).partial;
 }
 
-const cache = new Map<string, Handlebars.TemplateDelegate>();
+const cache = new Map<string, Template>();
 
 /** Renders templates/<name> with `view`; templates are read once per process. */
 export function renderTemplate(name: string, view: object): string {
@@ -252,7 +272,7 @@ export function renderTemplate(name: string, view: object): string {
     template = compiled(name);
     cache.set(name, template);
   }
-  return flattened(template(view));
+  return flattened(template.render(view));
 }
 
 /**

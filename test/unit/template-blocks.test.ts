@@ -9,15 +9,17 @@ import { compileTemplate } from "../../src/render/handlebars-env.js";
 import { HELPERS, TemplateValueError } from "../../src/render/helpers.js";
 
 /** The same template through stock Handlebars, with its own built-in helpers (and qwire's, for {{sh}}). */
-function stock(source: string): Handlebars.TemplateDelegate {
+function stock(source: string, partials: Readonly<Record<string, string>>): Handlebars.TemplateDelegate {
   const hb = Handlebars.create();
   for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
+  for (const [name, text] of Object.entries(partials))
+    hb.registerPartial(name, hb.compile(text, { noEscape: true, strict: true }));
   return hb.compile(source, { noEscape: true, strict: true });
 }
 
-function same(source: string, views: readonly object[]): void {
-  const ours = compileTemplate(source);
-  const theirs = stock(source);
+function same(source: string, views: readonly object[], partials: Readonly<Record<string, string>> = {}): void {
+  const ours = compileTemplate(source, partials);
+  const theirs = stock(source, partials);
   for (const view of views) expect(ours(view), `${source} with ${JSON.stringify(view)}`).toBe(theirs(view));
 }
 
@@ -83,5 +85,43 @@ describe("qwire's template blocks", () => {
     expect(() => compileTemplate("{{lookup v 'a'}}")).toThrow(/{{lookup}} is a Handlebars helper/);
     expect(() => compileTemplate("{{#if v includeZero=true}}x{{/if}}")).toThrow(/takes one value and no hash=/);
     expect(() => compileTemplate("{{#each v as |x|}}{{x}}{{/each}}")).toThrow(/block parameters/);
+  });
+});
+
+describe("qwire's template runtime (template-runtime.ts)", () => {
+  it("runs a partial in its caller's context and data frame, as Handlebars does", () => {
+    same(
+      "<{{> line}}>{{#each xs}}[{{> item}}]{{/each}}",
+      [
+        { title: "T", xs: [] },
+        { title: "T", xs: ["a", "b"] },
+      ],
+      { line: "{{title}}", item: "{{@index}}{{#if @last}}!{{/if}}:{{this}}:{{@root.title}}" },
+    );
+  });
+
+  it("gives a partial its hash= values over its context, ../ included", () => {
+    same(
+      "{{> p extra=1}}|{{#each xs}}{{> q title=../title}};{{/each}}|{{title}}",
+      [{ title: "T", extra: 0, xs: [{ name: "a" }, { name: "b", title: "own" }] }],
+      { p: "{{title}}/{{extra}}", q: "{{name}}@{{title}}" },
+    );
+  });
+
+  it("runs partials that call partials", () => {
+    same("{{#each xs}}{{> outer}}{{/each}}", [{ xs: [{ v: 1 }, { v: 2 }] }], {
+      outer: "({{> inner}})",
+      inner: "{{v}}{{#unless @first}}+{{/unless}}",
+    });
+  });
+
+  it("fails on a partial it does not have and on a field the view does not have (strict)", () => {
+    expect(() => compileTemplate("{{> nowhere}}", {})({})).toThrow(/the partial nowhere could not be found/);
+    expect(() => compileTemplate("{{name}}", {})({})).toThrow(/"name" not defined/);
+  });
+
+  it("refuses what it does not run: an indented partial, an inline partial (a decorator)", () => {
+    expect(() => compileTemplate("x\n  {{> p}}\n", { p: "y" })({})).toThrow(/{{> p}} is indented/);
+    expect(() => compileTemplate('{{#*inline "p"}}y{{/inline}}{{> p}}', {})).toThrow(/uses decorators/);
   });
 });

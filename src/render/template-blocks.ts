@@ -16,33 +16,7 @@
  * functions, arrays to iterate. Anything else is refused (a qwire bug).
  */
 import { TemplateValueError } from "./helpers.js";
-
-/** A compiled block of a template, as Handlebars' runtime calls it. */
-type Program = ((
-  container: Container,
-  context: unknown,
-  helpers: unknown,
-  partials: unknown,
-  data: unknown,
-  blockParams: undefined,
-  depths: readonly unknown[] | undefined,
-) => string) & { decorator?: unknown };
-
-/** The part of a template's run-time container (Handlebars' runtime.js) a block reads. */
-interface Container {
-  fn(index: number): Program;
-  helpers: unknown;
-  partials: unknown;
-  nullContext?: unknown;
-}
-
-/** Handlebars' program(index): a block with a decorator (an inline partial) would need its wrapper. */
-function program(container: Container, index: number): Program {
-  const fn = container.fn(index);
-  if (fn.decorator !== undefined)
-    throw new Error(`template block ${index} has a decorator ({{#*inline}}), which qwire's blocks do not run`);
-  return fn;
-}
+import type { Container } from "./template-runtime.js";
 
 /** Views are data: a function in one would be called by Handlebars' helpers, and is a qwire bug here. */
 function assertPlain(helper: string, value: unknown): void {
@@ -59,15 +33,7 @@ export const BLOCKS = {
   /** A block in the same context as the one around it ({{#if}}, {{#unless}}, an empty {{#each}}'s {{else}}). */
   run(container: Container, index: number, context: unknown, data: unknown, depths?: readonly unknown[]): string {
     if (index < 0) return "";
-    return program(container, index)(
-      container,
-      context,
-      container.helpers,
-      container.partials,
-      data,
-      undefined,
-      depths,
-    );
+    return container.fn(index)(container, context, container.helpers, container.partials, data, undefined, depths);
   },
 
   /**
@@ -92,7 +58,7 @@ export const BLOCKS = {
       );
     const items = (list || []) as readonly unknown[];
     if (items.length === 0) return BLOCKS.run(container, inverse, context, data, depths);
-    const fn = program(container, index);
+    const fn = container.fn(index);
     // Handlebars' createFrame (a copy of the frame's own fields, and _parent), as one object literal: V8 copies
     // it in one step rather than field by field.
     const frame: Record<string, unknown> | undefined = data ? { ...data, _parent: data } : undefined;

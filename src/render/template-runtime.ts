@@ -61,7 +61,7 @@ interface PartialCall {
  * `{{this}}`, `{{@../index}}`), which qwire's own templates never do
  * (test/templates-lint.test.ts): as in Handlebars' runtime.js.
  */
-interface Container {
+export interface Container {
   fn(index: number): Program;
   readonly helpers: unknown;
   readonly partials: Partials;

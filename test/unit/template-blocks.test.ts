@@ -123,5 +123,9 @@ describe("qwire's template runtime (template-runtime.ts)", () => {
   it("refuses what it does not run: an indented partial, an inline partial (a decorator)", () => {
     expect(() => compileTemplate("x\n  {{> p}}\n", { p: "y" })({})).toThrow(/{{> p}} is indented/);
     expect(() => compileTemplate('{{#*inline "p"}}y{{/inline}}{{> p}}', {})).toThrow(/uses decorators/);
+    // One inside a block, which template-blocks.ts runs: refused as well, before any render.
+    expect(() => compileTemplate('{{#each xs}}{{#*inline "p"}}y{{/inline}}{{> p}}{{/each}}', {})).toThrow(
+      /uses decorators/,
+    );
   });
 });

@@ -12,6 +12,7 @@
 import { compileScenario, timeBuild } from "./compile.js";
 import { connectionPair } from "./connections.js";
 import { manualCommands, qwireScript, timeManual, timeScript } from "./load.js";
+import { missingNamespaceTools } from "./namespace-tools.js";
 
 const smoke = process.env.QWIRE_BENCH === "smoke";
 const TABLES = ["load", "connections", "compile"];
@@ -32,8 +33,15 @@ function table(title, rows) {
 }
 
 const isRoot = process.getuid?.() === 0;
+const missing = missingNamespaceTools();
+const inNamespaces = isRoot && missing.length === 0;
 if (!isRoot) console.log("load and connections tables skipped: they need root (network namespaces)");
-else if (runs("load")) {
+else if (missing.length > 0)
+  console.log(
+    `load and connections tables skipped: ${missing.join(", ")} not installed ` +
+      "(Debian: apt-get install nftables iptables iproute2 python3, as .ci/run does)",
+  );
+if (inNamespaces && runs("load")) {
   const rows = [];
   const sizes = smoke
     ? [[10, 1, 1]]
@@ -84,7 +92,7 @@ else if (runs("load")) {
   );
 }
 
-if (isRoot && runs("connections")) {
+if (inNamespaces && runs("connections")) {
   const rows = [];
   const sizes = smoke ? [10] : [10, 1000, 5000];
   const reps = smoke ? 1 : 5;

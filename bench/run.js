@@ -9,6 +9,9 @@
 // (about 20,000 nft processes, many minutes): it is extrapolated linearly from
 // its median at 1,000, which underestimates it (each call reads the whole
 // ruleset, so it grows faster than linearly).
+import { spawnSync } from "node:child_process";
+import { cpus } from "node:os";
+import { performance } from "node:perf_hooks";
 import { compileScenario, timeBuild } from "./compile.js";
 import { connectionPair } from "./connections.js";
 import { manualCommands, qwireScript, timeManual, timeScript } from "./load.js";
@@ -24,6 +27,17 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
 const times = (r) => `${r.toFixed(r < 10 ? 1 : 0)}x`;
 
+/** The CPU, its cores, node, and how long `node -e 0` takes here (median of 5): a yardstick for every table. */
+function machineLine() {
+  const cpu = cpus();
+  const start = Array.from({ length: 5 }, () => {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ["-e", "0"]);
+    return (performance.now() - t0) / 1000;
+  });
+  return `machine: ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, node ${process.version}, \`node -e 0\` ${fmt(median(start))}`;
+}
+
 function table(title, rows) {
   const cols = Object.keys(rows[0]);
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
@@ -31,6 +45,10 @@ function table(title, rows) {
   console.log(`\n${title}\n${line(cols)}\n|${width.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const r of rows) console.log(line(cols.map((c) => r[c])));
 }
+
+// The machine, first: this VM's cores have changed under the project (twice as fast
+// one day to the next), so a table means something only next to the machine it ran on.
+console.log(machineLine());
 
 const isRoot = process.getuid?.() === 0;
 const missing = missingNamespaceTools();

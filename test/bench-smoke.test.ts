@@ -14,6 +14,7 @@ describe("bench/run.js", () => {
     const r = await execa("node", [RUN], { env: { QWIRE_BENCH: "smoke" }, reject: false });
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^machine: .+, \d+ cores, node v\d+\.\d+\.\d+, `node -e 0` [0-9.]+ m?s$/m);
     // The bench skips the namespace tables when a tool is missing, naming it: it must really be missing.
     const missing = /tables skipped: (.+) not installed/.exec(r.stdout)?.[1]?.split(", ") ?? [];
     for (const tool of missing) expect(spawnSync("sh", ["-c", 'command -v "$1"', "sh", tool]).status).not.toBe(0);

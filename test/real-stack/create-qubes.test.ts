@@ -34,21 +34,21 @@
  * One twin run (~5-10 minutes of the machine): only with QWIRE_REAL_STACK=1
  * (or =all, or a list naming create-qubes) and the twin present.
  */
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
 import { writeBundle } from "../helpers/tools.js";
-import { run, step, TARBALLS, targeted, TWIN, TWIN_DOM0_GAPS, twinExec, verdict } from "./install-steps.js";
+import { run, step, targeted, TWIN_DOM0_GAPS, twinExec, verdict } from "./install-steps.js";
+import { findStack, present } from "./stack.js";
 
 const choice = process.env.QWIRE_REAL_STACK ?? "0";
+const stack = findStack();
 const missing = [
   ...(choice === "1" || choice === "all" || choice.split(",").includes("create-qubes")
     ? []
     : ["QWIRE_REAL_STACK=1 (one twin run, ~5-10 minutes)"]),
-  ...(existsSync(TWIN) ? [] : [`the twin (${TWIN}; set QWIRE_TWIN)`]),
-  ...(existsSync(TARBALLS) ? [] : [`the vendor tarballs (${TARBALLS}; set QWIRE_VENDOR_TARBALLS)`]),
+  ...("absent" in stack ? [stack.absent] : []),
 ];
 if (missing.length > 0) console.warn(`SKIPPED create: with the real stack: needs ${missing.join(", ")}`);
 
@@ -109,6 +109,7 @@ beforeAll(async () => {
   await writeBundle(compileOk(QWIRE("")).artifacts, a);
   await writeBundle(compileOk(QWIRE(WITH_MISSING_TEMPLATE)).artifacts, b);
   out = await twinExec(
+    present(stack),
     root,
     "create",
     INVENTORY,

@@ -9,18 +9,18 @@
  * --uninstall. Two twin runs (the twin gives one --exec 15 minutes), ~10
  * minutes of the machine: only with QWIRE_REAL_STACK=1 and the twin present.
  */
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileOk } from "../helpers/compile.js";
 import { writeBundle } from "../helpers/tools.js";
-import { run, step, TARBALLS, targeted, TWIN, TWIN_DOM0_GAPS, twinExec, verdict } from "./install-steps.js";
+import { run, step, targeted, TWIN_DOM0_GAPS, twinExec, verdict } from "./install-steps.js";
+import { findStack, present } from "./stack.js";
 
+const stack = findStack();
 const missing = [
   ...(process.env.QWIRE_REAL_STACK === "1" ? [] : ["QWIRE_REAL_STACK=1 (one twin run takes ~10 minutes)"]),
-  ...(existsSync(TWIN) ? [] : [`the twin (${TWIN}; set QWIRE_TWIN)`]),
-  ...(existsSync(TARBALLS) ? [] : [`the vendor tarballs (${TARBALLS}; set QWIRE_VENDOR_TARBALLS)`]),
+  ...("absent" in stack ? [stack.absent] : []),
 ];
 if (missing.length > 0) console.warn(`SKIPPED install.sh with the real stack: needs ${missing.join(", ")}`);
 
@@ -71,6 +71,7 @@ describe.skipIf(missing.length > 0)(`install.sh with the real management stack: 
     await writeBundle(compileOk(twentyQubes(false)).artifacts, a);
     await writeBundle(compileOk(twentyQubes(true)).artifacts, b);
     out = await twinExec(
+      present(stack),
       root,
       "twenty",
       twentyQubes(false),
@@ -145,6 +146,7 @@ describe.skipIf(missing.length > 0)("install.sh with the real management stack: 
     // Built without the earlier plan.json: it does not name mail at all.
     await writeBundle(compileOk(THREE(false)).artifacts, c);
     out = await twinExec(
+      present(stack),
       root,
       "three",
       THREE(true),

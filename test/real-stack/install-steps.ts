@@ -8,9 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-
-export const TWIN = process.env.QWIRE_TWIN ?? "/work/shared/twin/run.sh";
-export const TARBALLS = process.env.QWIRE_VENDOR_TARBALLS ?? "/root/qwire-vendor";
+import type { Stack } from "./stack.js";
 
 /** One step of the exec script: its output between markers. */
 export function step(out: string, name: string): { text: string; rc: number } {
@@ -35,15 +33,29 @@ export function verdict(text: string, qube: string): string {
 /** What a real dom0 has and the twin's lacks (qubes-prefs, qvm-remove, qvm-shutdown...): run first in twinExec scripts. */
 export const TWIN_DOM0_GAPS = readFileSync(fileURLToPath(new URL("twin-dom0-gaps.sh", import.meta.url)), "utf8");
 
-/** Runs `script` in the twin's dom0 after provisioning it from `inventory`; the bundles are under `root`. */
-export async function twinExec(root: string, name: string, inventory: string, script: string): Promise<string> {
+/** Runs `script` in the dom0 of `stack`'s twin after provisioning it from `inventory`; the bundles are under `root`. */
+export async function twinExec(
+  stack: Stack,
+  root: string,
+  name: string,
+  inventory: string,
+  script: string,
+): Promise<string> {
   await writeFile(join(root, `${name}.yaml`), inventory);
   const r = await execa(
     "sh",
-    [TWIN, join(root, "a"), join(root, `${name}.yaml`), "--out", join(root, `out-${name}`), "--exec", script],
+    [
+      join(stack.twinDir, "run.sh"),
+      join(root, "a"),
+      join(root, `${name}.yaml`),
+      "--out",
+      join(root, `out-${name}`),
+      "--exec",
+      script,
+    ],
     {
       reject: false,
-      env: { QWIRE_VENDOR_TARBALLS: TARBALLS },
+      env: { QWIRE_VENDOR_TARBALLS: stack.tarballs },
       timeout: 30 * 60_000,
       input: "",
     },

@@ -21,25 +21,37 @@ export interface Stack {
 }
 
 /**
- * The stack, or why it is absent: root, the vendor tarballs
- * ($QWIRE_VENDOR_TARBALLS, default /root/qwire-vendor) and the twin
- * ($QWIRE_TWIN_DIR, else ../shared/twin beside the repository, as CI lays it
- * out, else /work/shared/twin beside a worktree).
+ * The stack, or why it is absent: root, the twin ($QWIRE_TWIN_DIR, else
+ * ../shared/twin beside the repository, as CI lays it out, else
+ * /work/shared/twin beside a worktree) and the vendor tarballs
+ * ($QWIRE_VENDOR_TARBALLS, else the vendor folder beside the twin, where
+ * shared/vendor/pack.sh writes them and the twin's run.sh looks by default,
+ * else /root/qwire-vendor).
  */
 export function findStack(): Stack | { readonly absent: string } {
   if (process.getuid?.() !== 0) return { absent: "not root (the twin needs mount and network namespaces)" };
-  const tarballs = process.env.QWIRE_VENDOR_TARBALLS ?? "/root/qwire-vendor";
-  if (!existsSync(tarballs) || !readdirSync(tarballs).some((f) => /^salt-.*\.tar\.xz$/.test(f))) {
-    return {
-      absent: `no vendor tarballs in ${tarballs} (set QWIRE_VENDOR_TARBALLS; shared/vendor/README.md says how to make them)`,
-    };
-  }
-  const candidates = [process.env.QWIRE_TWIN_DIR, join(REPO, "../shared/twin"), "/work/shared/twin"].filter(
+  const twins = [process.env.QWIRE_TWIN_DIR, join(REPO, "../shared/twin"), "/work/shared/twin"].filter(
     (d): d is string => d !== undefined,
   );
-  const twinDir = candidates.find((d) => existsSync(join(d, "twin.py")) && existsSync(join(d, "../vendor/setup.sh")));
-  if (twinDir === undefined) return { absent: `no twin in ${candidates.join(" or ")}` };
+  const twinDir = twins.find((d) => existsSync(join(d, "twin.py")) && existsSync(join(d, "../vendor/setup.sh")));
+  if (twinDir === undefined) return { absent: `no twin in ${twins.join(" or ")}` };
+  const folders =
+    process.env.QWIRE_VENDOR_TARBALLS !== undefined
+      ? [process.env.QWIRE_VENDOR_TARBALLS]
+      : [join(twinDir, "../vendor"), "/root/qwire-vendor"];
+  const tarballs = folders.find((d) => existsSync(d) && readdirSync(d).some((f) => /^salt-.*\.tar\.xz$/.test(f)));
+  if (tarballs === undefined) {
+    return {
+      absent: `no vendor tarballs in ${folders.join(" or ")} (set QWIRE_VENDOR_TARBALLS; shared/vendor/README.md says how to make them)`,
+    };
+  }
   return { twinDir, tarballs };
+}
+
+/** The stack `findStack` found, where a test runs only when it is present (a skipped block never calls this). */
+export function present(found: Stack | { readonly absent: string }): Stack {
+  if ("absent" in found) throw new Error(`the real stack is absent: ${found.absent}`);
+  return found;
 }
 
 /** The scenarios: every golden and every formula, by name. */

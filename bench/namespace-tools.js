@@ -3,7 +3,7 @@
 // says why, rather than stopping at the first exec that fails.
 import { spawnSync } from "node:child_process";
 
-export const NAMESPACE_TOOLS = ["ip", "nft", "iptables", "iptables-restore", "python3", "ss"];
+const NAMESPACE_TOOLS = ["ip", "nft", "iptables", "iptables-restore", "python3", "ss"];
 
 /** The tools of NAMESPACE_TOOLS that are not on PATH. */
 export function missingNamespaceTools() {
